@@ -1,0 +1,88 @@
+"""The routing decision: the first rule whose schedule is open wins, else the service's default."""
+from __future__ import annotations
+
+import datetime as dt
+
+from routing.model import Decision, Plan, Service, Target
+from schedules.clock import WEEKDAYS
+
+_MAX_CHANGE_CANDIDATES = 64
+
+
+def decide(plan: Plan, service_id: str, at: dt.datetime) -> Decision:
+    """Return who takes a call about `service_id` at aware moment `at`.
+
+    Raises KeyError for an unknown service and ValueError for a naive datetime.
+    """
+    service = plan.services[service_id]
+    local = _local(plan, at)
+    target, reason, announcements = _choose(service, local)
+    return Decision(
+        line=plan.line,
+        service=service.id,
+        service_name=service.name,
+        route=target.kind,
+        target=target.id,
+        target_name=target.name,
+        steps=target.steps,
+        exhausted=target.exhausted,
+        reason=reason,
+        at=local,
+        next_change=next_change(plan, service_id, local),
+        announcements=announcements,
+        config_version=plan.version,
+    )
+
+
+def _local(plan: Plan, at: dt.datetime) -> dt.datetime:
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError("a moment must be an aware datetime")
+    return at.astimezone(plan.tz)
+
+
+def _choose(service: Service, local: dt.datetime) -> tuple[Target, str, tuple[str, ...]]:
+    stamp = f"{WEEKDAYS[local.weekday()].capitalize()} {local:%Y-%m-%d %H:%M}"
+    closed_notes: list[str] = []
+    announcements: list[str] = []
+    if service.announcement:
+        announcements.append(service.announcement)
+    for rule in service.rules:
+        state = rule.schedule.state_at(local)
+        announcements.extend(a for a in state.announcements if a not in announcements)
+        if state.open:
+            reason = f"{stamp}: within {rule.schedule.label} ({state.describe()}) -> {rule.target.name}"
+            return rule.target, reason, _with_target(announcements, rule.target)
+        closed_notes.append(f"{rule.schedule.label} ({state.describe()})")
+    outside = "; ".join(closed_notes)
+    lead = f"outside {outside}" if outside else "no schedule applies"
+    reason = f"{stamp}: {lead} -> {service.default.name}"
+    return service.default, reason, _with_target(announcements, service.default)
+
+
+def _with_target(announcements: list[str], target: Target) -> tuple[str, ...]:
+    if target.announcement and target.announcement not in announcements:
+        return tuple(announcements + [target.announcement])
+    return tuple(announcements)
+
+
+def next_change(plan: Plan, service_id: str, at: dt.datetime) -> dt.datetime | None:
+    """Return the first moment after `at` when this service's route changes target, or None."""
+    service = plan.services[service_id]
+    local = _local(plan, at)
+    current = _target_at(service, local)
+    moment = local
+    for _ in range(_MAX_CHANGE_CANDIDATES):
+        candidates = [c for c in (r.schedule.next_change(moment) for r in service.rules) if c]
+        if not candidates:
+            return None
+        moment = min(candidates).astimezone(plan.tz)
+        if _target_at(service, moment).id != current.id:
+            return moment
+    return None
+
+
+def _target_at(service: Service, local: dt.datetime) -> Target:
+    for rule in service.rules:
+        if rule.schedule.is_open(local):
+            return rule.target
+    return service.default

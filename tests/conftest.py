@@ -1,0 +1,31 @@
+"""Shared fixtures: a real Redis for the session and a fake Twilio per test."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.fake_twilio import FakeTwilio
+from tests.support.redis_server import RedisServer
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """One redis-server for the whole session (tests may stop/start it)."""
+    with RedisServer() as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """The session Redis's URL, running again if a test stopped it, every db empty."""
+    redis_server.start()
+    redis_server.flushall()
+    return redis_server.url
+
+
+@pytest.fixture
+def fake_twilio():
+    """A fresh FakeTwilio; the test fails if any request it got broke Twilio's spec."""
+    with FakeTwilio() as server:
+        yield server
+    server.assert_no_violations()
