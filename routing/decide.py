@@ -69,19 +69,20 @@ def next_change(plan: Plan, service_id: str, at: dt.datetime) -> dt.datetime | N
     """Return the first moment after `at` when this service's route changes target, or None."""
     service = plan.services[service_id]
     local = _local(plan, at)
-    current = _target_at(service, local)
+    current = target_at(service, local)
     moment = local
     for _ in range(_MAX_CHANGE_CANDIDATES):
         candidates = [c for c in (r.schedule.next_change(moment) for r in service.rules) if c]
         if not candidates:
             return None
         moment = min(candidates).astimezone(plan.tz)
-        if _target_at(service, moment).id != current.id:
+        if target_at(service, moment).id != current.id:
             return moment
     return None
 
 
-def _target_at(service: Service, local: dt.datetime) -> Target:
+def target_at(service: Service, local: dt.datetime) -> Target:
+    """Return the target that answers calls about `service` at `local`."""
     for rule in service.rules:
         if rule.schedule.is_open(local):
             return rule.target
