@@ -7,6 +7,8 @@ import pytest
 from tests.support.fake_twilio import FakeTwilio
 from tests.support.redis_server import RedisServer
 
+pytest_plugins = ("pytester",)  # lets tests run pytest on small generated test files
+
 
 @pytest.fixture(scope="session")
 def redis_server():

@@ -41,7 +41,9 @@ def post(fake: FakeTwilio, resource: str, data, auth=None):
 
 def test_official_client_sends_a_message_that_is_recorded(fake_twilio, client):
     before = time.monotonic()
-    message = client.messages.create(to=SITE, from_=LINE, body="IT is down", status_callback="https://hotline.example.org/sms/status")
+    message = client.messages.create(
+        to=SITE, from_=LINE, body="IT is down", status_callback="https://hotline.example.org/sms/status"
+    )
 
     assert re.fullmatch(r"SM[0-9a-f]{32}", message.sid)
     assert (message.status, message.to, message.from_, message.body) == ("queued", SITE, LINE, "IT is down")
@@ -76,7 +78,8 @@ def test_official_client_places_a_call(fake_twilio, client):
 
     assert re.fullmatch(r"CA[0-9a-f]{32}", call.sid)
     assert call.status == "queued"
-    assert [(c["sid"], c["to"], c["twiml"]) for c in fake_twilio.calls] == [(call.sid, SITE, "<Response><Say>Outage</Say></Response>")]
+    recorded = [(c["sid"], c["to"], c["twiml"]) for c in fake_twilio.calls]
+    assert recorded == [(call.sid, SITE, "<Response><Say>Outage</Say></Response>")]
     assert client.calls(call.sid).fetch().to == SITE
 
 
@@ -114,7 +117,8 @@ def test_message_without_to_is_rejected_and_recorded(lax_fake):
         ({"To": SITE, "From": LINE}, "one of Body, MediaUrl, ContentSid"),
         ({"To": "20304050", "From": LINE, "Body": "x"}, "parameter To='20304050'"),
         ({"To": SITE, "From": LINE, "Body": "x", "StatusCallback": "/sms/status"}, "not an absolute http"),
-        ({"To": SITE, "From": LINE, "Body": "x", "StatusCallbackUrl": "https://a.example"}, "unknown parameter 'StatusCallbackUrl'"),
+        ({"To": SITE, "From": LINE, "Body": "x", "StatusCallbackUrl": "https://a.example"},
+         "unknown parameter 'StatusCallbackUrl'"),
         ({"To": SITE, "MessagingServiceSid": "MG123", "Body": "x"}, "MessagingServiceSid"),
         ({"To": SITE, "From": LINE, "Body": "x", "ValidityPeriod": "soon"}, "not an integer"),
         ({"To": [SITE, "+4520304051"], "From": LINE, "Body": "x"}, "given 2 times"),
@@ -168,7 +172,8 @@ def test_fixture_collects_violations_for_its_teardown_check(fake_twilio):
 
 
 def test_wrong_credentials_get_401_and_nothing_is_sent(fake_twilio):
-    response = post(fake_twilio, "Messages.json", {"To": SITE, "From": LINE, "Body": "x"}, auth=(fake_twilio.account_sid, "nope"))
+    data = {"To": SITE, "From": LINE, "Body": "x"}
+    response = post(fake_twilio, "Messages.json", data, auth=(fake_twilio.account_sid, "nope"))
 
     assert response.status_code == 401
     assert response.json()["code"] == 20003
@@ -236,3 +241,18 @@ def test_spec_location_can_be_overridden(tmp_path, monkeypatch):
 
 def test_the_real_spec_is_parsed_once():
     assert load_validator() is load_validator()
+
+
+def test_fixture_fails_the_test_at_teardown_on_a_violation(pytester):
+    pytester.makeconftest("from tests.conftest import fake_twilio  # noqa: F401\n")
+    pytester.makepyfile(
+        """
+        import requests
+
+        def test_sends_garbage(fake_twilio):
+            requests.post(fake_twilio.base_url + "/nowhere.json", data={"To": "x"}, timeout=10)
+        """
+    )
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*broke the spec*", "*/nowhere.json*"])

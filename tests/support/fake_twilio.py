@@ -114,7 +114,9 @@ class FakeTwilio:
         httpd.daemon_threads = True
         httpd.fake = self  # type: ignore[attr-defined]
         self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, name="fake-twilio", daemon=True)
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-twilio", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -290,7 +292,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        status, document, extra = self.server.fake.handle(self.command, self.path, self.headers, body)  # type: ignore[attr-defined]
+        fake: FakeTwilio = self.server.fake  # type: ignore[attr-defined]
+        try:
+            status, document, extra = fake.handle(self.command, self.path, self.headers, body)
+        except Exception as exc:  # a bug in the fake must fail the test, not hang it
+            with fake._lock:
+                fake.violations.append(Violation(self.command, self.path, [f"fake Twilio crashed: {exc!r}"]))
+            status, document, extra = 500, error_body(500, 20500, f"fake Twilio crashed: {exc!r}"), {}
         payload = json.dumps(document).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -307,7 +315,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _unimplemented(match: Match) -> Problem:
-    return Problem(f"{match.operation_id} ({match.method} {match.template}) is valid but the fake does not serve it", 501, 20501)
+    what = f"{match.operation_id} ({match.method} {match.template})"
+    return Problem(f"{what} is valid but the fake does not serve it", 501, 20501)
 
 
 def _flatten(form: dict[str, list[str]]) -> dict:

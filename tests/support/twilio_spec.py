@@ -148,7 +148,9 @@ class SpecValidator:
 
     # -- request body ---------------------------------------------------------
 
-    def _check_body(self, match: Match, operation: dict, form: dict[str, list[str]], content_type: str | None) -> list[Problem]:
+    def _check_body(
+        self, match: Match, operation: dict, form: dict[str, list[str]], content_type: str | None
+    ) -> list[Problem]:
         content = operation.get("requestBody", {}).get("content", {})
         if not content:
             return [Problem(f"{match.operation_id} takes no request body, got {sorted(form)}")] if form else []
@@ -161,7 +163,8 @@ class SpecValidator:
         problems = []
         for name in schema.get("required", []):
             if not _present(form, name):
-                problems.append(Problem(f"{match.operation_id}: required parameter {name!r} is missing", 400, MISSING_CODES.get(name, INVALID_PARAMETER)))
+                code = MISSING_CODES.get(name, INVALID_PARAMETER)
+                problems.append(Problem(f"{match.operation_id}: required parameter {name!r} is missing", 400, code))
         for name, values in form.items():
             if name not in properties:
                 problems.append(Problem(f"{match.operation_id}: unknown parameter {name!r}"))
