@@ -1,0 +1,111 @@
+"""A broken config is refused with file, line and field; nothing half-loads."""
+import re
+from pathlib import Path
+
+import pytest
+
+from ivr.cli import main
+from ivr.config import ConfigErrors, load_config
+from tests.examples import EXAMPLES
+
+BRONDBY = (EXAMPLES / "brondby.yaml").read_text(encoding="utf-8")
+
+
+def broken(tmp_path: Path, old: str, new: str, name: str = "hotline.yaml") -> Path:
+    assert old in BRONDBY, old
+    path = tmp_path / name
+    path.write_text(BRONDBY.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def line_of(path: Path, needle: str) -> int:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if needle in line:
+            return number
+    raise AssertionError(needle)
+
+
+@pytest.mark.parametrize("old, new, field, needle, message", [
+    ('number: "4328 2020"', 'number: "4328 20"', "contacts.nexus_team.number", "4328 20", "not a valid phone number for DK"),
+    ("{while: nexus_team_hours, target: nexus_team}", "{while: nexus_hours, target: nexus_team}",
+     "services.nexus.rules[0].while", "nexus_hours", "unknown schedule 'nexus_hours'"),
+    ('mon: ["08:00-15:30"]', 'mon: ["08:00-25:30"]', "schedules.nexus_team_hours.hours.mon[0]", "08:00-25:30",
+     "not a valid time"),
+    ('"2": {label: Netværk/internet er nede, service: network}',
+     '"1": {label: Netværk/internet er nede, service: network}', "menu.options.1", '"1": {label: Netværk',
+     "given twice"),
+    ("tue-wed: [\"08:00-15:00\"]\n      thu", "mon-wed: [\"08:00-15:00\"]\n      thu",
+     "schedules.nexus_team_hours.hours.mon-wed", "mon-wed", "mon is given more than once"),
+    ('thu: ["08:00-18:00"]', 'thu: ["08:00-12:00", "11:00-18:00"]', "schedules.nexus_team_hours.hours.thu",
+     '11:00-18:00', "overlap"),
+    ("timezone: Europe/Copenhagen", "timezone: Europe/Kopenhagen", "hotline.timezone", "Kopenhagen", "unknown time zone"),
+    ("    default: home_care_duty\n  network", "    defualt: home_care_duty\n  network", "services.nexus.defualt",
+     "defualt", "unknown field"),
+    ("        timeout: 45\n    exhausted: {voicemail", "        timeout: 45\n        screen: maybe\n    exhausted: {voicemail",
+     "targets.home_care_duty.steps[0].screen", "maybe", "valid boolean"),
+    ("categories: [public]", "categories: [public, religious]", "hotline.holidays.categories[1]", "religious",
+     "unknown holiday category"),
+    ('"+45 34 41 23 50"', '"+45 12"', "sites.sites[0].number", "+45 12", "not a valid phone number"),
+])
+def test_error_names_file_line_and_field(tmp_path, old, new, field, needle, message):
+    path = broken(tmp_path, old, new)
+    with pytest.raises(ConfigErrors) as caught:
+        load_config(path)
+    errors = caught.value.errors
+    assert any(e.path == field for e in errors), [str(e) for e in errors]
+    error = next(e for e in errors if e.path == field)
+    assert error.file == str(path)
+    assert error.line == line_of(path, needle)
+    assert message in error.message
+
+
+def test_emergency_targets_refuse_screening_and_voicemail(tmp_path):
+    text = (EXAMPLES / "indsatsplan.yaml").read_text(encoding="utf-8")
+    text = text.replace("      - call: [beredskabet]\n        timeout: 60\n      - call",
+                        "      - call: [beredskabet]\n        timeout: 60\n        screen: true\n      - call", 1)
+    text = text.replace('exhausted: {message: "Beredskabet svarer ikke.', 'exhausted: {voicemail: "Beredskabet svarer ikke.')
+    path = tmp_path / "x.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigErrors) as caught:
+        load_config(path)
+    messages = {e.path: e.message for e in caught.value.errors}
+    assert messages["targets.beredskabet.steps[0].screen"] == "emergency targets are never screened"
+    assert messages["targets.beredskabet.exhausted.voicemail"] == "emergency targets never end in voicemail"
+
+
+def test_yaml_syntax_error_has_a_line(tmp_path):
+    path = broken(tmp_path, "  language: da-DK", "  language: [da-DK")
+    with pytest.raises(ConfigErrors) as caught:
+        load_config(path)
+    assert caught.value.errors[0].line is not None and "not valid YAML" in caught.value.errors[0].message
+
+
+def test_directory_loads_all_or_nothing(tmp_path):
+    (tmp_path / "a.yaml").write_text(BRONDBY, encoding="utf-8")
+    broken(tmp_path, "+45 70 11 22 30", "+45 70 11 22 99", name="b.yaml")
+    assert len(load_config(tmp_path).lines()) == 2
+    broken(tmp_path, "Europe/Copenhagen", "Mars/Olympus", name="c.yaml")
+    with pytest.raises(ConfigErrors):
+        load_config(tmp_path)
+
+
+def test_same_inbound_number_twice_is_refused(tmp_path):
+    (tmp_path / "a.yaml").write_text(BRONDBY, encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(BRONDBY, encoding="utf-8")
+    with pytest.raises(ConfigErrors) as caught:
+        load_config(tmp_path)
+    assert "already the number of" in str(caught.value)
+
+
+def test_check_exits_2_and_prints_file_line_field(tmp_path, capsys):
+    path = broken(tmp_path, 'number: "4328 2121"', 'number: "12"')
+    assert main(["check", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    line = line_of(path, 'number: "12"')
+    assert re.search(rf"{re.escape(str(path))}:{line}: contacts\.it_desk\.number:", err)
+
+
+def test_every_example_checks(capsys):
+    assert main(["check", "--config", str(EXAMPLES)]) == 0
+    out = capsys.readouterr().out
+    assert "6 hotline(s)" in out
