@@ -12,7 +12,8 @@ from schedules.intervals import Interval, containing, merge, subtract
 
 UTC = dt.timezone.utc
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_HORIZONS_DAYS = (8, 64, 400)
+_BLOCK = 16                 # days per cached block of merged intervals
+_HORIZON_BLOCKS = 26        # look about 400 days ahead for the next change
 
 PolicyKind = Literal["normal", "closed", "weekday", "hours", "close_at"]
 
@@ -111,6 +112,7 @@ class Schedule:
     day_overrides: tuple[DayOverride, ...] = ()
     time_overrides: tuple[TimeOverride, ...] = ()
     _days: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
+    _blocks: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     # -- one local day ------------------------------------------------------------------------
     def day_rule(self, day: dt.date) -> DayRule:
@@ -160,24 +162,25 @@ class Schedule:
         return local.replace(tzinfo=self.tz).astimezone(UTC)
 
     # -- spans of time ------------------------------------------------------------------------
-    def open_intervals(self, first: dt.date, last: dt.date) -> list[Interval]:
-        """Return merged open intervals produced by local dates `first`..`last`, overrides applied.
+    def _block(self, index: int) -> tuple[Interval, ...]:
+        """Return merged intervals of the local dates with ordinals index*_BLOCK .. +_BLOCK-1 (cached)."""
+        cached = self._blocks.get(index)
+        if cached is None:
+            spans: list[Interval] = []
+            for ordinal in range(index * _BLOCK, (index + 1) * _BLOCK):
+                spans.extend(self.day_intervals(dt.date.fromordinal(max(ordinal, 1))))
+            cached = tuple(merge(spans))
+            self._blocks[index] = cached
+        return cached
 
-        Exact for moments from `first` + 1 day up to the local midnight after `last`.
-        """
-        spans: list[Interval] = []
-        day = first
-        while day <= last:
-            spans.extend(self.day_intervals(day))
-            day += dt.timedelta(days=1)
-        merged = merge(spans)
+    def _with_time_overrides(self, spans: list[Interval]) -> list[Interval]:
         for override in self.time_overrides:
             span = (self._instant(override.start), self._instant(override.end))
             if override.open is True:
-                merged = merge(merged + [span])
+                spans = merge(spans + [span])
             elif override.open is False:
-                merged = subtract(merged, span)
-        return merged
+                spans = subtract(spans, span)
+        return spans
 
     def is_open(self, at: dt.datetime) -> bool:
         """Return True when the schedule is open at `at`."""
@@ -211,15 +214,18 @@ class Schedule:
         when it does not change within about a year (always open or always closed)."""
         at = _utc(at)
         day = at.astimezone(self.tz).date()
-        for horizon in _HORIZONS_DAYS:
-            last = day + dt.timedelta(days=horizon)
-            trusted_end = self._instant(dt.datetime.combine(last + dt.timedelta(days=1), dt.time()))
-            spans = self.open_intervals(day - dt.timedelta(days=1), last)
-            current = containing(spans, at)
+        first = (day.toordinal() - 1) // _BLOCK          # the block holding yesterday
+        spans: list[Interval] = []
+        for index in range(first, first + _HORIZON_BLOCKS):
+            spans = merge(spans + list(self._block(index)))
+            # Windows of later days start after this instant, so the open set before it is exact.
+            trusted_end = self._instant(dt.datetime.combine(dt.date.fromordinal((index + 1) * _BLOCK), dt.time()))
+            effective = self._with_time_overrides(spans)
+            current = containing(effective, at)
             if current is not None:
                 candidate = current[1]
             else:
-                candidate = next((start for start, _ in spans if start > at), None)
+                candidate = next((start for start, _ in effective if start > at), None)
             if candidate is not None and candidate < trusted_end:
                 return candidate
         return None
