@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from ivr.menus.model import Menu
+from ivr.outages.model import OutagePolicy
 from routing import Plan
 from schedules import HolidayCalendar, Schedule
 
@@ -48,6 +49,9 @@ class Hotline:
     sites: dict[str, tuple[Site, ...]] = field(hash=False)
     source: str = ""
     version: str = ""
+    outages: OutagePolicy | None = field(default=None, hash=False)
+    call_log_days: int = 90
+    caller_id: str = "hotline"
 
     @property
     def line(self) -> str:

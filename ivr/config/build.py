@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 
 from ivr.config import schema as s
+from ivr.config.outage_build import build_outages
 from ivr.hotline import Contact, Hotline, Site
 from ivr.menus.model import CodeEntry, Menu, Option, OptionKind
 from routing import Exhausted, ExhaustedKind, Plan, RouteKind, Rule, Service, Step, Target
@@ -73,6 +74,8 @@ class Builder:
             for cid, c in spec.contacts.items()
         }
         fallback, _ = self.party(line.fallback, ("hotline", "fallback"), contacts)
+        caller_id = line.caller_id if line.caller_id in ("hotline", "caller") else \
+            self.number(line.caller_id, ("hotline", "caller_id"))
         schedules = {
             sid: self.schedule(sid, sch, tz, calendar) for sid, sch in spec.schedules.items()
         }
@@ -89,6 +92,7 @@ class Builder:
             )
             for group, entries in spec.sites.items()
         }
+        outages = build_outages(self, spec.outages, contacts, list(spec.sites))
         if self.problems:
             return None
         plan = Plan(line=numbers[0], tz=tz, services=services, version=self.version)
@@ -98,6 +102,7 @@ class Builder:
             schedules=schedules, plan=plan, menu=menu, contacts=contacts,
             systems={k: v.name for k, v in spec.systems.items()}, sites=sites,
             source=self.source, version=self.version,
+            call_log_days=line.call_log_days, caller_id=caller_id,
         )
 
     def calendar(self, line: s.LineSpec, tz: ZoneInfo) -> HolidayCalendar:

@@ -41,6 +41,8 @@ class LineSpec(Strict):
     fallback: Text
     holidays: HolidaysSpec = HolidaysSpec()
     description: str = ""
+    call_log_days: int = Field(90, ge=1, le=3650)   # call records expire after this many days
+    caller_id: Text = "hotline"                     # "hotline", "caller" or a number (E.164 after build)
 
 
 class ContactSpec(Strict):
@@ -159,6 +161,9 @@ class SystemSpec(Strict):
     name: str
 
 
+from ivr.config.outage_schema import OutagesSpec  # noqa: E402  (needs Strict, Ident, Text above)
+
+
 class HotlineSpec(Strict):
     hotline: LineSpec
     contacts: dict[Ident, ContactSpec] = {}
@@ -168,6 +173,7 @@ class HotlineSpec(Strict):
     menu: MenuSpec
     systems: dict[Ident, SystemSpec] = {}
     sites: dict[Ident, list[SiteSpec]] = {}
+    outages: OutagesSpec | None = None
 
 
 CodeSpec.model_rebuild()

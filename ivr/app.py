@@ -1,0 +1,110 @@
+"""The Flask app factory: `create_app()` reads the environment; tests pass overrides.
+
+What the app holds, for views and for other modules' extensions (documented contract):
+
+- `app.extensions["hotline"]`: a `HotlineState` with `.config` (ivr.config.Config), `.redis`
+  (a redis.Redis or None), `.store` (ivr.calls.CallStore), `.now()` (aware UTC now, replaceable
+  in tests), `.public_base_url`, `.spool_dir`.
+- `app.extensions["hotline.announcers"]`: list of callables `(hotline, redis_or_None, now) ->
+  list[str]`; their sentences are spoken at the start of every call, before the menu.
+- `app.extensions["hotline.service_hooks"]`: list of callables `(hotline, service_id, call_sid,
+  redis_or_None, now) -> dict`; the dicts are merged into the call record's `extra` when the caller
+  reaches a service.
+Exceptions in announcers and hooks are logged and never break a call.
+
+Environment: HOTLINE_CONFIG, REDIS_URL, TWILIO_AUTH_TOKEN, PUBLIC_BASE_URL, HOTLINE_SPOOL_DIR, and
+HOTLINE_INSECURE_NO_SIGNATURE=1 (development only: turns the signature check off, loudly).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Callable
+
+import redis
+from flask import Flask
+
+from ivr import signature
+from ivr.calls.spool import Spool
+from ivr.calls.store import CallStore, connect_redis
+from ivr.config.load import Config, config_from_env
+
+log = logging.getLogger(__name__)
+
+# Modules with init_app(app) that add blueprints, announcers or hooks (e.g. the outage module).
+PLUGINS: tuple[str, ...] = ()
+
+_ENV = object()
+
+
+def utc_now() -> dt.datetime:
+    """Return the current moment as an aware UTC datetime."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@dataclass
+class HotlineState:
+    """What the voice views need; see the module docstring."""
+
+    config: Config
+    redis: redis.Redis | None
+    store: CallStore
+    now: Callable[[], dt.datetime] = utc_now
+    public_base_url: str | None = None
+    spool_dir: str = ""
+    verify_signatures: bool = True
+    announcers: list = field(default_factory=list)
+    service_hooks: list = field(default_factory=list)
+
+
+def _env(value, name: str) -> str | None:
+    return (os.environ.get(name) or None) if value is _ENV else value
+
+
+def create_app(config: Config | None = None, *, redis_url=_ENV, auth_token=_ENV, public_base_url=_ENV,
+               now: Callable[[], dt.datetime] | None = None, spool_dir=_ENV,
+               verify_signatures: bool | None = None, redis_pause: float = 2.0,
+               plugins: tuple[str, ...] | None = None) -> Flask:
+    """Return the hotline's Flask app.
+
+    Arguments left out come from the environment (see the module docstring); `config` None loads
+    HOTLINE_CONFIG (or the embedded default). Raises ivr.config.ConfigErrors for a bad config.
+    """
+    app = Flask("ivr")
+    cfg = config if config is not None else config_from_env()
+    url = _env(redis_url, "REDIS_URL")
+    token = _env(auth_token, "TWILIO_AUTH_TOKEN")
+    base = _env(public_base_url, "PUBLIC_BASE_URL")
+    spool = Spool(_env(spool_dir, "HOTLINE_SPOOL_DIR"))
+    if verify_signatures is None:
+        verify_signatures = os.environ.get("HOTLINE_INSECURE_NO_SIGNATURE", "") not in ("1", "true", "yes")
+    client = connect_redis(url)
+    if client is None:
+        log.warning("REDIS_URL is not set: call records are only spooled to %s", spool.dir)
+    state = HotlineState(cfg, client, CallStore(client, spool, pause=redis_pause), now or utc_now,
+                         base, str(spool.dir), verify_signatures)
+    app.extensions["hotline"] = state
+    app.extensions["hotline.announcers"] = state.announcers
+    app.extensions["hotline.service_hooks"] = state.service_hooks
+
+    signature.init_app(app, token, base, verify_signatures)
+    from ivr.voice import init_app as init_voice
+
+    init_voice(app)
+    for name in PLUGINS if plugins is None else plugins:
+        importlib.import_module(name).init_app(app)
+
+    @app.get("/healthz")
+    def healthz():
+        return {"ok": True, "config_version": cfg.version, "lines": [h.line for h in cfg.lines()],
+                "redis": state.store.available()}
+
+    return app
+
+
+def state_of(app: Flask) -> HotlineState:
+    """Return the app's HotlineState; raises KeyError for an app not made by create_app."""
+    return app.extensions["hotline"]

@@ -1,0 +1,123 @@
+"""Pure keypad navigation for live calls: where a position is, what a key entry there means.
+
+A position is the tuple of entries that led to a prompt from the top menu: a menu key ("2"),
+an accepted code with its "#" ("153#", or "#" for a bare #), or "~" for a menu's default.
+It travels in webhook URLs (see encode/decode), so navigation needs no Redis.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+from ivr.menus.model import CodeEntry, Menu, Option, OptionKind, check_code
+
+Prompt = Menu | CodeEntry
+DEFAULT_ENTRY = "~"
+MAX_DIGITS = 32
+_DIGITS = re.compile(r"^[0-9*#]*$")
+_PATH = re.compile(r"^[0-9*#~.]{0,200}$")
+
+
+class Heard(str, Enum):
+    """What a Gather result means at a prompt."""
+
+    CHOSEN = "ok"
+    INVALID = "invalid"
+    TIMEOUT = "timeout"
+    REPEAT = "repeat"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """The meaning of one Gather result: `option` and `entry` (for the path) when CHOSEN."""
+
+    heard: Heard
+    digits: str
+    option: Option | None = None
+    entry: str | None = None
+
+
+@dataclass(frozen=True)
+class Landing:
+    """Where an option leads: spoken texts on the way, then a prompt, or a final option, or nothing."""
+
+    says: tuple[str, ...]
+    prompt: Prompt | None
+    final: Option | None     # SERVICE or STAFF
+
+
+def encode(path: tuple[str, ...]) -> str:
+    """Return a position as URL text ("" for the top menu)."""
+    return ".".join(path)
+
+
+def decode(text: str | None) -> tuple[str, ...] | None:
+    """Return the position in URL text, or None when it is malformed."""
+    text = text or ""
+    if not _PATH.match(text):
+        return None
+    return tuple(text.split(".")) if text else ()
+
+
+def follow(option: Option | None) -> Landing:
+    """Return where `option` leads, speaking any SAY options on the way."""
+    says: list[str] = []
+    hops = 0
+    while option is not None and hops < 50:
+        hops += 1
+        if option.kind is OptionKind.SAY:
+            says.append(option.say or "")
+            option = option.then
+            continue
+        if option.kind is OptionKind.MENU:
+            return Landing(tuple(says), option.menu, None)
+        if option.kind is OptionKind.CODE:
+            return Landing(tuple(says), option.code, None)
+        return Landing(tuple(says), None, option)
+    return Landing(tuple(says), None, None)
+
+
+def locate(top: Menu, path: tuple[str, ...]) -> Prompt | None:
+    """Return the prompt reached by `path` from `top`, or None when the path leads nowhere."""
+    node: Prompt = top
+    for entry in path:
+        option = _option_for(node, entry)
+        if option is None:
+            return None
+        landing = follow(option)
+        if landing.prompt is None:
+            return None
+        node = landing.prompt
+    return node
+
+
+def _option_for(node: Prompt, entry: str) -> Option | None:
+    if isinstance(node, Menu):
+        return node.default if entry == DEFAULT_ENTRY else node.options.get(entry)
+    if entry == DEFAULT_ENTRY or not entry.endswith("#"):
+        return None
+    return node.next if check_code(node, entry) is not None else None
+
+
+def interpret(node: Prompt, digits: str | None, finished_on_key: str | None = None) -> Entry:
+    """Return what `digits` (Twilio's Digits, maybe missing or junk) mean at prompt `node`."""
+    raw = (digits or "").strip()
+    if len(raw) > MAX_DIGITS or not _DIGITS.match(raw):
+        return Entry(Heard.INVALID, raw[:MAX_DIGITS])
+    if isinstance(node, Menu):
+        if raw == "":
+            return Entry(Heard.TIMEOUT, raw)
+        if raw == node.repeat_key:
+            return Entry(Heard.REPEAT, raw)
+        option = node.options.get(raw)
+        return Entry(Heard.CHOSEN, raw, option, raw) if option else Entry(Heard.INVALID, raw)
+    if raw == "" and finished_on_key != "#":
+        return Entry(Heard.TIMEOUT, raw)
+    if raw == "*":
+        return Entry(Heard.REPEAT, raw)
+    typed = raw if raw.endswith("#") else raw + "#"
+    code = check_code(node, typed)
+    if code is None or node.next is None:
+        return Entry(Heard.INVALID, raw)
+    return Entry(Heard.CHOSEN, raw, node.next, f"{code}#")

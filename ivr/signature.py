@@ -1,0 +1,61 @@
+"""X-Twilio-Signature check for every webhook under /voice (and any other prefix given).
+
+Twilio signs the URL it requested. Behind a proxy the URL a request arrives on differs, so the
+URL is rebuilt from PUBLIC_BASE_URL + path + query when that is set. An unsigned or wrongly
+signed request gets 403. Turning the check off is only possible explicitly (development), and
+the app says so loudly at start-up and on every request it lets through unchecked.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Request, abort, request
+from twilio.request_validator import RequestValidator
+
+log = logging.getLogger(__name__)
+
+BANNER = ("*** TWILIO SIGNATURE CHECK IS OFF (development mode): anyone can post to the voice "
+          "webhooks. Never run like this on a public address. ***")
+
+
+def signed_url(req: Request, public_base_url: str | None) -> str:
+    """Return the URL Twilio signed: PUBLIC_BASE_URL + path + query, else the arrival URL."""
+    query = req.query_string.decode("latin-1")
+    if public_base_url:
+        return public_base_url.rstrip("/") + req.path + (f"?{query}" if query else "")
+    return req.url
+
+
+def is_valid(req: Request, auth_token: str | None, public_base_url: str | None) -> bool:
+    """Return True when the request carries a valid X-Twilio-Signature (False without a token)."""
+    signature = req.headers.get("X-Twilio-Signature", "")
+    if not signature or not auth_token:
+        return False
+    params = req.form if req.method == "POST" else {}  # a MultiDict: repeated names are signed too
+    return RequestValidator(auth_token).validate(signed_url(req, public_base_url), params, signature)
+
+
+def init_app(app: Flask, auth_token: str | None, public_base_url: str | None, verify: bool,
+             prefixes: tuple[str, ...] = ("/voice",)) -> None:
+    """Check signatures of requests under `prefixes` before any view runs (403 when bad)."""
+    if not verify:
+        log.warning(BANNER)
+        app.logger.warning(BANNER)
+    elif not auth_token:
+        log.error("TWILIO_AUTH_TOKEN is not set: every Twilio webhook will be refused with 403")
+    elif not public_base_url:
+        log.warning("PUBLIC_BASE_URL is not set: signatures are checked against the URL requests "
+                    "arrive on, which fails behind a proxy or tunnel")
+
+    @app.before_request
+    def _check_signature():
+        if not request.path.startswith(prefixes):
+            return None
+        if not verify:
+            log.warning("unsigned webhook accepted (signature check off): %s %s", request.method, request.path)
+            return None
+        if not is_valid(request, auth_token, public_base_url):
+            log.warning("refused %s %s: missing or bad X-Twilio-Signature (checked against %s)",
+                        request.method, request.path, signed_url(request, public_base_url))
+            abort(403)
+        return None

@@ -1,0 +1,46 @@
+"""Twilio voice webhooks (Flask blueprint). Thin views over ivr.menus, ivr.voice.flow and ivr.calls.
+
+Endpoints (all POST, all signed by Twilio): /voice (incoming call), /voice/menu (Gather action),
+/voice/dial (Dial action), /voice/screen and /voice/screen/answer (callee's whisper),
+/voice/recorded (Record action), /voice/recording (recording status), /voice/status (call status
+callback), /voice/fallback (Twilio's Fallback URL). No voice view ever answers a call with a 5xx:
+an exception becomes an apology and a dial to the hotline's fallback number.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, request
+from twilio.twiml.voice_response import VoiceResponse
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+def init_app(app: Flask) -> None:
+    """Register the voice blueprints and the safe-TwiML error handler."""
+    from ivr.voice.chain_views import bp as chain_bp
+    from ivr.voice.context import hotline_for_request, safe_answer, twiml
+    from ivr.voice.menu_views import bp as menu_bp
+
+    app.register_blueprint(menu_bp)
+    app.register_blueprint(chain_bp)
+
+    @app.errorhandler(Exception)
+    def _safe(exc: Exception):
+        if isinstance(exc, HTTPException) and (exc.code == 403 or not request.path.startswith("/voice")):
+            return exc
+        if not request.path.startswith("/voice"):
+            log.exception("unhandled error on %s", request.path)
+            return exc if isinstance(exc, HTTPException) else ("internal error", 500)
+        log.error("voice webhook %s failed; answering with the safe route", request.path, exc_info=exc)
+        if request.path.startswith("/voice/screen") or request.path in ("/voice/status", "/voice/recording"):
+            resp = VoiceResponse()
+            if request.path.startswith("/voice/screen"):
+                resp.hangup()  # the callee's leg: hanging up lets the caller's escalation go on
+            return twiml(resp)
+        try:
+            hotline = hotline_for_request()
+        except Exception:  # noqa: BLE001
+            hotline = None
+        return twiml(safe_answer(hotline, f"{type(exc).__name__}: {exc}"))

@@ -1,0 +1,120 @@
+"""Per-request helpers for the voice views: which hotline, which call, URLs, events, safe answers."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from urllib.parse import urlencode
+
+from flask import Response, current_app, request
+
+from ivr.app import HotlineState, state_of
+from ivr.calls.events import Outcome, event
+from ivr.calls.spool import valid_sid
+from ivr.cli.common import normalise
+from ivr.hotline import Hotline
+from ivr.menus.twiml import speak
+from ivr.voice.texts import text
+from twilio.twiml.voice_response import VoiceResponse
+
+log = logging.getLogger(__name__)
+
+
+def state() -> HotlineState:
+    """Return the current app's HotlineState."""
+    return state_of(current_app)
+
+
+def form(name: str, limit: int = 64) -> str:
+    """Return a posted field as text, cut to `limit` characters ('' when missing)."""
+    return (request.form.get(name) or "")[:limit]
+
+
+def arg(name: str, limit: int = 200) -> str:
+    """Return a query argument as text, cut to `limit` characters ('' when missing)."""
+    return (request.args.get(name) or "")[:limit]
+
+
+def int_arg(name: str, default: int = 0, high: int = 1000) -> int:
+    """Return a small non-negative int query argument, `default` when missing or malformed."""
+    raw = arg(name, 8)
+    return int(raw) if raw.isdigit() and int(raw) <= high else default
+
+
+def call_sid() -> str:
+    """Return the posted CallSid when it looks like one, else ''."""
+    sid = form("CallSid")
+    return sid if valid_sid(sid) else ""
+
+
+def hotline_for_request() -> Hotline | None:
+    """Return the hotline by the `line` query argument (screen legs) or the posted To/Called."""
+    config = state().config
+    for candidate in (arg("line", 20), form("To", 40), form("Called", 40)):
+        if candidate:
+            found = config.find(candidate) or config.find(normalise(candidate))
+            if found is not None:
+                return found
+    return None
+
+
+def now() -> dt.datetime:
+    """Return the app's clock reading (aware)."""
+    return state().now()
+
+
+def url(path: str, **params) -> str:
+    """Return an absolute webhook URL (PUBLIC_BASE_URL when set) with `params` as query."""
+    base = state().public_base_url or request.host_url
+    query = urlencode({k: v for k, v in params.items() if v is not None})
+    return base.rstrip("/") + path + (f"?{query}" if query else "")
+
+
+def twiml(resp: VoiceResponse) -> Response:
+    """Return TwiML as a 200 text/xml response."""
+    return Response(str(resp), status=200, mimetype="text/xml")
+
+
+def record(hotline: Hotline | None, kind: str, dedup: str, /, index: bool = False, sid: str | None = None,
+           **data) -> bool:
+    """Add an event to the current call's record; returns False for a duplicate or no CallSid.
+
+    Never raises: a failing store is logged (the call goes on).
+    """
+    sid = sid if sid is not None else call_sid()
+    if not sid:
+        return False
+    at = now()
+    line = hotline.line if hotline else (form("To", 40) or "unknown")
+    days = hotline.call_log_days if hotline else 90
+    try:
+        return state().store.add(event(sid, line, kind, dedup, at, **data), days,
+                                 at.timestamp() if index else None)
+    except Exception:  # noqa: BLE001 - the call must go on even when nothing can be written
+        log.exception("could not record %s event for call %s", kind, sid)
+        return False
+
+
+def safe_answer(hotline: Hotline | None, reason: str) -> VoiceResponse:
+    """Return the apology + fallback-number TwiML used whenever something went wrong."""
+    resp = VoiceResponse()
+    if hotline is None:
+        speak(resp, text("unknown_line", None), None)
+        resp.hangup()
+        return resp
+    speak(resp, text("error", hotline.language), hotline)
+    resp.dial(hotline.fallback, caller_id=caller_id(hotline))
+    speak(resp, text("nobody", hotline.language), hotline)
+    resp.hangup()
+    record(hotline, "outcome", f"error:{request.path}", outcome=Outcome.ERROR.value, detail=reason[:300])
+    return resp
+
+
+def caller_id(hotline: Hotline) -> str:
+    """Return the caller ID for dialling out: the caller's number, the hotline's, or a set number."""
+    if hotline.caller_id == "caller":
+        caller = form("From", 40)
+        return caller if caller.startswith("+") else (form("To", 40) or hotline.line)
+    if hotline.caller_id == "hotline":
+        to = form("To", 40)
+        return to if to in hotline.numbers else hotline.line
+    return hotline.caller_id

@@ -1,0 +1,153 @@
+"""The call's route after the menu: reach a service, walk its escalation chain, end it.
+
+Every function returns a VoiceResponse and records what happened in the call log.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Iterable
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from ivr.calls.chain import Chain, chain_from_decision, chain_from_dict
+from ivr.calls.events import Outcome
+from ivr.hotline import Hotline
+from ivr.voice import render
+from ivr.voice.context import call_sid, caller_id, record, state, url
+from ivr.voice.texts import text
+from routing import decide
+
+log = logging.getLogger(__name__)
+
+CONNECTED = ("completed", "answered")
+
+
+def epoch(moment: dt.datetime) -> int:
+    """Return a moment as whole epoch seconds (how it travels in URLs)."""
+    return int(moment.timestamp())
+
+
+def moment_of(raw: str, fallback: dt.datetime) -> dt.datetime:
+    """Return epoch-seconds text as an aware UTC datetime, `fallback` when malformed."""
+    if raw.isdigit() and len(raw) <= 11:
+        return dt.datetime.fromtimestamp(int(raw), dt.timezone.utc)
+    return fallback
+
+
+def hook_extras(hotline: Hotline, service_id: str, sid: str, at: dt.datetime) -> dict:
+    """Return the merged dicts of the service hooks; a failing hook is logged and skipped."""
+    st = state()
+    extra: dict = {}
+    for hook in list(st.service_hooks):
+        try:
+            result = hook(hotline, service_id, sid, st.redis, at)
+            if isinstance(result, dict):
+                extra.update(result)
+        except Exception:  # noqa: BLE001 - a hook never breaks a call
+            log.exception("service hook %r failed for call %s", hook, sid)
+    return extra
+
+
+def reach_service(hotline: Hotline, service_id: str, lead: Iterable[str] = ()) -> VoiceResponse:
+    """Decide who takes the call now, freeze that decision in the call log, start the chain."""
+    at = state().now()
+    sid = call_sid()
+    decision = decide(hotline.plan, service_id, at)
+    chain = chain_from_decision(decision)
+    fresh = record(hotline, "service", "service", service=service_id, decision=decision.to_dict(),
+                   extra=hook_extras(hotline, service_id, sid, at))
+    if not fresh and sid:
+        chain = load_chain(hotline, sid, service_id, at) or chain  # a repeated post: keep the first
+        at = moment_of(str(_frozen_at(sid) or ""), at)
+    words = [text("emergency_112", hotline.language)] if chain.emergency else []
+    words += list(lead) + list(chain.announcements)
+    return continue_chain(hotline, chain, at, 0, words)
+
+
+def _frozen_at(sid: str) -> int | None:
+    data = state().store.decision(sid)
+    if not data:
+        return None
+    try:
+        return epoch(dt.datetime.fromisoformat(data["at"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def load_chain(hotline: Hotline | None, sid: str, service_id: str, at: dt.datetime) -> Chain | None:
+    """Return the chain frozen for call `sid`; without one, decide again for `at` (same config,
+    same answer); None when even that is impossible (unknown hotline or service)."""
+    data = state().store.decision(sid) if sid else None
+    if data:
+        try:
+            return chain_from_dict(data)
+        except (KeyError, TypeError, ValueError):
+            log.exception("frozen decision of call %s is malformed; deciding again", sid)
+    if hotline is None or service_id not in hotline.plan.services:
+        return None
+    log.info("no frozen decision for call %s: deciding %s again for %s", sid or "?", service_id, at.isoformat())
+    return chain_from_decision(decide(hotline.plan, service_id, at))
+
+
+def _dial_url(chain: Chain, at: dt.datetime, index: int) -> str:
+    return url("/voice/dial", s=chain.service, i=index, at=epoch(at))
+
+
+def continue_chain(hotline: Hotline, chain: Chain, at: dt.datetime, index: int,
+                   lead: Iterable[str] = ()) -> VoiceResponse:
+    """Return TwiML for step `index` of the chain, or for its end when the steps are used up."""
+    words = list(lead)
+    sid = call_sid()
+    if chain.leg(index) is not None:
+        words.append(text("calling", hotline.language, name=chain.target_name) if index == 0
+                     else text("next_step", hotline.language))
+
+        def screen_url(i: int) -> str:
+            return url("/voice/screen", i=i, parent=sid, s=chain.service, at=epoch(at), line=hotline.line)
+
+        return render.step(hotline, chain, index, caller_id(hotline), _dial_url(chain, at, index), screen_url, words)
+    if chain.end_kind == "dial" and chain.end_number:
+        if chain.legs:
+            words.append(text("next_step", hotline.language))
+        return render.end_dial(hotline, chain, caller_id(hotline), _dial_url(chain, at, len(chain.legs)), words)
+    if chain.end_kind == "voicemail" and not chain.emergency:
+        record(hotline, "outcome", "voicemail", outcome=Outcome.VOICEMAIL.value, detail="greeting played")
+        return render.voicemail(hotline, chain, url("/voice/recorded", s=chain.service),
+                                url("/voice/recording"), words)
+    record(hotline, "outcome", "message", outcome=Outcome.MESSAGE.value, detail=chain.end_message or "")
+    return render.message(hotline, chain, words)
+
+
+def dial_result(hotline: Hotline, chain: Chain, at: dt.datetime, index: int, status: str,
+                duration: str) -> VoiceResponse:
+    """Log how step `index` went and return what comes next (hang up when someone took the call)."""
+    sid = call_sid()
+    end = index >= len(chain.legs)
+    leg = chain.leg(index)
+    numbers = [chain.end_number or ""] if end else list(leg.numbers)
+    screened = bool(leg and leg.screen and not chain.emergency)
+    if screened:
+        accepted = state().store.accepted(sid).get(index)
+    else:
+        accepted = ", ".join(numbers) if status in CONNECTED else None
+    record(hotline, "attempt", str(index), step=index, numbers=numbers,
+           names=list(leg.names) if leg else [], status=status or "unknown", screened=screened,
+           accepted_by=accepted, duration=int(duration) if duration.isdigit() else None)
+    if accepted:
+        record(hotline, "outcome", f"dial:{index}", outcome=Outcome.ANSWERED.value, detail=f"step {index}")
+        resp = VoiceResponse()
+        resp.hangup()
+        return resp
+    if status == "canceled":
+        record(hotline, "outcome", f"dial:{index}", outcome=Outcome.ABANDONED.value, detail=f"step {index}")
+        resp = VoiceResponse()
+        resp.hangup()
+        return resp
+    if end:
+        record(hotline, "outcome", f"dial:{index}", outcome=Outcome.NO_ANSWER.value, detail="end number")
+        resp = VoiceResponse()
+        render.speak(resp, text("nobody", hotline.language), hotline)
+        resp.hangup()
+        return resp
+    return continue_chain(hotline, chain, at, index + 1)
