@@ -101,7 +101,7 @@ class Builder:
             tz=tz, language=line.language, voice=line.voice, fallback=fallback, calendar=calendar,
             schedules=schedules, plan=plan, menu=menu, contacts=contacts,
             systems={k: v.name for k, v in spec.systems.items()}, sites=sites,
-            source=self.source, version=self.version,
+            source=self.source, version=self.version, outages=outages,
             call_log_days=line.call_log_days, caller_id=caller_id,
         )
 
