@@ -88,8 +88,8 @@ def walk(top: Menu, entries: list[str]) -> Walk:
     while True:
         if isinstance(current, Option):
             if current.kind is OptionKind.SERVICE:
-                extra = f"; key entries left over: {','.join(queue)}" if queue else ""
-                return Walk(current.service, tuple(said), tuple(path), error=("unused" + extra) if queue else None)
+                left = f"key entries left over after reaching {current.service!r}: {','.join(queue)}"
+                return Walk(current.service, tuple(said), tuple(path), error=left if queue else None)
             if current.kind is OptionKind.STAFF:
                 return Walk(None, tuple(said), tuple(path), error="the staff entry (outage declare/restore) is not a service")
             if current.kind is OptionKind.SAY:
