@@ -54,7 +54,7 @@ def _choose(service: Service, local: dt.datetime) -> tuple[Target, str, tuple[st
             return rule.target, reason, _with_target(announcements, rule.target)
         closed_notes.append(f"{rule.schedule.label} ({state.describe()})")
     outside = "; ".join(closed_notes)
-    lead = f"outside {outside}" if outside else "no schedule applies"
+    lead = f"outside {outside}" if outside else "answered the same at all times"
     reason = f"{stamp}: {lead} -> {service.default.name}"
     return service.default, reason, _with_target(announcements, service.default)
 

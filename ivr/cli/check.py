@@ -45,7 +45,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _target(target) -> str:
     chain = " -> ".join("+".join(step.numbers) for step in target.steps) or "no one"
-    return f"{target.name} [{target.kind.value}] {chain}; then {target.exhausted.kind.value}"
+    end = target.exhausted
+    then = f"{end.kind.value} {end.number}" if end.number else end.kind.value
+    return f"{target.name} [{target.kind.value}] {chain}; then {then}"
 
 
 def summary(hotline: Hotline) -> dict:
