@@ -31,3 +31,14 @@ def fake_twilio():
     with FakeTwilio() as server:
         yield server
     server.assert_no_violations()
+
+
+@pytest.fixture
+def voice_app(redis_url, tmp_path):
+    """A factory: voice_app(config=None, at=None) -> tests.support.voice.VoiceApp on the session Redis."""
+    from tests.support.voice import make_voice_app
+
+    def make(config=None, at=None, **overrides):
+        return make_voice_app(redis_url, tmp_path / "spool", config, at, **overrides)
+
+    return make
