@@ -1,0 +1,212 @@
+"""Bad input never yields a 5xx: signatures, unknown numbers and CallSids, junk Digits, repeats,
+failing extensions, a config reload mid-call, and Redis going away in the middle of a call."""
+from __future__ import annotations
+
+import datetime as dt
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from ivr.callsim import sign
+from tests.support.voice import AUTH_TOKEN, BASE_URL, TEST_YAML, config_from_text
+
+MONDAY_22 = dt.datetime(2026, 11, 23, 21, 0, tzinfo=dt.timezone.utc)
+MONDAY_10 = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture
+def cfg():
+    return config_from_text(TEST_YAML)
+
+
+def tags(body: str) -> list[str]:
+    return [el.tag for el in ET.fromstring(body)]
+
+
+def signed_post(va, path: str, params: dict, token: str = AUTH_TOKEN, base: str = BASE_URL):
+    return va.client.post(path, data=params, headers={"X-Twilio-Signature": sign(token, base + path, params)})
+
+
+def test_unsigned_wrongly_signed_and_wrong_url_requests_get_403(cfg, voice_app):
+    va = voice_app(cfg)
+    params = {"CallSid": "CA" + "1" * 32, "To": "+4570112299", "From": "+4534412350"}
+    assert va.client.post("/voice", data=params).status_code == 403
+    assert signed_post(va, "/voice", params, token="another-token").status_code == 403
+    # signed against the URL the request arrived on, not PUBLIC_BASE_URL: refused
+    assert signed_post(va, "/voice", params, base="http://localhost").status_code == 403
+    # a tampered parameter breaks the signature
+    good = sign(AUTH_TOKEN, BASE_URL + "/voice", params)
+    tampered = {**params, "From": "+4534412351"}
+    assert va.client.post("/voice", data=tampered, headers={"X-Twilio-Signature": good}).status_code == 403
+    assert signed_post(va, "/voice", params).status_code == 200
+
+
+def test_signature_check_off_only_when_asked(cfg, redis_url, tmp_path, caplog):
+    from ivr.app import create_app
+
+    app = create_app(cfg, redis_url=redis_url, auth_token=None, public_base_url=None,
+                     spool_dir=str(tmp_path), verify_signatures=False)
+    with caplog.at_level("WARNING"):
+        resp = app.test_client().post("/voice", data={"CallSid": "CA" + "2" * 32, "To": "+4570112299"})
+    assert resp.status_code == 200
+    assert any("SIGNATURE CHECK IS OFF" in r.getMessage() or "signature check off" in r.getMessage()
+               for r in caplog.records)
+    strict = create_app(cfg, redis_url=redis_url, auth_token=None, public_base_url=None, spool_dir=str(tmp_path))
+    assert strict.test_client().post("/voice", data={"To": "+4570112299"}).status_code == 403
+
+
+def test_unknown_number_gets_an_apology_and_hang_up(cfg, voice_app):
+    va = voice_app(cfg)
+    resp = signed_post(va, "/voice", {"CallSid": "CA" + "3" * 32, "To": "+4512345678", "From": "+4534412350"})
+    assert resp.status_code == 200
+    assert tags(resp.get_data(as_text=True)) == ["Say", "Hangup"]
+
+
+def test_fallback_url_dials_the_fallback_number_even_without_redis(cfg, voice_app, redis_server):
+    va = voice_app(cfg)
+    redis_server.stop()
+    params = {"CallSid": "CA" + "4" * 32, "To": "+4570112299", "From": "+4534412350", "ErrorCode": "11200"}
+    resp = signed_post(va, "/voice/fallback", params)
+    assert resp.status_code == 200
+    root = ET.fromstring(resp.get_data(as_text=True))
+    assert [el.tag for el in root] == ["Say", "Dial", "Say", "Hangup"]
+    assert root[1].text == "+4534412361" and root[1].get("callerId") == "+4570112299"
+    redis_server.start()
+
+
+@pytest.mark.parametrize("digits", ["", "0" * 5000, "1; DROP", "١", "12", "#", "**", None])
+def test_junk_digits_never_break_the_menu(cfg, voice_app, digits):
+    va = voice_app(cfg)
+    call = va.call()
+    call.start()
+    params = call._call_params()
+    if digits is not None:
+        params["Digits"] = digits
+    resp = signed_post(va, "/voice/menu?p=&t=0&n=0", params)
+    assert resp.status_code == 200
+    assert tags(resp.get_data(as_text=True))[-2:] == ["Gather", "Redirect"]
+
+
+@pytest.mark.parametrize("query", ["p=9.9.9&t=0&n=0", "p=%00&t=x&n=-1", "p=" + "1." * 300, "t=99999999999"])
+def test_malformed_menu_positions_restart_at_the_top(cfg, voice_app, query):
+    va = voice_app(cfg)
+    call = va.call()
+    call.start()
+    resp = signed_post(va, f"/voice/menu?{query}", call._call_params(Digits="7"))
+    assert resp.status_code == 200
+    assert "Gather" in tags(resp.get_data(as_text=True))
+
+
+def test_unknown_callsid_on_a_dial_callback_decides_again(cfg, voice_app):
+    va = voice_app(cfg, at=MONDAY_22)
+    at = int(MONDAY_22.timestamp())
+    params = {"CallSid": "CA" + "5" * 32, "To": "+4570112299", "From": "+4534412350", "DialCallStatus": "no-answer"}
+    resp = signed_post(va, f"/voice/dial?s=system&i=0&at={at}", params)
+    root = ET.fromstring(resp.get_data(as_text=True))
+    assert [el.tag for el in root] == ["Say", "Dial"]
+    assert [n.text for n in root[1].findall("Number")] == ["+4534412363", "+4534412361"]
+
+
+@pytest.mark.parametrize("query", ["s=nope&i=0&at=1", "s=system&i=77&at=1", "i=0", "s=system&i=-1&at=zz"])
+def test_dial_callbacks_with_garbage_get_the_safe_route(cfg, voice_app, query):
+    va = voice_app(cfg, at=MONDAY_22)
+    params = {"CallSid": "CA" + "6" * 32, "To": "+4570112299", "DialCallStatus": "completed"}
+    resp = signed_post(va, f"/voice/dial?{query}", params)
+    assert resp.status_code == 200
+    root = ET.fromstring(resp.get_data(as_text=True))
+    assert [el.tag for el in root] == ["Say", "Dial", "Say", "Hangup"]
+    assert root[1].text == "+4534412361"
+
+
+def test_repeated_callbacks_do_nothing_twice(cfg, voice_app):
+    va = voice_app(cfg, at=MONDAY_22)
+    call = va.call()
+    call.start()
+    call.press("1")
+    action = call.turn.action.removeprefix(BASE_URL)
+    params = call._call_params(DialCallStatus="no-answer", DialCallSid="CA" + "7" * 32)
+    first = signed_post(va, action, params).get_data(as_text=True)
+    second = signed_post(va, action, params).get_data(as_text=True)
+    assert first == second
+    record = va.record(call.sid)
+    assert len(record["attempts"]) == 1
+    assert len(va.state.redis.lrange(f"hotline:call:{call.sid}:events", 0, -1)) == len(
+        set(va.state.redis.smembers(f"hotline:call:{call.sid}:seen")))
+
+
+def test_an_exception_in_a_view_yields_apology_and_fallback(cfg, voice_app, monkeypatch):
+    from ivr.voice import flow
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("routing exploded")
+
+    monkeypatch.setattr(flow, "decide", boom)
+    va = voice_app(cfg, at=MONDAY_22)
+    call = va.call()
+    call.start()
+    turn = call.press("1")
+    assert [v.tag for v in turn.root] == ["Say", "Dial", "Say", "Hangup"]
+    assert turn.says[0].startswith("Beklager")
+    assert turn.root[1].text == "+4534412361"
+    assert va.record(call.sid)["outcome"] == "error"
+
+
+def test_announcers_and_service_hooks_are_used_and_failures_ignored(cfg, voice_app):
+    va = voice_app(cfg, at=MONDAY_10)
+    seen = []
+
+    def announcer(hotline, redis, now):
+        seen.append((hotline.line, redis is not None, now))
+        return ["Nexus er meldt nede siden kl. 9."]
+
+    def broken(*args):
+        raise ValueError("outage store unavailable")
+
+    va.app.extensions["hotline.announcers"].extend([broken, announcer])
+    va.app.extensions["hotline.service_hooks"].extend([broken, lambda h, s, sid, r, now: {"outage_id": "o-1"}])
+    call = va.call()
+    turn = call.start()
+    assert turn.says[0] == "Nexus er meldt nede siden kl. 9."
+    assert seen == [("+4570112299", True, MONDAY_10)]
+    call.press("1")
+    record = va.record(call.sid)
+    assert record["extra"] == {"outage_id": "o-1"}
+    assert record["announced"] == ["Nexus er meldt nede siden kl. 9."]
+
+
+def test_a_config_reload_mid_call_does_not_change_the_chain(cfg, voice_app):
+    va = voice_app(cfg, at=MONDAY_22)
+    call = va.call()
+    call.start()
+    call.press("1")
+    changed = config_from_text(TEST_YAML.replace('call: [tech2, duty], timeout: 40', 'call: [desk], timeout: 40'))
+    va.state.config = changed
+    turn = call.ring("no-answer")
+    assert [n for n, _ in turn.numbers] == ["+4534412363", "+4534412361"]
+    assert va.record(call.sid)["decision"]["config_version"] == cfg.version != changed.version
+
+
+def test_redis_stopped_mid_call_the_call_goes_on_and_the_record_arrives_later(cfg, voice_app, redis_server):
+    va = voice_app(cfg, at=MONDAY_22)
+    call = va.call()
+    call.start()
+    call.press("1")
+    redis_server.command("SAVE")   # production Redis persists; the test server only on request
+    redis_server.stop()
+    turn = call.ring("decline")                 # screened step, nobody pressed 1 -> step 2
+    assert [n for n, _ in turn.numbers] == ["+4534412363", "+4534412361"]
+    turn = call.ring("no-answer")               # step 2 -> the exhausted dial
+    assert turn.numbers == [("+4534412361", None)]
+    turn = call.ring("accept")
+    assert [v.tag for v in turn.root] == ["Hangup"]
+    assert va.state.store.spool.pending(), "events must be spooled while Redis is down"
+    redis_server.start()
+    assert va.state.store.flush() > 0
+    assert not va.state.store.spool.pending()
+    raw = va.state.redis.lrange(f"hotline:call:{call.sid}:events", 0, -1)
+    assert raw, "the record is in Redis after the flush"
+    record = va.record(call.sid)
+    assert record["outcome"] == "answered"
+    assert [a["step"] for a in record["attempts"]] == [0, 1, 2]
+    assert record["accepted_by"] == "+4534412361"
+    assert record["from"] == "+4534412350" and record["keys"] == ["1"]
