@@ -1,0 +1,172 @@
+"""`hotline call`: play a phone call in the terminal against the real webhooks.
+
+In-process by default (the app runs inside this command, with its own temporary call log unless
+--log), or against a running server with --url. You hear what is said, type keys, and decide for
+each person who is rung: answer, reject or let it ring.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from ivr.callsim import CallError, CallSim, Turn, path_of
+from ivr.cli.common import CliError, add_config_arg, fail, load, moment, normalise, pick_line
+from ivr.cli.serve import DEV_TOKEN
+
+LOCAL_BASE = "http://hotline.local"
+DIAL_CHOICES = {"a": "accept", "r": "reject", "l": "no-answer", "b": "busy", "v": "voicemail", "h": "hangup"}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("call", help="play a call in the terminal (keys, who is rung, answer/reject)")
+    add_config_arg(parser)
+    parser.add_argument("--line", help="the hotline number to ring (needed when the config has several)")
+    parser.add_argument("--from", dest="caller", default="+4534412350", help="the caller's number")
+    parser.add_argument("--at", help="ISO time of the call, in-process only (default: now)")
+    parser.add_argument("--url", help="a running server (e.g. http://127.0.0.1:5000) instead of in-process")
+    parser.add_argument("--token", help="auth token to sign with (default $TWILIO_AUTH_TOKEN or the dev token)")
+    parser.add_argument("--log", action="store_true", help="in-process: write the record to $REDIS_URL too")
+    parser.set_defaults(run=run)
+
+
+def ask(prompt: str) -> str | None:
+    """Return a line typed by the user (stripped), or None at end of input."""
+    try:
+        return input(prompt).strip()
+    except EOFError:
+        print()
+        return None
+
+
+def http_post(url: str, params: dict, headers: dict) -> tuple[int, str]:
+    """POST form data with urllib; returns (status, body) also for HTTP errors."""
+    data = urllib.parse.urlencode(params).encode()
+    req = urllib.request.Request(url, data=data, headers={**headers, "Content-Type":
+                                                          "application/x-www-form-urlencoded"})
+    try:
+        with urllib.request.urlopen(req, timeout=20) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode(errors="replace")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        config = load(args)
+        hotline = pick_line(config, args.line)
+        if args.url and args.at:
+            raise CliError("--at only works in-process: a running server uses its own clock")
+        at = moment(args.at, hotline)
+    except CliError as exc:
+        return fail(exc)
+    names = {c.number: c.name for c in hotline.contacts.values()}
+    store = None
+    if args.url:
+        base = args.url.rstrip("/")
+        token = args.token or os.environ.get("TWILIO_AUTH_TOKEN") or DEV_TOKEN
+        sim = CallSim(http_post, hotline.line, normalise(args.caller), token, base_url=base)
+    else:
+        import logging
+
+        from ivr.app import create_app, state_of
+
+        logging.getLogger("ivr").setLevel(logging.ERROR)  # no "Redis not set" noise for a private log
+        started = time.monotonic()
+        token = "in-process-" + os.urandom(8).hex()
+        app = create_app(config, redis_url=os.environ.get("REDIS_URL") if args.log else None,
+                         auth_token=token, public_base_url=LOCAL_BASE,
+                         now=lambda: at + dt.timedelta(seconds=time.monotonic() - started),
+                         spool_dir=None if args.log else tempfile.mkdtemp(prefix="hotline-call-"))
+        client = app.test_client()
+        store = state_of(app).store
+
+        def local_post(url: str, params: dict, headers: dict) -> tuple[int, str]:
+            resp = client.post(path_of(url), data=params, headers=headers)
+            return resp.status_code, resp.get_data(as_text=True)
+
+        sim = CallSim(local_post, hotline.line, normalise(args.caller), token, base_url=LOCAL_BASE)
+    print(f"Calling {hotline.line} ({hotline.name}) from {sim.caller} at {at.isoformat(timespec='minutes')}")
+    try:
+        play(sim, names)
+    except CallError as exc:
+        print(f"hotline: the webhook answered something Twilio would refuse: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\n(hung up)")
+    sim.hang_up()
+    if store is not None:
+        summarise(store.record(sim.sid) or {}, names)
+    else:
+        print(f"\nCall {sim.sid} logged by the server: see `hotline calls` there.")
+    return 0
+
+
+def show(turn: Turn) -> None:
+    for words in turn.says:
+        print(f'  says: "{words}"')
+
+
+def play(sim: CallSim, names: dict[str, str]) -> None:
+    """Drive the call until it hangs up or the user stops; prints every step."""
+    turn = sim.start()
+    while True:
+        show(turn)
+        if turn.kind == "gather":
+            finish = turn.verb.get("finishOnKey") or ""
+            hint = " (end with #)" if finish == "#" else ""
+            keys = ask(f"keys{hint}, Enter = say nothing, q = hang up > ")
+            if keys is None or keys.lower() == "q":
+                print("(you hung up)")
+                return
+            turn = sim.press(keys)
+        elif turn.kind == "dial":
+            numbers = turn.numbers
+            screened = any(url for _, url in numbers)
+            who = ", ".join(f"{names.get(n, n)} {n}" if n in names else n for n, _ in numbers)
+            print(f"  dialling: {who} (rings {turn.verb.get('timeout', '30')} s"
+                  f"{', screened: must press 1' if screened else ''})")
+            choice = ask("  [a]nswer, [r]eject, [l]et ring, [b]usy, [v]oicemail picks up, [h]ang up > ")
+            outcome = DIAL_CHOICES.get((choice or "h")[:1].lower(), "no-answer")
+            if outcome == "hangup":
+                sim.ring("canceled")
+                print("(you hung up while it rang)")
+                return
+            if outcome == "reject":
+                outcome = "decline" if screened else "busy"
+            turn = sim.ring(outcome)
+            for screen in sim.screens[-2:] if screened else []:
+                for words in screen.says:
+                    print(f'    callee hears: "{words}"')
+            if outcome == "accept":
+                print("  (connected: you talk, then hang up)")
+        elif turn.kind == "record":
+            choice = ask("  leave a message? [y]es / [n]o > ")
+            turn = sim.leave_message("" if (choice or "n")[:1].lower() != "y" else
+                                     "https://api.twilio.com/2010-04-01/Accounts/AC/Recordings/RE-simulated")
+        else:
+            print("(the call ended)" if turn.kind == "hangup" else f"(stopped: {turn.kind})")
+            return
+
+
+def summarise(record: dict, names: dict[str, str]) -> None:
+    """Print the call's log record briefly (what `hotline calls --json` would show in full)."""
+    print("\nCall log record:")
+    print(f"  call      {record.get('call_sid')}  keys {','.join(record.get('keys') or []) or '-'}")
+    decision = record.get("decision") or {}
+    if decision:
+        print(f"  route     {record.get('service')} -> {decision.get('route')}: {decision.get('target_name')}")
+        print(f"  reason    {decision.get('reason')} (config {decision.get('config_version')})")
+    for attempt in record.get("attempts") or []:
+        who = ", ".join(f"{names.get(n, n)}" for n in attempt.get("numbers") or [])
+        took = f", taken by {attempt['accepted_by']}" if attempt.get("accepted_by") else ""
+        print(f"  step {attempt.get('step')}    {who}: {attempt.get('status')}{took}")
+    if record.get("recording_url"):
+        print(f"  recording {record['recording_url']}")
+    print(f"  outcome   {record.get('outcome')}")

@@ -1,0 +1,73 @@
+"""`hotline serve`: a development server for the voice webhooks (no Twilio account, no Redis needed).
+
+Signatures stay checked: without TWILIO_AUTH_TOKEN the server uses the development token
+DEV_TOKEN, which `hotline call --url` also uses. `--insecure` turns the check off (logged loudly).
+Without Redis, call records are spooled to HOTLINE_SPOOL_DIR and flushed once Redis is reachable.
+For production use the Procfile's gunicorn line.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import sys
+
+from ivr.cli.common import CliError, add_config_arg, fail, load
+
+DEV_TOKEN = "hotline-development-token"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("serve", help="development server for the voice webhooks (no Redis or Twilio needed)")
+    add_config_arg(parser)
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 5000),
+                        help="port (default $PORT or 5000)")
+    parser.add_argument("--redis-url", help="Redis URL (default $REDIS_URL; none: records are spooled)")
+    parser.add_argument("--no-redis", action="store_true", help="ignore REDIS_URL: spool call records only")
+    parser.add_argument("--public-url", help="the URL Twilio uses (default $PUBLIC_BASE_URL, else http://HOST:PORT)")
+    parser.add_argument("--insecure", action="store_true",
+                        help="turn the X-Twilio-Signature check off (development only; logged loudly)")
+    parser.set_defaults(run=run)
+
+
+def command_name() -> str:
+    """Return how the user can run this CLI again ("hotline", or the path that was used)."""
+    argv0 = sys.argv[0] if sys.argv and sys.argv[0] else "hotline"
+    if os.path.basename(argv0) == "hotline" and shutil.which("hotline") != os.path.abspath(argv0):
+        return os.path.relpath(argv0) if not os.path.isabs(argv0) else argv0
+    return "hotline" if os.path.basename(argv0) == "hotline" else f"{sys.executable} -m ivr.cli"
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = load(args)
+    except CliError as exc:
+        return fail(exc)
+    from ivr.app import create_app, state_of
+
+    redis_url = None if args.no_redis else (args.redis_url or os.environ.get("REDIS_URL") or None)
+    token = os.environ.get("TWILIO_AUTH_TOKEN") or DEV_TOKEN
+    public = args.public_url or os.environ.get("PUBLIC_BASE_URL") or f"http://{args.host}:{args.port}"
+    app = create_app(config, redis_url=redis_url, auth_token=token, public_base_url=public,
+                     verify_signatures=not args.insecure)
+    state = state_of(app)
+    me = command_name()
+    print(f"Outage hotline (development server) on http://{args.host}:{args.port}")
+    print(f"  config   {config.source} (version {config.version})")
+    for hotline in config.lines():
+        print(f"  line     {hotline.line}  {hotline.name}")
+    print(f"  redis    {redis_url or 'none'}; call records spool to {state.spool_dir} until Redis is reachable")
+    print(f"  webhooks {public}/voice (fallback: {public}/voice/fallback, status: {public}/voice/status)")
+    if args.insecure:
+        print("  SIGNATURE CHECK OFF (--insecure): never expose this server")
+    elif token == DEV_TOKEN:
+        print("  signatures are checked with the development token (set TWILIO_AUTH_TOKEN for a real account)")
+    first = config.lines()[0].line
+    print("\nTry a call from another terminal (you press the keys and play the people who are rung):")
+    print(f"  {me} call --url http://{args.host}:{args.port} --line {first}")
+    print(f"or without a server:  {me} call --line {first} --at 2026-12-24T22:00\n")
+    app.run(host=args.host, port=args.port, threaded=True, use_reloader=False)
+    return 0
