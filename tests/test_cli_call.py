@@ -1,0 +1,104 @@
+"""`hotline call` in the terminal (in-process and against `hotline serve`) and `hotline serve` itself."""
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from ivr.cli import main
+from tests.support.redis_server import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def play(monkeypatch, capsys, typed: str, *argv: str) -> tuple[int, str]:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(typed))
+    code = main(["call", *argv])
+    return code, capsys.readouterr().out
+
+
+def test_in_process_call_with_screening_and_escalation(monkeypatch, capsys):
+    code, out = play(monkeypatch, capsys, "7\n\n2\nr\nl\nb\n", "--at", "2026-11-22T03:00")
+    assert code == 0
+    assert 'says: "Det valg findes ikke."' in out
+    assert 'says: "Vi hørte ikke noget valg."' in out
+    assert "dialling: IT-kontakt 1 +4534412345 (rings 60 s, screened: must press 1)" in out
+    assert 'callee hears: "Opkald fra Brøndby' in out
+    assert "dialling: IT-kontakt 2 +4534412346" in out
+    assert "dialling: Hjemmeplejens vagt +4543282730 (rings 30 s)" in out
+    assert "outcome   no_answer" in out
+    assert out.index("IT-kontakt 1") < out.index("IT-kontakt 2") < out.index("Hjemmeplejens vagt +45")
+
+
+def test_in_process_call_answered_and_voicemail(monkeypatch, capsys):
+    code, out = play(monkeypatch, capsys, "1\na\n", "--at", "2026-11-23T10:00")
+    assert code == 0 and "dialling: Nexusteamet +4543282020" in out and "outcome   answered" in out
+    code, out = play(monkeypatch, capsys, "1\nl\ny\n", "--at", "2026-11-22T10:00")
+    assert "recording https://" in out and "outcome   voicemail" in out
+
+
+def test_code_entry_example(monkeypatch, capsys):
+    code, out = play(monkeypatch, capsys, "1\n153#\n1\nh\n", "--config", str(ROOT / "examples" / "kmd-support.yaml"),
+                     "--at", "2026-11-23T10:00")
+    assert code == 0
+    assert "keys (end with #)" in out
+    assert "dialling:" in out and "(you hung up while it rang)" in out
+    assert "outcome   abandoned" in out
+
+
+def test_end_of_input_hangs_up(monkeypatch, capsys):
+    code, out = play(monkeypatch, capsys, "", "--at", "2026-11-23T10:00")
+    assert code == 0 and "(you hung up)" in out and "outcome   hung_up" in out
+
+
+def test_at_with_url_is_refused(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    assert main(["call", "--url", "http://127.0.0.1:9", "--at", "2026-11-23T10:00"]) == 2
+
+
+@pytest.fixture
+def served(tmp_path):
+    port = free_port()
+    env = {**os.environ, "HOTLINE_SPOOL_DIR": str(tmp_path / "spool"), "PYTHONPATH": str(ROOT)}
+    env.pop("REDIS_URL", None)
+    env.pop("TWILIO_AUTH_TOKEN", None)
+    proc = subprocess.Popen([sys.executable, "-m", "ivr.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url + "/healthz", timeout=1).read()
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        pytest.fail("hotline serve did not start: " + (proc.stdout.read() if proc.stdout else ""))
+    yield url, tmp_path / "spool", proc
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_serve_without_redis_and_call_against_it(served, monkeypatch, capsys):
+    url, spool, proc = served
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
+    code, out = play(monkeypatch, capsys, "2\na\n", "--url", url)
+    assert code == 0 and "callee hears" in out and "logged by the server" in out
+    # unsigned posts are refused even in development
+    req = urllib.request.Request(url + "/voice", data=b"To=%2B4570112230", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req, timeout=5)
+    assert err.value.code == 403
+    monkeypatch.setenv("HOTLINE_SPOOL_DIR", str(spool))
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    assert main(["calls", "--json"]) == 0
+    import json
+
+    records = json.loads(capsys.readouterr().out)
+    assert len(records) == 1 and records[0]["outcome"] == "answered" and records[0]["keys"] == ["2"]
