@@ -28,7 +28,7 @@ TEST_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 TEST_AUTH_TOKEN = "fake-twilio-auth-token"
 TEST_MESSAGING_SERVICE_SID = "MG" + "fedcba9876543210" * 2
 API = "/2010-04-01"
-SERVED = ("CreateMessage", "FetchMessage", "CreateCall", "FetchCall")
+SERVED = ("CreateMessage", "FetchMessage", "ListMessage", "CreateCall", "FetchCall")
 KNOWN_MESSAGES = {
     20003: "Authenticate",
     20404: "The requested resource was not found",
@@ -209,7 +209,7 @@ class FakeTwilio:
         if problems:
             with self._lock:
                 self.violations.append(Violation(method, raw_path, [p.message for p in problems]))
-        status, document, extra = self._answer(match, problems, headers, form)
+        status, document, extra = self._answer(match, problems, headers, form, query)
         with self._changed:
             self.requests.append({
                 "method": method, "path": path, "operation_id": match.operation_id if match else None,
@@ -221,7 +221,7 @@ class FakeTwilio:
             self._changed.notify_all()
         return status, document, extra
 
-    def _answer(self, match: Match | None, problems, headers, form) -> tuple[int, dict, dict]:
+    def _answer(self, match: Match | None, problems, headers, form, query=None) -> tuple[int, dict, dict]:
         if not self._authorized(headers.get("Authorization"), match):
             return 401, error_body(401, 20003, "Authenticate"), {"WWW-Authenticate": 'Basic realm="Twilio API"'}
         if problems:
@@ -234,6 +234,8 @@ class FakeTwilio:
             if resource is None or resource["account_sid"] != match.path_params["AccountSid"]:
                 return 404, error_body(404, 20404, f"The requested resource {match.template} was not found"), {}
             return 200, dict(resource), {}
+        if match.operation_id == "ListMessage":
+            return 200, self._list_messages(match, query), {}
         fault = self._take_fault(match.operation_id, form.get("To", [""])[0])
         if fault is not None:
             extra = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
@@ -243,6 +245,19 @@ class FakeTwilio:
         with self._lock:
             self._resources[resource["sid"]] = resource
         return 201, dict(resource), {}
+
+    def _list_messages(self, match: Match, query: dict[str, list[str]]) -> dict:
+        """Return one page (newest first) of the account's messages, filtered by To and From."""
+        first = lambda name: (query.get(name) or [None])[0]  # noqa: E731
+        size = int(first("PageSize") or 50)
+        with self._lock:
+            found = [dict(r) for r in reversed(self._resources.values())
+                     if r["sid"].startswith("SM") and r["account_sid"] == match.path_params["AccountSid"]
+                     and first("To") in (None, r["to"]) and first("From") in (None, r["from"])]
+        uri = f"{API}/Accounts/{match.path_params['AccountSid']}/Messages.json?PageSize={size}&Page=0"
+        return {"messages": found[:size], "end": max(0, min(size, len(found)) - 1), "first_page_uri": uri,
+                "next_page_uri": None, "page": 0, "page_size": size, "previous_page_uri": None,
+                "start": 0, "uri": uri}
 
     def _authorized(self, header: str | None, match: Match | None) -> bool:
         if not header or not header.startswith("Basic "):

@@ -1,0 +1,1 @@
+"""SMS through Twilio: REST client, shared rate limiter, exactly-once blasts, RQ jobs, receipts."""
