@@ -1,0 +1,193 @@
+"""`hotline outage declare|restore|list|show|hash-pin`: outages from the admin's shell.
+
+Redis comes from REDIS_URL; Twilio settings from the environment (see ivr.sms.twilio_rest).
+Exit codes: 0 done (also "already open": nothing sent twice), 1 could not (no open outage,
+Redis down, no sender), 2 bad arguments or config.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import json
+import sys
+
+import redis as redis_lib
+
+from ivr.cli.common import CliError, add_config_arg, fail, load, pick_line
+from ivr.outages import pins
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("outage", help="declare, restore, list and show outages (SMS blasts to the sites)")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    for verb, text in (("declare", "open an outage and text the sites (once)"),
+                       ("restore", "close the open outage and text 'restored'")):
+        p = verbs.add_parser(verb, help=text)
+        add_config_arg(p)
+        p.add_argument("--line", help="the hotline's number (needed when the config has several)")
+        p.add_argument("--system", required=True, help="system id from the config's systems:")
+        if verb == "declare":
+            p.add_argument("--message", default="", help="free text for the {message} placeholder")
+        p.add_argument("--by", default=None, help="who does this (default: your login name)")
+        p.add_argument("--json", action="store_true", help="print the result as JSON")
+        p.set_defaults(run=run_declare if verb == "declare" else run_restore)
+    p = verbs.add_parser("list", help="list a hotline's outages, newest first")
+    add_config_arg(p)
+    p.add_argument("--line")
+    p.add_argument("--open", action="store_true", help="only open outages")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=run_list)
+    p = verbs.add_parser("show", help="one outage with every blast and, per recipient, SID and status")
+    p.add_argument("id")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=run_show)
+    p = verbs.add_parser("hash-pin", help="make the pin_hash for outages.staff (reads the PIN without echo)")
+    p.add_argument("--stdin", action="store_true", help="read the PIN from the first line of stdin")
+    p.set_defaults(run=run_hash_pin)
+
+
+def _redis() -> redis_lib.Redis:
+    from ivr.sms.jobs import redis_from_env
+
+    client = redis_from_env()
+    try:
+        client.ping()
+    except redis_lib.RedisError as exc:
+        raise CliError(f"cannot reach Redis at REDIS_URL ({exc}); nothing was changed", 1) from None
+    return client
+
+
+def _by(args: argparse.Namespace) -> str:
+    if args.by:
+        return args.by
+    try:
+        return "cli:" + getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _act(args: argparse.Namespace, verb: str) -> int:
+    from ivr.outages import service
+
+    try:
+        hotline = pick_line(load(args), args.line)
+        client = _redis()
+        now = dt.datetime.now(dt.timezone.utc)
+        if verb == "declare":
+            result = service.declare(client, hotline, args.system, args.message, _by(args), now)
+        else:
+            result = service.restore(client, hotline, args.system, _by(args), now)
+    except CliError as exc:
+        return fail(exc)
+    except service.OutageError as exc:
+        return fail(CliError(str(exc), 1))
+    except redis_lib.RedisError as exc:
+        return fail(CliError(f"Redis failed half-way ({exc}); run the same command again to complete it", 1))
+    o = result.outage
+    if args.json:
+        print(json.dumps({**o.to_json(), "changed": result.changed, "blasts": list(result.blasts)},
+                         ensure_ascii=False, indent=2))
+        return 0
+    if verb == "declare" and not result.changed:
+        print(f"outage {o.id}: {o.system} on {o.line} is already open since {o.declared_at:%Y-%m-%d %H:%M} UTC;"
+              " no SMS sent again" + (" (completed an unfinished blast)" if result.blasts else ""))
+    elif verb == "declare":
+        print(f"outage {o.id}: {o.system} on {o.line} declared; blast {', '.join(result.blasts) or 'none'} queued")
+    else:
+        print(f"outage {o.id}: {o.system} on {o.line} restored; blasts {', '.join(result.blasts) or 'none'} queued")
+    return 0
+
+
+def run_declare(args: argparse.Namespace) -> int:
+    return _act(args, "declare")
+
+
+def run_restore(args: argparse.Namespace) -> int:
+    return _act(args, "restore")
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from ivr.outages.model import OutageState
+    from ivr.outages.store import OutageStore
+
+    try:
+        hotline = pick_line(load(args), args.line)
+        outages = OutageStore(_redis()).list(hotline.line, args.limit)
+    except CliError as exc:
+        return fail(exc)
+    if args.open:
+        outages = [o for o in outages if o.state is OutageState.OPEN]
+    if args.json:
+        print(json.dumps({"line": hotline.line, "outages": [o.to_json() for o in outages]},
+                         ensure_ascii=False, indent=2))
+        return 0
+    if not outages:
+        print(f"no outages on {hotline.line}")
+    for o in outages:
+        until = f" until {o.restored_at:%Y-%m-%d %H:%M}" if o.restored_at else ""
+        print(f"{o.id:>5}  {o.state.value:<8}  {o.system:<12} since {o.declared_at:%Y-%m-%d %H:%M} UTC{until}"
+              f"  {o.message}")
+    return 0
+
+
+def show(client: redis_lib.Redis, outage_id: str) -> dict | None:
+    """Return an outage with its blasts, per-recipient SID and last status, and linked calls."""
+    from ivr.outages.store import OutageStore
+    from ivr.sms.blast import BlastStore
+
+    store, blasts = OutageStore(client), BlastStore(client)
+    outage = store.get(outage_id)
+    if outage is None:
+        return None
+    out = {**outage.to_json(), "calls": store.calls(outage_id), "blasts": []}
+    for bid in store.blasts(outage_id):
+        blast = blasts.get(bid)
+        if blast is None:
+            continue
+        out["blasts"].append({
+            "id": bid, "kind": blast.kind, "body": blast.body, **blasts.progress(bid),
+            "recipients": [{
+                "to": r["to"], "state": r.get("state"), "sid": r.get("sid") or None,
+                "status": r.get("status") or None, "attempts": int(r.get("attempts") or 0),
+                "error_code": r.get("error_code") or None, "error": r.get("error") or None,
+            } for r in blasts.recipients(bid)],
+        })
+    return out
+
+
+def run_show(args: argparse.Namespace) -> int:
+    try:
+        data = show(_redis(), args.id)
+    except CliError as exc:
+        return fail(exc)
+    if data is None:
+        return fail(CliError(f"no outage {args.id}", 1))
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return 0
+    print(f"outage {data['id']}: {data['system']} on {data['line']}, {data['state']}, declared {data['declared_at']}"
+          f" by {data['declared_by']}" + (f", restored {data['restored_at']}" if data["restored_at"] else ""))
+    for b in data["blasts"]:
+        print(f"  blast {b['id']}: {b['sent']} sent, {b['failed']} failed, {b['total'] - b['done']} to go")
+        for r in b["recipients"]:
+            print(f"    {r['to']:<16} {r['state']:<8} {r['sid'] or '-':<34} {r['status'] or '-'}"
+                  + (f"  error {r['error_code']}" if r["error_code"] and r["state"] == "failed" else ""))
+    if data["calls"]:
+        print(f"  calls: {', '.join(data['calls'])}")
+    return 0
+
+
+def run_hash_pin(args: argparse.Namespace) -> int:
+    if args.stdin:
+        pin = sys.stdin.readline().strip()
+    else:
+        pin = getpass.getpass("PIN (4-12 digits): ")
+        if getpass.getpass("again: ") != pin:
+            return fail(CliError("the two PINs differ", 2))
+    try:
+        print(pins.hash_pin(pin))
+    except ValueError as exc:
+        return fail(CliError(str(exc), 2))
+    return 0
