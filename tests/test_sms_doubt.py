@@ -1,0 +1,117 @@
+"""The crash window, in-process: a worker that died after Twilio accepted but before the SID was
+written, or before anything left; receipts in any order; the shared limiter's spacing."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from ivr.sms.blast import BlastStore, Claim
+from ivr.sms.ratelimit import HEADROOM, RateLimiter
+from ivr.sms.sender import Delivered, deliver
+from ivr.sms.settings import SmsSettings
+from ivr.sms.twilio_rest import client_from_env
+from tests.sms_helpers import LINE, client, make_blast, numbers, per_recipient
+
+SETTINGS = SmsSettings(lease=0.3, backoff=0.01, backoff_cap=0.05)
+
+
+@pytest.fixture
+def twilio(fake_twilio, monkeypatch):
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", fake_twilio.account_sid)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", fake_twilio.auth_token)
+    monkeypatch.setenv("TWILIO_API_BASE_URL", fake_twilio.base_url)
+    return client_from_env()
+
+
+@pytest.fixture
+def store(redis_url):
+    return BlastStore(client(redis_url))
+
+
+def _dead_worker(store, twilio, blast, number, send: bool):
+    """Claim and start an attempt like a worker, maybe reach Twilio, then 'die' (no record)."""
+    assert store.claim(blast.id, number, "dead", SETTINGS.lease) is Claim.FRESH
+    assert store.begin_attempt(blast.id, number, "dead", SETTINGS.lease) == 1
+    if send:
+        twilio.messages.create(to=number, from_=LINE, body=blast.body)
+    time.sleep(SETTINGS.lease + 0.1)
+
+
+def test_a_message_twilio_accepted_before_the_crash_is_adopted_not_sent_again(store, twilio, fake_twilio):
+    blast, (number,) = make_blast("d1", 1), numbers(1)
+    store.create(blast, [number])
+    _dead_worker(store, twilio, blast, number, send=True)
+    limiter = RateLimiter(store.redis, blast.sender, 100)
+
+    assert deliver(store, twilio, blast, number, limiter, SETTINGS) is Delivered.FOUND
+    assert per_recipient(fake_twilio) == {number: 1}
+    rec = store.recipient("d1", number)
+    assert (rec["state"], rec["sid"]) == ("sent", fake_twilio.messages[0]["sid"])
+
+
+def test_a_crash_before_anything_left_is_sent_once_after_looking(store, twilio, fake_twilio):
+    blast, (number,) = make_blast("d2", 1), numbers(1)
+    store.create(blast, [number])
+    _dead_worker(store, twilio, blast, number, send=False)
+
+    assert deliver(store, twilio, blast, number, RateLimiter(store.redis, blast.sender, 100), SETTINGS) is Delivered.SENT
+    assert per_recipient(fake_twilio) == {number: 1}
+    assert [q["operation_id"] for q in fake_twilio.requests] == ["ListMessage", "CreateMessage"]
+
+
+def test_another_blasts_message_with_the_same_body_is_not_adopted(store, twilio, fake_twilio):
+    (number,) = numbers(1)
+    first, second = make_blast("d3a", 1), make_blast("d3b", 1)
+    store.create(first, [number])
+    store.create(second, [number])
+    limiter = RateLimiter(store.redis, first.sender, 100)
+    assert deliver(store, twilio, first, number, limiter, SETTINGS) is Delivered.SENT
+    _dead_worker(store, twilio, second, number, send=False)
+
+    assert deliver(store, twilio, second, number, limiter, SETTINGS) is Delivered.SENT
+    assert per_recipient(fake_twilio) == {number: 2}
+
+
+def test_a_live_lease_keeps_other_workers_off(store, twilio):
+    blast, (number,) = make_blast("d4", 1), numbers(1)
+    store.create(blast, [number])
+    assert store.claim("d4", number, "a", 30) is Claim.FRESH
+    assert deliver(store, twilio, blast, number, RateLimiter(store.redis, "x", 100), SETTINGS) is Delivered.SKIPPED
+
+
+def test_when_twilio_cannot_be_asked_the_recipient_stays_in_doubt(store, twilio, fake_twilio):
+    blast, (number,) = make_blast("d5", 1), numbers(1)
+    store.create(blast, [number])
+    _dead_worker(store, twilio, blast, number, send=False)
+    fake_twilio.stop()
+
+    assert deliver(store, twilio, blast, number, RateLimiter(store.redis, "x", 100), SETTINGS) is Delivered.RELEASED
+    rec = store.recipient("d5", number)
+    assert (rec["state"], rec["doubt"]) == ("pending", "1")
+    fake_twilio.start()
+
+
+def test_receipts_only_move_forward_and_early_ones_are_kept(store):
+    blast, (a, b) = make_blast("r1", 2), numbers(2)
+    store.create(blast, [a, b])
+    store.claim("r1", a, "t", 30)
+    store.mark_sent("r1", a, "SM" + "a" * 32, "queued", 1)
+    assert store.record_status("SM" + "a" * 32, "delivered")
+    assert not store.record_status("SM" + "a" * 32, "sent")          # late 'sent' after 'delivered'
+    assert store.recipient("r1", a)["status"] == "delivered"
+
+    assert store.record_status("SM" + "b" * 32, "sent")              # before the worker wrote the SID
+    store.claim("r1", b, "t", 30)
+    store.mark_sent("r1", b, "SM" + "b" * 32, "queued", 1)
+    assert store.recipient("r1", b)["status"] == "sent"
+
+
+def test_the_limiter_spaces_reservations_by_one_over_the_rate(redis_url):
+    limiter = RateLimiter(client(redis_url), "+4570112230", 20)
+    waits = [limiter.reserve() for _ in range(10)]
+    step = 1 / (20 * HEADROOM)
+    assert waits[0] < 0.01
+    assert all(abs((w2 - w1) - step) < 0.005 for w1, w2 in zip(waits, waits[1:]))
+    limiter.pause(2.0)
+    assert limiter.reserve() > 1.9
