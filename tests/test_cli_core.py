@@ -60,3 +60,11 @@ def test_schedule_a_year(capsys):
     out = capsys.readouterr().out
     assert out.count("week 2026-W") == 52
     assert main(["schedule", "--config", str(EXAMPLES / "brondby.yaml"), "--week", "2026-53"]) == 2
+
+
+def test_line_may_be_typed_as_dialled(capsys):
+    for typed in ("70 11 22 30", "+45 70 11 22 30", "4570112230", "0045 70112230"):
+        out = run_json(capsys, "route", "--config", str(EXAMPLES), "--line", typed, "--keys", "1",
+                       "--at", "2026-11-23T10:00", "--json")
+        assert out["line"] == "+4570112230", typed
+    assert main(["route", "--config", str(EXAMPLES), "--line", "12", "--keys", "1"]) == 2

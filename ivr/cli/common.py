@@ -6,8 +6,7 @@ import datetime as dt
 import os
 import sys
 
-import phonenumbers
-
+from ivr import numbers
 from ivr.config import Config, ConfigErrors, load_config
 from ivr.hotline import Hotline
 
@@ -40,7 +39,7 @@ def load(args: argparse.Namespace) -> Config:
 def pick_line(config: Config, line: str | None) -> Hotline:
     """Return the hotline for --line (any format of its number), or the only one there is."""
     if line:
-        hotline = config.find(normalise(line))
+        hotline = config.find(line)
         if hotline is None:
             known = ", ".join(h.line for h in config.lines())
             raise CliError(f"no hotline with number {line} (known: {known})")
@@ -54,11 +53,7 @@ def pick_line(config: Config, line: str | None) -> Hotline:
 
 def normalise(number: str) -> str:
     """Return `number` as E.164 when it parses (with or without +), else unchanged."""
-    try:
-        parsed = phonenumbers.parse(number if number.startswith("+") else "+" + number, None)
-    except phonenumbers.NumberParseException:
-        return number
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return numbers.normalise(number)
 
 
 def moment(text: str | None, hotline: Hotline) -> dt.datetime:

@@ -14,6 +14,7 @@ from ivr.config.errors import ConfigError, ConfigErrors
 from ivr.config.schema import HotlineSpec
 from ivr.config.yamlsrc import YamlProblem, dotted, line_of, load
 from ivr.hotline import Hotline
+from ivr.numbers import candidates
 
 DEFAULT_NAME = "embedded default (ivr/defaults/demo.yaml)"
 
@@ -34,8 +35,13 @@ class Config:
         return list(seen.values())
 
     def find(self, number: str | None) -> Hotline | None:
-        """Return the hotline called on `number` (any of its inbound numbers), or None."""
-        return self.hotlines.get(number or "")
+        """Return the hotline called on `number` (any of its inbound numbers, as E.164 or as
+        dialled in one of the hotlines' countries), or None."""
+        found = self.hotlines.get(number or "")
+        if found is None and number:
+            countries = tuple(sorted({h.country for h in self.hotlines.values()}))
+            found = next((self.hotlines[c] for c in candidates(number, countries) if c in self.hotlines), None)
+        return found
 
 
 def load_text(text: str, source: str) -> Hotline:
