@@ -35,7 +35,7 @@ from ivr.config.load import Config, config_from_env
 log = logging.getLogger(__name__)
 
 # Modules with init_app(app) that add blueprints, announcers or hooks (e.g. the outage module).
-PLUGINS: tuple[str, ...] = ()
+PLUGINS: tuple[str, ...] = ("ivr.outages.voice",)
 
 _ENV = object()
 
@@ -90,7 +90,7 @@ def create_app(config: Config | None = None, *, redis_url=_ENV, auth_token=_ENV,
     app.extensions["hotline.announcers"] = state.announcers
     app.extensions["hotline.service_hooks"] = state.service_hooks
 
-    signature.init_app(app, token, base, verify_signatures)
+    signature.init_app(app, token, base, verify_signatures, prefixes=("/voice", "/sms"))
     from ivr.voice import init_app as init_voice
 
     init_voice(app)
@@ -99,8 +99,14 @@ def create_app(config: Config | None = None, *, redis_url=_ENV, auth_token=_ENV,
 
     @app.get("/healthz")
     def healthz():
-        return {"ok": True, "config_version": cfg.version, "lines": [h.line for h in cfg.lines()],
-                "redis": state.store.available()}
+        """Liveness: config version, lines, whether Redis answers, how many calls wait in the spool."""
+        try:
+            redis_ok = bool(state.redis is not None and state.redis.ping())
+        except redis.RedisError:
+            redis_ok = False
+        return {"ok": True, "config_version": state.config.version,
+                "lines": [h.line for h in state.config.lines()], "redis": redis_ok,
+                "spooled_calls": len(state.store.spool.pending())}
 
     return app
 

@@ -149,3 +149,17 @@ def test_cli_calls_with_redis_down_shows_the_spool_and_fails(redis_server, redis
         assert "Redis unreachable" in captured.err
     finally:
         redis_server.start()
+
+
+def test_a_claim_left_by_a_crashed_flush_is_replayed(redis_url, tmp_path):
+    import os
+
+    spool = Spool(tmp_path)
+    spool.append(event("CA5", "+45", "start", "start", MONDAY_22))
+    path = tmp_path / "CA5.jsonl"
+    claimed = tmp_path / "CA5.999.flushing"
+    os.rename(path, claimed)
+    os.utime(claimed, (time.time() - 3600, time.time() - 3600))
+    store = CallStore(connect_redis(redis_url), spool)
+    assert store.flush() == 1
+    assert store.record("CA5")["line"] == "+45" and not list(tmp_path.iterdir())

@@ -89,3 +89,32 @@ def test_accepting_each_step_ends_the_escalation(example, voice_app):
             assert record["outcome"] == "answered"
             assert record["accepted_by"] == (step.numbers[0] if step.screen else ", ".join(step.numbers))
             assert len(record["attempts"]) == index + 1
+
+
+def test_one_deployment_serves_every_example_by_its_number(redis_url, tmp_path, monkeypatch):
+    """create_app() from the environment alone; each call finds its hotline by To."""
+    from ivr import create_app
+    from ivr.callsim import CallSim, path_of
+    from tests.support.twiml import assert_gather
+    from tests.support.voice import AUTH_TOKEN, BASE_URL
+
+    examples = EXAMPLES[0].parent
+    monkeypatch.setenv("HOTLINE_CONFIG", str(examples))
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
+    monkeypatch.setenv("PUBLIC_BASE_URL", BASE_URL)
+    monkeypatch.setenv("HOTLINE_SPOOL_DIR", str(tmp_path))
+    app = create_app()
+    client = app.test_client()
+
+    def post(url, params, headers):
+        resp = client.post(path_of(url), data=params, headers=headers)
+        return resp.status_code, resp.get_data(as_text=True)
+
+    config = load_config(examples)
+    assert len(config.lines()) == len(EXAMPLES)
+    for hotline in config.lines():
+        for number in hotline.numbers:
+            turn = CallSim(post, number, "+4534412350", AUTH_TOKEN, base_url=BASE_URL).start()
+            assert_gather(turn, hotline, hotline.menu)
+    assert client.get("/healthz").get_json()["lines"] == [h.line for h in config.lines()]

@@ -11,11 +11,13 @@ import json
 import logging
 import os
 import re
+import time
 from pathlib import Path
 from typing import Callable
 
 log = logging.getLogger(__name__)
 
+STALE_CLAIM_SECONDS = 300  # a claimed file this old belongs to a flush that died: put it back
 _SID = re.compile(r"^[A-Za-z0-9]{1,64}$")
 
 
@@ -61,9 +63,18 @@ class Spool:
         return out
 
     def pending(self) -> list[Path]:
-        """Return the call files waiting to be flushed."""
+        """Return the call files waiting to be flushed (also claims left by a crashed flush)."""
         if not self.dir.is_dir():
             return []
+        stale = time.time() - STALE_CLAIM_SECONDS
+        for claimed in self.dir.glob("*.flushing"):
+            try:
+                if claimed.stat().st_mtime < stale:
+                    for ev in _read(claimed):
+                        self.append(ev)
+                    claimed.unlink(missing_ok=True)
+            except FileNotFoundError:
+                continue
         return sorted(self.dir.glob("*.jsonl"))
 
     def flush(self, apply: Callable[[dict], object]) -> int:
