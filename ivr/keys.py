@@ -95,3 +95,8 @@ def sms_rate(sender: str) -> str:
 def outage_calls(outage_id: str) -> str:
     """Return the set of CallSids of calls about an outage's system while it was open."""
     return f"{PREFIX}:outage:{outage_id}:calls"
+
+
+def staff_session(call_sid: str) -> str:
+    """Return the marker that call `call_sid` gave the right staff PIN (expires in minutes)."""
+    return f"{PREFIX}:staff:ok:{call_sid}"

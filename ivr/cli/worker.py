@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 
 from ivr.cli.common import CliError, fail
 
@@ -27,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from ivr.sms.jobs import redis_from_env, resume_all
 
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # INFO dumps every request
     client = redis_from_env()
     try:
         client.ping()
@@ -36,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
     if resumed:
         logging.getLogger("ivr.worker").info("watching %d unfinished blast(s) again", resumed)
     queues = [Queue(name, connection=client) for name in (args.queues or DEFAULT_QUEUES)]
-    worker = Worker(queues, connection=client, name=args.name)
+    # Maintenance also retries taking RQ's scheduler lock when its holder died (RQ's default: 10 min).
+    maintenance = int(os.environ.get("HOTLINE_WORKER_MAINTENANCE_SECONDS") or 30)
+    worker = Worker(queues, connection=client, name=args.name, maintenance_interval=maintenance)
     worker.work(burst=args.burst, with_scheduler=True, logging_level=args.log_level)
     return 0

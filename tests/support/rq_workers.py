@@ -77,6 +77,14 @@ class WorkerPool:
         proc.wait(5)
         return pids
 
+    def scheduler_holder(self) -> int | None:
+        """Return the index of the worker whose log says it took RQ's scheduler lock, if any."""
+        for i in range(len(self.procs)):
+            path = self.log_dir / f"worker-{i}.log"
+            if path.exists() and "Acquired scheduler lock" in path.read_text(errors="replace"):
+                return i
+        return None
+
     def logs(self) -> str:
         """Return every worker's log, for assertion messages."""
         return "\n".join(p.read_text(errors="replace")[-4000:] for p in sorted(self.log_dir.glob("worker-*.log")))
@@ -106,4 +114,4 @@ def wait_until(predicate, timeout: float, interval: float = 0.05, message: str =
         if predicate():
             return
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+    raise AssertionError(f"timed out after {timeout}s waiting for {message() if callable(message) else message}")

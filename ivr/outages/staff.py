@@ -1,0 +1,176 @@
+"""The staff entry by phone: declare or restore an outage (Flask blueprint under /voice/staff).
+
+Every view re-checks the caller (allow-list, lockout, and after the PIN a short-lived session
+per CallSid in Redis), so no step can be reached by posting to it directly. The PIN is compared
+with the configured PBKDF2 hash and is never logged or recorded. After `max_attempts` wrong PINs
+the caller's number is locked out for `lockout_minutes` (counted from the last wrong PIN).
+Signatures are checked by ivr.signature for everything under /voice.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from ivr import keys
+from ivr.calls.events import Outcome
+from ivr.hotline import Hotline
+from ivr.menus.twiml import speak
+from ivr.outages import pins, service
+from ivr.outages.staff_texts import say
+from ivr.voice.context import call_sid, form, hotline_for_request, int_arg, now, record, state, twiml, url
+
+log = logging.getLogger(__name__)
+bp = Blueprint("staff", __name__, url_prefix="/voice/staff")
+SESSION_SECONDS = 600
+MAX_PROMPTS = 3
+
+
+def _bye(hotline: Hotline | None, *names: str, **values) -> VoiceResponse:
+    resp = VoiceResponse()
+    language = hotline.language if hotline else "en"
+    for name in (*names, "goodbye"):
+        speak(resp, say(name, language, **values), hotline)
+    resp.hangup()
+    return resp
+
+
+def _gather(hotline: Hotline, action: str, sentences: list[str], digits: int | None, timeout: int = 8) -> VoiceResponse:
+    resp = VoiceResponse()
+    kwargs = {"num_digits": digits, "finish_on_key": ""} if digits else {"finish_on_key": "#"}
+    gather = Gather(input="dtmf", action=action, method="POST", timeout=timeout,
+                    action_on_empty_result=True, language=hotline.language, **kwargs)
+    for words in sentences:
+        speak(gather, words, hotline)
+    resp.append(gather)
+    resp.redirect(action, method="POST")
+    return resp
+
+
+def _admit(need_session: bool) -> tuple[Hotline | None, VoiceResponse | None]:
+    """Return (hotline, None) when the caller may go on, else (hotline, the answer that ends it)."""
+    hotline = hotline_for_request()
+    staff = hotline.outages.staff if hotline and hotline.outages else None
+    redis = state().redis
+    if hotline is None or staff is None or redis is None:
+        return hotline, _bye(hotline, "not_available")
+    caller = form("From", 40)
+    if caller not in staff.callers:
+        log.warning("staff entry refused for a caller not on the allow-list of %s", hotline.line)
+        record(hotline, "outcome", "staff:refused", outcome=Outcome.STAFF.value, detail="caller not allowed")
+        return hotline, _bye(hotline, "not_available")
+    if int(redis.get(keys.staff_failures(hotline.line, caller)) or 0) >= staff.max_attempts:
+        record(hotline, "outcome", "staff:locked", outcome=Outcome.STAFF.value, detail="locked out")
+        return hotline, _bye(hotline, "locked")
+    if need_session and redis.get(keys.staff_session(call_sid())) != caller:
+        return hotline, _bye(hotline, "not_available")
+    return hotline, None
+
+
+@bp.post("/start")
+def start():
+    """Ask an allow-listed caller for the PIN."""
+    hotline, refusal = _admit(need_session=False)
+    if refusal is not None:
+        return twiml(refusal)
+    return twiml(_gather(hotline, url("/voice/staff/pin", t=1), [say("pin", hotline.language)], None, 10))
+
+
+@bp.post("/pin")
+def pin():
+    """Check the PIN (never logged); count wrong ones toward the lockout."""
+    hotline, refusal = _admit(need_session=False)
+    if refusal is not None:
+        return twiml(refusal)
+    staff, redis, caller = hotline.outages.staff, state().redis, form("From", 40)
+    digits, tries = form("Digits", 16), int_arg("t", 1, 10)
+    if not digits:
+        if tries >= MAX_PROMPTS:
+            return twiml(_bye(hotline))
+        return twiml(_gather(hotline, url("/voice/staff/pin", t=tries + 1), [say("pin", hotline.language)], None, 10))
+    if pins.check_pin(digits, staff.pin_hash):
+        redis.delete(keys.staff_failures(hotline.line, caller))
+        redis.set(keys.staff_session(call_sid()), caller, ex=SESSION_SECONDS)
+        record(hotline, "outcome", "staff:pin", outcome=Outcome.STAFF.value, detail="PIN accepted")
+        return twiml(_gather(hotline, url("/voice/staff/action", t=1), [say("action", hotline.language)], 1))
+    key = keys.staff_failures(hotline.line, caller)
+    failures = redis.incr(key)
+    redis.expire(key, staff.lockout_minutes * 60)
+    log.warning("wrong staff PIN on %s (%d of %d)", hotline.line, failures, staff.max_attempts)
+    if failures >= staff.max_attempts:
+        record(hotline, "outcome", "staff:locked", outcome=Outcome.STAFF.value, detail="locked out")
+        return twiml(_bye(hotline, "wrong_pin", "locked"))
+    return twiml(_gather(hotline, url("/voice/staff/pin", t=1),
+                         [say("wrong_pin", hotline.language), say("pin", hotline.language)], None, 10))
+
+
+@bp.post("/action")
+def action():
+    """1 = declare, 2 = restore; then choose the system."""
+    hotline, refusal = _admit(need_session=True)
+    if refusal is not None:
+        return twiml(refusal)
+    digits, tries = form("Digits", 4), int_arg("t", 1, 10)
+    verb = {"1": "declare", "2": "restore"}.get(digits)
+    if verb is None:
+        if tries >= MAX_PROMPTS:
+            return twiml(_bye(hotline))
+        lead = [say("invalid", hotline.language)] if digits else []
+        return twiml(_gather(hotline, url("/voice/staff/action", t=tries + 1), lead + [say("action", hotline.language)], 1))
+    return twiml(_system_prompt(hotline, verb, 1, []))
+
+
+def _system_prompt(hotline: Hotline, verb: str, tries: int, lead: list[str]) -> VoiceResponse:
+    choices = [say("system", hotline.language, key=i, name=name)
+               for i, name in enumerate(hotline.systems.values(), start=1)]
+    return _gather(hotline, url("/voice/staff/system", do=verb, t=tries), lead + choices, 1)
+
+
+@bp.post("/system")
+def system():
+    """Declare or restore the chosen system, say what happened, hang up."""
+    hotline, refusal = _admit(need_session=True)
+    if refusal is not None:
+        return twiml(refusal)
+    verb = request_verb()
+    systems = list(hotline.systems)
+    digits, tries = form("Digits", 2), int_arg("t", 1, 10)
+    if not digits.isdigit() or not 1 <= int(digits) <= len(systems):
+        if tries >= MAX_PROMPTS:
+            return twiml(_bye(hotline))
+        lead = [say("invalid", hotline.language)] if digits else []
+        return twiml(_system_prompt(hotline, verb, tries + 1, lead))
+    system_id = systems[int(digits) - 1]
+    name = hotline.systems[system_id]
+    by = f"phone:{form('From', 40)}"
+    try:
+        if verb == "declare":
+            result = service.declare(state().redis, hotline, system_id, "", by, now())
+        else:
+            result = service.restore(state().redis, hotline, system_id, by, now())
+    except service.OutageError as exc:
+        if verb == "restore" and "no open outage" in str(exc):
+            return twiml(_bye(hotline, "none_open", system=name))
+        log.error("staff %s of %s on %s failed: %s", verb, system_id, hotline.line, exc)
+        return twiml(_bye(hotline, "failed"))
+    detail = f"{verb} {system_id}: outage {result.outage.id}" + ("" if result.changed else " (already open)")
+    record(hotline, "outcome", f"staff:{verb}", outcome=Outcome.STAFF.value, detail=detail)
+    if verb == "declare" and not result.changed:
+        return twiml(_bye(hotline, "already_open", system=name))
+    count = _recipients(result.blasts)
+    return twiml(_bye(hotline, "declared" if verb == "declare" else "restored", system=name, count=count))
+
+
+def request_verb() -> str:
+    """Return the `do` query argument: "declare" or "restore" (anything else is "declare")."""
+    from ivr.voice.context import arg
+
+    return "restore" if arg("do", 10) == "restore" else "declare"
+
+
+def _recipients(blast_ids: tuple[str, ...]) -> int:
+    from ivr.sms.blast import BlastStore
+
+    store = BlastStore(state().redis)
+    return sum(store.progress(b)["total"] for b in blast_ids if b.endswith(("-down", "-restored")))
