@@ -75,3 +75,22 @@ def test_pin_hashes_are_salted_and_checked_in_constant_form():
     assert not pins.check_pin("2468", "2468")
     with pytest.raises(ValueError):
         pins.hash_pin("12")
+
+
+def test_swedish_example_texts_providers_and_announcements_follow_the_language():
+    import datetime as dt
+
+    from ivr.outages import texts
+
+    hotline = next(h for h in load_config(BRONDBY.parent).lines() if h.country == "SE" and h.outages)
+    assert hotline.outages.groups == ("providers",) and hotline.outages.escalations == ()
+    declared = dt.datetime(2026, 11, 23, 8, 5, tzinfo=dt.timezone.utc)   # 09:05 in Stockholm
+    values = texts.fields(system="Nätet", declared_at=declared, now=declared + dt.timedelta(hours=25),
+                          tz=hotline.tz, language=hotline.language)
+    assert values["since"] == "2026-11-23 09:05" and values["minutes"] == str(25 * 60)
+    assert texts.announcement(None, "sv-SE", values) == \
+        "Nätet har legat nere sedan klockan 2026-11-23 09:05. Vi arbetar på det."
+    same_day = texts.fields(system="Nexus", declared_at=declared, now=declared, tz=hotline.tz, language="en-GB")
+    assert texts.announcement(None, "en-GB", same_day) == "Nexus has been down since 09:05; we are working on it."
+    assert texts.render(hotline.outages.restored_text, {**same_day, "system": "Nätet"}).startswith(
+        "Nätet fungerar igen sedan kl. 09:05")
