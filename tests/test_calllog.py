@@ -100,7 +100,7 @@ def test_store_spools_quickly_when_redis_is_down_and_flushes_later(redis_server,
     assert store.flush() == 1
     assert not list(tmp_path.glob("*"))
     assert store.flush() == 0
-    assert [r["call_sid"] for r in store.recent()] == ["CA9"]
+    assert [r["call_sid"] for r in store.recent(["+45"])] == ["CA9"]
 
 
 def test_spool_refuses_odd_callsids(tmp_path):

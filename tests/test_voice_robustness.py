@@ -192,21 +192,26 @@ def test_redis_stopped_mid_call_the_call_goes_on_and_the_record_arrives_later(cf
     call.start()
     call.press("1")
     redis_server.command("SAVE")   # production Redis persists; the test server only on request
-    redis_server.stop()
-    turn = call.ring("decline")                 # screened step, nobody pressed 1 -> step 2
-    assert [n for n, _ in turn.numbers] == ["+4534412363", "+4534412361"]
-    turn = call.ring("no-answer")               # step 2 -> the exhausted dial
-    assert turn.numbers == [("+4534412361", None)]
-    turn = call.ring("accept")
-    assert [v.tag for v in turn.root] == ["Hangup"]
-    assert va.state.store.spool.pending(), "events must be spooled while Redis is down"
-    redis_server.start()
-    assert va.state.store.flush() > 0
-    assert not va.state.store.spool.pending()
-    raw = va.state.redis.lrange(f"hotline:call:{call.sid}:events", 0, -1)
-    assert raw, "the record is in Redis after the flush"
-    record = va.record(call.sid)
-    assert record["outcome"] == "answered"
-    assert [a["step"] for a in record["attempts"]] == [0, 1, 2]
-    assert record["accepted_by"] == "+4534412361"
-    assert record["from"] == "+4534412350" and record["keys"] == ["1"]
+    try:
+        redis_server.stop()
+        turn = call.ring("decline")                 # screened step, nobody pressed 1 -> step 2
+        assert [n for n, _ in turn.numbers] == ["+4534412363", "+4534412361"]
+        turn = call.ring("no-answer")               # step 2 -> the exhausted dial
+        assert turn.numbers == [("+4534412361", None)]
+        turn = call.ring("accept")
+        assert [v.tag for v in turn.root] == ["Hangup"]
+        assert va.state.store.spool.pending(), "events must be spooled while Redis is down"
+        redis_server.start()
+        call.hang_up()                              # the next webhook writes to Redis and flushes the spool
+        assert not va.state.store.spool.pending()
+        raw = va.state.redis.lrange(f"hotline:call:{call.sid}:events", 0, -1)
+        assert raw, "the record is in Redis after the flush"
+        record = va.record(call.sid)
+        assert record["outcome"] == "answered"
+        assert [a["step"] for a in record["attempts"]] == [0, 1, 2]
+        assert record["accepted_by"] == "+4534412361"
+        assert record["from"] == "+4534412350" and record["keys"] == ["1"]
+    finally:
+        redis_server.start()
+        redis_server.flushall()
+        redis_server.command("SAVE")   # leave an empty dump behind for later restarts

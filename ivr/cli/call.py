@@ -77,13 +77,16 @@ def run(args: argparse.Namespace) -> int:
 
         from ivr.app import create_app, state_of
 
-        logging.getLogger("ivr").setLevel(logging.ERROR)  # no "Redis not set" noise for a private log
+        ivr_log = logging.getLogger("ivr")
+        level = ivr_log.level
+        ivr_log.setLevel(logging.ERROR)  # no "Redis not set" noise for a private call log
         started = time.monotonic()
         token = "in-process-" + os.urandom(8).hex()
         app = create_app(config, redis_url=os.environ.get("REDIS_URL") if args.log else None,
                          auth_token=token, public_base_url=LOCAL_BASE,
                          now=lambda: at + dt.timedelta(seconds=time.monotonic() - started),
                          spool_dir=None if args.log else tempfile.mkdtemp(prefix="hotline-call-"))
+        ivr_log.setLevel(level)
         client = app.test_client()
         store = state_of(app).store
 
