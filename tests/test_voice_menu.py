@@ -67,13 +67,17 @@ def test_submenu_code_entry_and_say_lead_to_the_service(cfg, line, voice_app):
     assert code_prompt.verb.get("finishOnKey") == "#"
     assert code_prompt.verb.findall("Say")[0].text == "Tast koden og firkant."
     wrong = call.press("999#")
-    assert wrong.says[0] == "Forkert tast." or wrong.says[0].startswith("Det valg")
+    assert wrong.says[0] == "Det valg findes ikke."     # the code entry's own (default) invalid prompt
+    assert query(wrong.action)["t"] == "1"
+    silent = call.silence()
+    assert silent.says[0] == "Vi hørte ikke noget."
+    assert query(silent.action)["t"] == "2"
     turn = call.press("153#")
     assert turn.says[0] == "Tak."
     assert turn.kind == "dial" and turn.numbers[0][0] == "+4534412362"   # evening: the technicians
     record = va.record(call.sid)
     assert record["keys"] == ["2", "2", "153#"]
-    assert [e["result"] for e in record["entries"]] == ["ok", "ok", "invalid", "ok"]
+    assert [e["result"] for e in record["entries"]] == ["ok", "ok", "invalid", "timeout", "ok"]
 
 
 def test_code_entry_retries_are_bounded(cfg, line, voice_app):
@@ -83,6 +87,7 @@ def test_code_entry_retries_are_bounded(cfg, line, voice_app):
     call.press("2")
     call.press("2")
     call.press("1#")
+    call.silence()
     turn = call.press("2#")
     # no bare # allowed and no default: a person (the hotline's fallback) takes over
     assert turn.kind == "dial" and turn.numbers[0][0] == line.fallback

@@ -83,7 +83,7 @@ def _menu_url(path: tuple[str, ...], tries: int, count: int) -> str:
 
 
 def _timeout_prompt(node, hotline: Hotline) -> str:
-    return node.timeout_prompt if isinstance(node, Menu) else text("no_recording", hotline.language).split(".")[0] + "."
+    return node.timeout_prompt if isinstance(node, Menu) else text("no_key", hotline.language)
 
 
 def _default(hotline: Hotline, node, path: tuple[str, ...], count: int) -> VoiceResponse:

@@ -53,6 +53,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "sv": "Vi fick inget meddelande. Hej då.",
         "en": "We did not receive a message. Goodbye.",
     },
+    "no_key": {"da": "Vi hørte ikke noget.", "sv": "Vi hörde inget.", "en": "We did not hear anything."},
     "goodbye": {"da": "Farvel.", "sv": "Hej då.", "en": "Goodbye."},
 }
 

@@ -165,7 +165,7 @@ menu:
             code:
               prompt: "Tast koden og firkant."
               codes: ["153", "42"]
-              retries: 2
+              retries: 3
               then: {say: "Tak.", then: {service: system}}
           "3": {staff: true}
     "9": {service: alarm}
