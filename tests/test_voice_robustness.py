@@ -215,3 +215,18 @@ def test_redis_stopped_mid_call_the_call_goes_on_and_the_record_arrives_later(cf
         redis_server.start()
         redis_server.flushall()
         redis_server.command("SAVE")   # leave an empty dump behind for later restarts
+
+
+def test_a_repeated_service_post_keeps_the_first_decision_and_runs_hooks_once(cfg, voice_app):
+    va = voice_app(cfg, at=MONDAY_10)
+    calls = []
+    va.app.extensions["hotline.service_hooks"].append(lambda h, s, sid, r, now: calls.append(sid) or {"n": 1})
+    call = va.call()
+    call.start()
+    action = call.turn.action.removeprefix(BASE_URL)
+    params = call._call_params(Digits="1")
+    first = signed_post(va, action, params).get_data(as_text=True)
+    va.clock.at = MONDAY_22                      # later the route would be another one
+    second = signed_post(va, action, params).get_data(as_text=True)
+    assert first == second and "+4534412360" in second
+    assert calls == [call.sid]

@@ -50,29 +50,29 @@ def hook_extras(hotline: Hotline, service_id: str, sid: str, at: dt.datetime) ->
 
 
 def reach_service(hotline: Hotline, service_id: str, lead: Iterable[str] = ()) -> VoiceResponse:
-    """Decide who takes the call now, freeze that decision in the call log, start the chain."""
-    at = state().now()
+    """Decide who takes the call now, freeze that decision in the call log, start the chain.
+
+    A repeated post (the call already has a frozen decision) reuses it and runs no hooks again.
+    """
+    st = state()
     sid = call_sid()
-    decision = decide(hotline.plan, service_id, at)
-    chain = chain_from_decision(decision)
-    fresh = record(hotline, "service", "service", service=service_id, decision=decision.to_dict(),
-                   extra=hook_extras(hotline, service_id, sid, at))
-    if not fresh and sid:
-        chain = load_chain(hotline, sid, service_id, at) or chain  # a repeated post: keep the first
-        at = moment_of(str(_frozen_at(sid) or ""), at)
+    frozen = st.store.decision(sid) if sid else None
+    chain = None
+    if frozen:
+        try:
+            chain, at = chain_from_dict(frozen), dt.datetime.fromisoformat(frozen["at"])
+        except (KeyError, TypeError, ValueError):
+            log.exception("frozen decision of call %s is malformed; deciding again", sid)
+            chain = None
+    if chain is None:
+        at = st.now()
+        decision = decide(hotline.plan, service_id, at)
+        chain = chain_from_decision(decision)
+        record(hotline, "service", "service", service=service_id, decision=decision.to_dict(),
+               extra=hook_extras(hotline, service_id, sid, at))
     words = [text("emergency_112", hotline.language)] if chain.emergency else []
     words += list(lead) + list(chain.announcements)
     return continue_chain(hotline, chain, at, 0, words)
-
-
-def _frozen_at(sid: str) -> int | None:
-    data = state().store.decision(sid)
-    if not data:
-        return None
-    try:
-        return epoch(dt.datetime.fromisoformat(data["at"]))
-    except (KeyError, TypeError, ValueError):
-        return None
 
 
 def load_chain(hotline: Hotline | None, sid: str, service_id: str, at: dt.datetime) -> Chain | None:
