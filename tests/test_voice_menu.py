@@ -194,3 +194,21 @@ def test_voicemail_recording_is_kept_in_the_call_log(cfg, line, voice_app):
     assert record["recording_url"] == "https://api.twilio.com/rec/RE123"
     assert record["recording_duration"] == 17
     assert record["outcome"] == "voicemail"
+
+
+@pytest.mark.parametrize("setting, expected", [("caller", "+4534412350"), ("hotline", "+4570112299"),
+                                               ('"+45 34 41 23 70"', "+4534412370")])
+def test_caller_id_setting(setting, expected, voice_app):
+    cfg = config_from_text(TEST_YAML.replace("  call_log_days: 3", f"  call_log_days: 3\n  caller_id: {setting}"))
+    call = voice_app(cfg, at=MONDAY_10).call()
+    call.start()
+    turn = call.press("1")
+    assert turn.verb.get("callerId") == expected
+
+
+def test_a_bad_caller_id_is_a_config_error():
+    from ivr.config.errors import ConfigErrors
+
+    with pytest.raises(ConfigErrors) as err:
+        config_from_text(TEST_YAML.replace("  call_log_days: 3", "  call_log_days: 3\n  caller_id: nobody"))
+    assert any(e.path == "hotline.caller_id" for e in err.value.errors)
