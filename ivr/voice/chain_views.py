@@ -51,9 +51,8 @@ def screen():
         return twiml(resp)
     hotline, parent, index = found
     service = hotline.plan.services.get(arg("s", 64))
-    name = service.name if service else text("goodbye", hotline.language)
     action = url("/voice/screen/answer", i=index, parent=parent, s=arg("s", 64), line=hotline.line)
-    return twiml(render.whisper(hotline, name if service else hotline.name, action))
+    return twiml(render.whisper(hotline, service.name if service else hotline.name, action))
 
 
 @bp.post("/voice/screen/answer")
