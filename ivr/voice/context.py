@@ -10,7 +10,6 @@ from flask import Response, current_app, request
 from ivr.app import HotlineState, state_of
 from ivr.calls.events import Outcome, event
 from ivr.calls.spool import valid_sid
-from ivr.cli.common import normalise
 from ivr.hotline import Hotline
 from ivr.menus.twiml import speak
 from ivr.voice.texts import text
@@ -51,7 +50,7 @@ def hotline_for_request() -> Hotline | None:
     config = state().config
     for candidate in (arg("line", 20), form("To", 40), form("Called", 40)):
         if candidate:
-            found = config.find(candidate) or config.find(normalise(candidate))
+            found = config.find(candidate)
             if found is not None:
                 return found
     return None
