@@ -25,6 +25,7 @@ def run(args: argparse.Namespace) -> int:
     import redis
     from rq import Queue, Worker
 
+    import ivr.outages.jobs  # noqa: F401 - load job code (and twilio) once; RQ forks a horse per job
     from ivr.sms.jobs import redis_from_env, resume_all
 
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")

@@ -15,6 +15,7 @@ import requests
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+from twilio.rest.api.v2010.account.message import MessageInstance  # noqa: F401 - import once, before RQ forks
 
 log = logging.getLogger(__name__)
 
