@@ -114,10 +114,10 @@ def test_permanent_failures_are_recorded_and_not_retried(env, redis_url, fake_tw
     assert store.progress("perm") == {"total": 6, "done": 6, "sent": 4, "failed": 2}
 
 
-def test_the_configured_rate_is_held_across_workers(env, redis_url, fake_twilio, tmp_path):
+def test_the_configured_rate_is_held_across_workers(env, redis_url, fake_twilio, tmp_path, monkeypatch):
     r = client(redis_url)
     to = numbers(60)
-    env = {**env, "HOTLINE_SMS_BATCH": "5"}  # twelve jobs: three workers all send at once
+    monkeypatch.setenv("HOTLINE_SMS_BATCH", "5")  # twelve jobs: three workers all send at once
     with WorkerPool(3, env, tmp_path) as pool:
         wait_until(lambda: len([k for k in r.keys("rq:worker:*") if b"pool" not in k]) >= 3, 15,
                    message="3 workers up")
@@ -126,6 +126,37 @@ def test_the_configured_rate_is_held_across_workers(env, redis_url, fake_twilio,
 
     times = [m["received_at"] for m in fake_twilio.messages]
     assert len(times) == 60
+    workers_used = {line.split("on worker ")[1] for line in pool.logs().splitlines()
+                    if "Successfully completed ivr.sms.jobs.send_batch" in line}
+    assert len(workers_used) == 3, "every worker should have sent"
     assert max_in_window(times, 1.0) <= 20
     assert times[-1] - times[0] >= 59 / 20 * 0.98  # no burst: about 3 s for 60 at 20/s
     assert times[-1] - times[0] < 59 / 20 * 1.5    # and not needlessly slow
+
+
+def test_a_worker_killed_after_twilio_accepted_but_before_the_sid_was_written(env, redis_url, fake_twilio, tmp_path,
+                                                                              monkeypatch):
+    """The crash window itself, end to end: Twilio has the message, the worker dies waiting for
+    the answer. A worker must then find the message in Twilio's list and adopt it, not resend."""
+    r = client(redis_url)
+    to = numbers(12)
+    fake_twilio.reply_delay = 1.0  # Twilio records each message, then answers a second later
+    monkeypatch.setenv("HOTLINE_SMS_BATCH", "6")  # two jobs: one per worker
+    with WorkerPool(2, {**env, "HOTLINE_SMS_BATCH": "6"}, tmp_path) as pool:
+        wait_until(lambda: len(r.keys("rq:worker:*")) >= 2, 15, message="2 workers up")
+        assert start_blast(r, make_blast("window", 12, rate=50), to)
+        wait_until(lambda: len(fake_twilio.messages) >= 2, 15, interval=0.002, message="both workers' first")
+        pool.kill(1 if pool.scheduler_holder() == 0 else 0)   # see the 1,000 test for why not the scheduler
+        held = [m["to"] for m in fake_twilio.messages[:2]]
+        fake_twilio.reply_delay = 0.0
+        store = BlastStore(r)
+        assert any(store.recipient("window", n).get("sid") is None for n in held)  # truly in the window
+        wait_until(all_done(redis_url, "window"), 30, message=lambda: "window done\n" + pool.logs())
+
+    assert per_recipient(fake_twilio) == {n: 1 for n in to}
+    creates = [q for q in fake_twilio.requests if q["operation_id"] == "CreateMessage"]
+    assert len(creates) == 12  # nobody was sent to twice, not even tried
+    sids = {m["to"]: m["sid"] for m in fake_twilio.messages}
+    assert all(store.recipient("window", n)["sid"] == sids[n] for n in to)
+    searched = {q["query"].get("To") for q in fake_twilio.requests if q["operation_id"] == "ListMessage"}
+    assert searched & set(held)

@@ -115,3 +115,27 @@ def test_the_limiter_spaces_reservations_by_one_over_the_rate(redis_url):
     assert all(abs((w2 - w1) - step) < 0.005 for w1, w2 in zip(waits, waits[1:]))
     limiter.pause(2.0)
     assert limiter.reserve() > 1.9
+
+
+def test_the_watchdog_resumes_only_a_stalled_blast_and_stops_when_done(redis_url, monkeypatch, twilio):
+    from rq import Queue
+
+    from ivr.sms.jobs import QUEUE, watch_blast
+
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("HOTLINE_SMS_WATCH_SECONDS", "60")
+    r = client(redis_url)
+    store = BlastStore(r)
+    to = numbers(3)
+    store.create(make_blast("w1", 3), to)
+    assert store.claim("w1", to[0], "live", 30) is Claim.FRESH     # a live worker holds this one
+    assert watch_blast("w1", -1) == "waiting"                      # first look: just remember progress
+    assert watch_blast("w1", 0) == "resumed 2"                     # no progress since: the two free ones
+    queued = Queue(QUEUE, connection=r).jobs
+    assert [j.args for j in queued if j.func_name.endswith("send_batch")] == [("w1", to[1:])]
+    store.mark_sent("w1", to[0], "SM" + "d" * 32, "queued", 1)
+    for n in to[1:]:
+        store.claim("w1", n, "t", 30)
+        store.mark_sent("w1", n, "SM" + n[-8:] * 4, "queued", 1)
+    assert watch_blast("w1", 0) == "finished" and store.active() == []
+    assert watch_blast("nope") == "gone"

@@ -101,7 +101,7 @@ def send_batch(blast_id: str, numbers: list[str]) -> dict[str, int]:
 
 
 def watch_blast(blast_id: str, last_done: int = -1) -> str:
-    """RQ job: finish or nudge a blast; returns "finished", "waiting" or "resumed N".
+    """RQ job: finish or nudge a blast; returns "finished", "gone", "waiting" or "resumed N".
 
     Schedules its own next run first, so a worker dying here does not end the watch. When no
     recipient finished since the last look, the ones that can be claimed (pending and due, or
@@ -109,8 +109,11 @@ def watch_blast(blast_id: str, last_done: int = -1) -> str:
     """
     redis, settings = _connection(), SmsSettings.from_env()
     store = BlastStore(redis)
+    if store.get(blast_id) is None:  # deleted (or Redis lost it): nothing left to watch
+        store.finish(blast_id)
+        return "gone"
     progress = store.progress(blast_id)
-    if progress["total"] and progress["done"] >= progress["total"]:
+    if progress["done"] >= progress["total"]:
         store.finish(blast_id)
         return "finished"
     q = queue(redis)

@@ -90,6 +90,7 @@ class FakeTwilio:
         self.auth_token = auth_token
         self.validator = validator or load_validator()
         self.delay = 0.0
+        self.reply_delay = 0.0  # seconds between recording a create and answering it (crash-window tests)
         self.messages: list[dict] = []
         self.calls: list[dict] = []
         self.requests: list[dict] = []
@@ -213,12 +214,14 @@ class FakeTwilio:
         with self._changed:
             self.requests.append({
                 "method": method, "path": path, "operation_id": match.operation_id if match else None,
-                "params": _flatten(form), "status": status, "received_at": received_at,
+                "params": _flatten(form), "query": _flatten(query), "status": status, "received_at": received_at,
             })
             if status == 201 and match is not None:
                 record = self._record(match.operation_id, form, document, received_at)
                 (self.messages if match.operation_id == "CreateMessage" else self.calls).append(record)
             self._changed.notify_all()
+        if status == 201 and self.reply_delay:
+            self._stopping.wait(self.reply_delay)
         return status, document, extra
 
     def _answer(self, match: Match | None, problems, headers, form, query=None) -> tuple[int, dict, dict]:
