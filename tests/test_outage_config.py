@@ -94,3 +94,11 @@ def test_swedish_example_texts_providers_and_announcements_follow_the_language()
     assert texts.announcement(None, "en-GB", same_day) == "Nexus has been down since 09:05; we are working on it."
     assert texts.render(hotline.outages.restored_text, {**same_day, "system": "Nätet"}).startswith(
         "Nätet fungerar igen sedan kl. 09:05")
+
+
+def test_the_staff_entry_offers_at_most_nine_systems():
+    text = BRONDBY.read_text(encoding="utf-8").replace(
+        "  network: {name: Netværket}\n",
+        "  network: {name: Netværket}\n" + "".join(f"  s{i}: {{name: S{i}}}\n" for i in range(8)))
+    with pytest.raises(ConfigErrors, match="outages.staff: the staff entry offers systems on keys 1-9"):
+        load_text(text, "brondby.yaml")

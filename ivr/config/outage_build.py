@@ -31,9 +31,14 @@ def check_text(builder: Builder, text: str, path: Path) -> None:
 
 def build_outages(builder: Builder, spec: OutagesSpec | None, contacts: dict[str, Contact],
                   site_groups: list[str]) -> OutagePolicy | None:
-    """Return the hotline's OutagePolicy, or None when the file has no `outages:` section."""
+    """Return the hotline's OutagePolicy, or None when the file has no `outages:` section.
+
+    (A menu `staff: true` option without `outages.staff` is allowed: callers hear "not available".)
+    """
     if spec is None:
         return None
+    if spec.staff is not None and len(builder.spec.systems) > 9:
+        builder.fail(("outages", "staff"), "the staff entry offers systems on keys 1-9: at most 9 systems")
     base: Path = ("outages",)
     check_text(builder, spec.texts.down, base + ("texts", "down"))
     check_text(builder, spec.texts.restored, base + ("texts", "restored"))
