@@ -1,14 +1,25 @@
 """`hotline worker`: a long-running RQ worker that also runs scheduled jobs (escalations,
-blast watchdogs). The Procfile's `worker:` line. Redis from REDIS_URL."""
+blast watchdogs). The Procfile's `worker:` line. Redis from REDIS_URL.
+
+RQ lets one worker at a time run the scheduler, by a lock that lives 61 s. When the worker
+holding it is killed, scheduled work would wait for that lock to expire; a worker on the same
+host that can see the holder's process is gone releases the lock at start and at each
+maintenance run (every HOTLINE_WORKER_MAINTENANCE_SECONDS, default 30) and takes over.
+"""
 from __future__ import annotations
 
 import argparse
 import logging
 import os
+import socket
 
 from ivr.cli.common import CliError, fail
 
 DEFAULT_QUEUES = ("sms", "default")
+log = logging.getLogger("ivr.worker")
+
+# Delete the lock only if it is still held by the dead scheduler we looked at.
+_RELEASE_IF = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,6 +32,43 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
+def _running(pid: int) -> bool:
+    """Return True when process `pid` exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+
+def release_dead_scheduler_locks(client, queue_names: list[str]) -> list[str]:
+    """Release RQ scheduler locks whose holder ran on this host and is gone; returns the queues freed."""
+    from rq.scheduler import SCHEDULER_KEY_TEMPLATE, RQScheduler
+
+    freed = []
+    for name in queue_names:
+        key = RQScheduler.get_locking_key(name)
+        holder = client.get(key)
+        if not holder:
+            continue
+        info = client.hgetall(SCHEDULER_KEY_TEMPLATE % holder.decode())
+        host, pid = info.get(b"hostname", b"").decode(), int(info.get(b"pid") or 0)
+        if host == socket.gethostname() and pid and not _running(pid):
+            if client.eval(_RELEASE_IF, 1, key, holder):
+                freed.append(name)
+    if freed:
+        log.warning("released RQ scheduler lock(s) of a dead scheduler for: %s", ", ".join(freed))
+    return freed
+
+
 def run(args: argparse.Namespace) -> int:
     import redis
     from rq import Queue, Worker
@@ -28,19 +76,30 @@ def run(args: argparse.Namespace) -> int:
     import ivr.outages.jobs  # noqa: F401 - load job code (and twilio) once; RQ forks a horse per job
     from ivr.sms.jobs import redis_from_env, resume_all
 
+    class HotlineWorker(Worker):
+        """An RQ Worker that frees a dead scheduler's lock before its maintenance retakes it."""
+
+        def run_maintenance_tasks(self):
+            try:
+                release_dead_scheduler_locks(self.connection, [q.name for q in self.queues])
+            except redis.RedisError as exc:
+                log.warning("could not check the scheduler lock: %s", exc)
+            super().run_maintenance_tasks()
+
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # INFO dumps every request
     client = redis_from_env()
+    names = args.queues or list(DEFAULT_QUEUES)
     try:
         client.ping()
+        release_dead_scheduler_locks(client, names)
         resumed = resume_all(client)
     except redis.RedisError as exc:
         return fail(CliError(f"cannot reach Redis at REDIS_URL: {exc}", 1))
     if resumed:
-        logging.getLogger("ivr.worker").info("watching %d unfinished blast(s) again", resumed)
-    queues = [Queue(name, connection=client) for name in (args.queues or DEFAULT_QUEUES)]
-    # Maintenance also retries taking RQ's scheduler lock when its holder died (RQ's default: 10 min).
+        log.info("watching %d unfinished blast(s) again", resumed)
+    queues = [Queue(name, connection=client) for name in names]
     maintenance = int(os.environ.get("HOTLINE_WORKER_MAINTENANCE_SECONDS") or 30)
-    worker = Worker(queues, connection=client, name=args.name, maintenance_interval=maintenance)
+    worker = HotlineWorker(queues, connection=client, name=args.name, maintenance_interval=maintenance)
     worker.work(burst=args.burst, with_scheduler=True, logging_level=args.log_level)
     return 0

@@ -85,6 +85,10 @@ class WorkerPool:
                 return i
         return None
 
+    def full_log(self, i: int) -> str:
+        """Return worker `i`'s whole log."""
+        return (self.log_dir / f"worker-{i}.log").read_text(errors="replace")
+
     def logs(self) -> str:
         """Return every worker's log, for assertion messages."""
         return "\n".join(p.read_text(errors="replace")[-4000:] for p in sorted(self.log_dir.glob("worker-*.log")))
