@@ -139,3 +139,12 @@ def test_the_watchdog_resumes_only_a_stalled_blast_and_stops_when_done(redis_url
         store.mark_sent("w1", n, "SM" + n[-8:] * 4, "queued", 1)
     assert watch_blast("w1", 0) == "finished" and store.active() == []
     assert watch_blast("nope") == "gone"
+
+
+def test_job_modules_and_the_worker_load_without_flask():
+    import subprocess
+    import sys
+
+    code = ("import sys, ivr.sms.jobs, ivr.outages.jobs, ivr.outages.service, ivr.cli.worker; "
+            "sys.exit('flask' in sys.modules or 'werkzeug' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], cwd=str(__import__("pathlib").Path(__file__).parents[1])).returncode == 0

@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 import re
 
-from flask import Blueprint, Flask, Response, request
+from flask import Blueprint, Flask, Response, current_app, request
 from redis import Redis, RedisError
 
 from ivr.hotline import Hotline
@@ -60,9 +60,8 @@ def service_hook(hotline: Hotline, service_id: str, call_sid: str, redis: Redis 
 @receipts.post("/sms/status")
 def sms_status():
     """Record a message's delivery status (only ever forward); 204 when taken, 503 without Redis."""
-    from ivr.app import state_of
+    from ivr.app import state_of  # ivr.app loads this module as a plugin
     from ivr.sms.blast import BlastStore
-    from flask import current_app
 
     sid, status = request.form.get("MessageSid", ""), request.form.get("MessageStatus", "")
     if not _SID.match(sid) or not _STATUS.match(status):

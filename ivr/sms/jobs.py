@@ -17,7 +17,7 @@ from rq import Queue, get_current_job
 
 from ivr.sms.blast import Blast, BlastStore, RecipientState
 from ivr.sms.ratelimit import RateLimiter
-from ivr.sms.sender import Delivered, deliver
+from ivr.sms.sender import deliver
 from ivr.sms.settings import SmsSettings
 from ivr.sms.twilio_rest import client_from_env
 
@@ -155,4 +155,4 @@ def _redis_now_us(redis: Redis) -> int:
     return int(sec) * 1_000_000 + int(usec)
 
 
-__all__ = ["Delivered", "start_blast", "send_batch", "watch_blast", "resume_all", "queue", "QUEUE"]
+__all__ = ["start_blast", "send_batch", "watch_blast", "resume_all", "queue", "QUEUE"]
