@@ -153,3 +153,21 @@ def test_cli_hash_pin_reads_stdin(monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("97531\n"))
     assert main(["outage", "hash-pin", "--stdin"]) == 0
     assert pins.check_pin("97531", capsys.readouterr().out.strip())
+
+
+def test_cli_says_so_when_redis_is_down_and_changes_nothing(monkeypatch, capsys):
+    from tests.support.redis_server import free_port
+
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
+    monkeypatch.setenv("TWILIO_FROM_NUMBER", "+4570112230")
+    assert main(["outage", "declare", "--config", str(BRONDBY), "--system", "nexus"]) == 1
+    assert "cannot reach Redis" in capsys.readouterr().err
+
+
+def test_cli_show_in_text_lists_each_recipient(env, redis_url, hotline, capsys):
+    service.declare(client(redis_url), hotline, "nexus", "", "test", T0)
+    assert main(["outage", "show", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("outage 1: nexus on +4570112230, open")
+    assert "blast outage-1-down: 0 sent, 0 failed, 9 to go" in out
+    assert out.count("pending") == 9
