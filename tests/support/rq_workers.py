@@ -22,7 +22,7 @@ def worker_env(redis_url: str, fake, **extra: str) -> dict[str, str]:
     env.update({
         "REDIS_URL": redis_url, "TWILIO_API_BASE_URL": fake.base_url,
         "TWILIO_ACCOUNT_SID": fake.account_sid, "TWILIO_AUTH_TOKEN": fake.auth_token,
-        "PYTHONPATH": str(ROOT), "HOTLINE_TWILIO_TIMEOUT": "5",
+        "PYTHONPATH": str(ROOT), "HOTLINE_TWILIO_TIMEOUT": "2",
     })
     env.update(extra)
     return env
