@@ -102,3 +102,17 @@ def test_serve_without_redis_and_call_against_it(served, monkeypatch, capsys):
 
     records = json.loads(capsys.readouterr().out)
     assert len(records) == 1 and records[0]["outcome"] == "answered" and records[0]["keys"] == ["2"]
+
+
+def test_invalid_input_at_the_prompts_asks_again(monkeypatch, capsys):
+    # "x" at the keys prompt, "" and "z" at the dial prompt, "maybe" at the message prompt are not
+    # choices: each is asked again instead of being taken as keys, a hang-up, "let ring" or "no".
+    code, out = play(monkeypatch, capsys, "x1\n1\n\nz\nl\nmaybe\ny\n", "--at", "2026-11-22T03:00")
+    assert code == 0
+    assert out.count("keys, Enter = say nothing") == 2
+    assert out.count("[a]nswer, [r]eject") == 3
+    assert out.count("leave a message?") == 2
+    assert "Det valg findes ikke." not in out
+    assert "(you hung up while it rang)" not in out
+    assert "step 0    Hjemmeplejens vagt: no-answer" in out
+    assert "recording https://" in out and "outcome   voicemail" in out

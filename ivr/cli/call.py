@@ -36,13 +36,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def ask(prompt: str) -> str | None:
-    """Return a line typed by the user (stripped), or None at end of input."""
-    try:
-        return input(prompt).strip()
-    except EOFError:
-        print()
-        return None
+def ask(prompt: str, valid=None) -> str | None:
+    """Return a line typed by the user (stripped), or None at end of input.
+
+    With `valid` (a test on the typed text), anything else is refused and asked for again.
+    """
+    while True:
+        try:
+            typed = input(prompt).strip()
+        except EOFError:
+            print()
+            return None
+        if valid is None or valid(typed):
+            return typed
+        print("  (not a choice here; try again)")
+
+
+def _keys_ok(typed: str) -> bool:
+    """Return True for what a phone keypad can send (digits, * and #), nothing, or q."""
+    return typed.lower() == "q" or all(c in "0123456789*#" for c in typed)
 
 
 def http_post(url: str, params: dict, headers: dict) -> tuple[int, str]:
@@ -124,7 +136,7 @@ def play(sim: CallSim, names: dict[str, str]) -> None:
         if turn.kind == "gather":
             finish = turn.verb.get("finishOnKey") or ""
             hint = " (end with #)" if finish == "#" else ""
-            keys = ask(f"keys{hint}, Enter = say nothing, q = hang up > ")
+            keys = ask(f"keys{hint}, Enter = say nothing, q = hang up > ", _keys_ok)
             if keys is None or keys.lower() == "q":
                 print("(you hung up)")
                 return
@@ -135,8 +147,9 @@ def play(sim: CallSim, names: dict[str, str]) -> None:
             who = ", ".join(f"{names.get(n, n)} {n}" if n in names else n for n, _ in numbers)
             print(f"  dialling: {who} (rings {turn.verb.get('timeout', '30')} s"
                   f"{', screened: must press 1' if screened else ''})")
-            choice = ask("  [a]nswer, [r]eject, [l]et ring, [b]usy, [v]oicemail picks up, [h]ang up > ")
-            outcome = DIAL_CHOICES.get((choice or "h")[:1].lower(), "no-answer")
+            choice = ask("  [a]nswer, [r]eject, [l]et ring, [b]usy, [v]oicemail picks up, [h]ang up > ",
+                         lambda typed: typed[:1].lower() in DIAL_CHOICES)
+            outcome = DIAL_CHOICES[(choice or "h")[:1].lower()]
             if outcome == "hangup":
                 sim.ring("canceled")
                 print("(you hung up while it rang)")
@@ -150,7 +163,7 @@ def play(sim: CallSim, names: dict[str, str]) -> None:
             if outcome == "accept":
                 print("  (connected: you talk, then hang up)")
         elif turn.kind == "record":
-            choice = ask("  leave a message? [y]es / [n]o > ")
+            choice = ask("  leave a message? [y]es / [n]o > ", lambda typed: typed[:1].lower() in ("y", "n"))
             turn = sim.leave_message("" if (choice or "n")[:1].lower() != "y" else
                                      "https://api.twilio.com/2010-04-01/Accounts/AC/Recordings/RE-simulated")
         else:
