@@ -109,3 +109,26 @@ def test_every_example_checks(capsys):
     assert main(["check", "--config", str(EXAMPLES)]) == 0
     out = capsys.readouterr().out
     assert "6 hotline(s)" in out
+
+
+@pytest.mark.parametrize("old, new, field", [
+    ('from: "12-24"', 'from: "12-42"', "schedules.it_christmas_duty.overrides[0].from"),
+    ('to: "01-01"', 'to: "13-01"', "schedules.it_christmas_duty.overrides[0].to"),
+    ('from: "12-24"\n        to: "01-01"', 'from: "2026-02-30"\n        to: "2026-03-01"',
+     "schedules.it_christmas_duty.overrides[0].from"),
+    ('from: "12-24"\n        to: "01-01"', 'from: "2026-12-01 09:00"\n        to: "2026-12-01 25:00"',
+     "schedules.it_christmas_duty.overrides[0].to"),
+    ("categories: [public]  ", 'categories: [public]\n    extra: {"02-30": Ingen dag}\n   ',
+     "hotline.holidays.extra.02-30"),
+])
+def test_impossible_dates_are_config_errors(tmp_path, old, new, field):
+    # A date that does not exist must be refused, not silently never match (or crash the loader).
+    path = broken(tmp_path, old, new)
+    with pytest.raises(ConfigErrors) as caught:
+        load_config(path)
+    assert any(e.path == field for e in caught.value.errors), [str(e) for e in caught.value.errors]
+
+
+def test_leap_day_override_every_year_is_accepted(tmp_path):
+    path = broken(tmp_path, 'from: "12-24"\n        to: "01-01"', 'from: "02-29"\n        to: "02-29"')
+    assert load_config(path).lines()

@@ -26,6 +26,18 @@ _DEFAULT_INVALID = {"da": "Det valg findes ikke.", "sv": "Det valet finns inte."
 _DEFAULT_TIMEOUT = {"da": "Vi hørte ikke noget valg.", "sv": "Vi hörde inget val."}
 
 
+def _bad_date(text: str) -> str | None:
+    """Return why "MM-DD" or "YYYY-MM-DD" is not a real date (02-29 is fine every year), else None."""
+    try:
+        if len(text) == 10:
+            dt.date.fromisoformat(text)
+        else:
+            dt.date(2000, int(text[:2]), int(text[3:]))  # a leap year, so 02-29 is allowed
+    except ValueError as exc:
+        return f"{text!r} is not a date ({exc})"
+    return None
+
+
 class Builder:
     """Builds one hotline; `problems` collects (path, message) pairs instead of raising."""
 
@@ -114,6 +126,8 @@ class Builder:
         for day in line.holidays.extra:
             if not _DATE.match(day):
                 self.fail(("hotline", "holidays", "extra", day), f"{day!r} is not MM-DD or YYYY-MM-DD")
+            elif _bad_date(day):
+                self.fail(("hotline", "holidays", "extra", day), _bad_date(day))
         try:
             return HolidayCalendar(
                 country=line.country, subdivision=line.subdivision,
@@ -188,7 +202,11 @@ class Builder:
 
     def override(self, o: s.OverrideSpec, path: Path, days: list, times: list) -> None:
         if _DATE.match(o.from_) and _DATE.match(o.to):
-            if len(o.from_) != len(o.to):
+            bad = [(name, _bad_date(text)) for name, text in (("from", o.from_), ("to", o.to)) if _bad_date(text)]
+            if bad:
+                for name, why in bad:
+                    self.fail(path + (name,), why)
+            elif len(o.from_) != len(o.to):
                 self.fail(path, "from and to must both be MM-DD or both YYYY-MM-DD")
             elif o.open is not None:
                 self.fail(path + ("open",), "whole-day overrides take 'hours' ([] closes them)")
@@ -201,8 +219,15 @@ class Builder:
                                         o.announcement))
             return
         if _DATETIME.match(o.from_) and _DATETIME.match(o.to):
-            start = dt.datetime.fromisoformat(o.from_.replace(" ", "T"))
-            end = dt.datetime.fromisoformat(o.to.replace(" ", "T"))
+            moments = {}
+            for name, text in (("from", o.from_), ("to", o.to)):
+                try:
+                    moments[name] = dt.datetime.fromisoformat(text.replace(" ", "T"))
+                except ValueError as exc:
+                    self.fail(path + (name,), f"{text!r} is not a date and time ({exc})")
+            if len(moments) < 2:
+                return
+            start, end = moments["from"], moments["to"]
             if end <= start:
                 self.fail(path + ("to",), "ends before it starts")
             elif o.hours is not None:
