@@ -230,3 +230,41 @@ def test_a_repeated_service_post_keeps_the_first_decision_and_runs_hooks_once(cf
     second = signed_post(va, action, params).get_data(as_text=True)
     assert first == second and "+4534412360" in second
     assert calls == [call.sid]
+
+
+def test_fallback_dials_report_back_so_a_finished_conversation_is_not_told_nobody_answered(
+        cfg, voice_app, redis_server, monkeypatch):
+    # <Dial> without action goes on to the next verb also after a conversation, so the caller who
+    # just talked to the fallback person would hear "nobody could be reached". Every fallback dial
+    # (Twilio's Fallback URL, an error, the menu's last resort) reports to an action instead.
+    from ivr.callsim import path_of
+    from ivr.voice import flow
+
+    va = voice_app(cfg, at=MONDAY_22)
+    params = {"CallSid": "CA" + "5" * 32, "To": "+4570112299", "From": "+4534412350", "ErrorCode": "11200"}
+    dials = [ET.fromstring(signed_post(va, "/voice/fallback", params).get_data(as_text=True)).find("Dial")]
+    monkeypatch.setattr(flow, "decide", lambda *a, **k: 1 / 0)
+    call = va.call()
+    call.start()
+    dials.append(call.press("1").verb)
+    monkeypatch.undo()
+    call = va.call()
+    call.start()
+    call.press("2")
+    call.press("2")
+    call.silence()
+    call.silence()
+    dials.append(call.press("9#").verb)
+    for dial in dials:
+        assert dial.tag == "Dial" and dial.text == "+4534412361"
+        action = dial.get("action")
+        assert action and action.startswith(BASE_URL) and dial.get("method") == "POST"
+        done = {**params, "DialCallStatus": "completed", "DialCallDuration": "75"}
+        resp = signed_post(va, path_of(action), done)
+        assert resp.status_code == 200 and tags(resp.get_data(as_text=True)) == ["Hangup"]
+        redis_server.stop()
+        resp = signed_post(va, path_of(action), {**params, "DialCallStatus": "no-answer"})
+        redis_server.start()
+        body = resp.get_data(as_text=True)
+        assert resp.status_code == 200 and tags(body) == ["Say", "Hangup"]
+        assert "Det lykkedes ikke at få fat i nogen" in body

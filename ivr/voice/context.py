@@ -101,11 +101,17 @@ def safe_answer(hotline: Hotline | None, reason: str) -> VoiceResponse:
         resp.hangup()
         return resp
     speak(resp, text("error", hotline.language), hotline)
-    resp.dial(hotline.fallback, caller_id=caller_id(hotline))
+    resp.dial(hotline.fallback, caller_id=caller_id(hotline), action=fallback_done_url(), method="POST")
     speak(resp, text("nobody", hotline.language), hotline)
     resp.hangup()
     record(hotline, "outcome", f"error:{request.path}", outcome=Outcome.ERROR.value, detail=reason[:300])
     return resp
+
+
+def fallback_done_url() -> str:
+    """Return the action URL of every fallback <Dial>: without one, Twilio goes on to the next verb
+    ("nobody could be reached") also after a finished conversation."""
+    return url("/voice/fallback/done")
 
 
 def caller_id(hotline: Hotline) -> str:

@@ -12,8 +12,8 @@ from ivr.menus import nav
 from ivr.menus.model import Menu, OptionKind
 from ivr.menus.twiml import prompt, say_and_hang_up, speak
 from ivr.voice import flow
-from ivr.voice.context import (caller_id, form, hotline_for_request, int_arg, arg, record, safe_answer,
-                               state, twiml, url)
+from ivr.voice.context import (caller_id, fallback_done_url, form, hotline_for_request, int_arg, arg, record,
+                               safe_answer, state, twiml, url)
 from ivr.voice.texts import text
 
 log = logging.getLogger(__name__)
@@ -125,7 +125,7 @@ def _fallback_route(hotline: Hotline, reason: str) -> VoiceResponse:
     log.warning("call %s: %s; dialling the fallback %s", form("CallSid"), reason, hotline.fallback)
     record(hotline, "outcome", "fallback-route", outcome=Outcome.FALLBACK.value, detail=reason)
     resp = VoiceResponse()
-    resp.dial(hotline.fallback, caller_id=caller_id(hotline), timeout=30)
+    resp.dial(hotline.fallback, caller_id=caller_id(hotline), timeout=30, action=fallback_done_url(), method="POST")
     speak(resp, text("nobody", hotline.language), hotline)
     resp.hangup()
     return resp
@@ -141,8 +141,29 @@ def fallback():
     record(hotline, "outcome", "fallback", outcome=Outcome.FALLBACK.value, detail=f"Twilio error {form('ErrorCode', 10)}")
     resp = VoiceResponse()
     speak(resp, text("error", hotline.language), hotline)
-    resp.dial(hotline.fallback, caller_id=caller_id(hotline), timeout=45)
+    resp.dial(hotline.fallback, caller_id=caller_id(hotline), timeout=45, action=fallback_done_url(), method="POST")
     speak(resp, text("nobody", hotline.language), hotline)
+    resp.hangup()
+    return twiml(resp)
+
+
+@bp.post("/voice/fallback/done")
+def fallback_done():
+    """A fallback <Dial> ended: hang up after a conversation, else say that nobody could be reached.
+
+    Needs no Redis (the attempt is logged like every event: Redis, else the spool).
+    """
+    hotline = hotline_for_request()
+    status = form("DialCallStatus", 20)
+    connected = status in flow.CONNECTED
+    if hotline is not None:
+        duration = form("DialCallDuration", 8)
+        record(hotline, "attempt", "fallback", step="fallback", numbers=[hotline.fallback], names=[],
+               status=status or "unknown", screened=False, accepted_by=hotline.fallback if connected else None,
+               duration=int(duration) if duration.isdigit() else None)
+    resp = VoiceResponse()
+    if not connected:
+        speak(resp, text("nobody", hotline.language if hotline else None), hotline)
     resp.hangup()
     return twiml(resp)
 
