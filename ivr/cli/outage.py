@@ -41,6 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run_list)
     p = verbs.add_parser("show", help="one outage with every blast and, per recipient, SID and status")
     p.add_argument("id")
+    add_config_arg(p)  # accepted for symmetry with the other verbs; outage ids are unique per Redis
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=run_show)
     p = verbs.add_parser("hash-pin", help="make the pin_hash for outages.staff (reads the PIN without echo)")
@@ -68,6 +69,11 @@ def _by(args: argparse.Namespace) -> str:
         return "cli"
 
 
+def _local(moment: dt.datetime, hotline) -> str:
+    """Return `moment` as the hotline's local time, e.g. "2026-11-22 01:44 CET"."""
+    return f"{moment.astimezone(hotline.tz):%Y-%m-%d %H:%M %Z}"
+
+
 def _act(args: argparse.Namespace, verb: str) -> int:
     from ivr.outages import service
 
@@ -91,7 +97,7 @@ def _act(args: argparse.Namespace, verb: str) -> int:
                          ensure_ascii=False, indent=2))
         return 0
     if verb == "declare" and not result.changed:
-        print(f"outage {o.id}: {o.system} on {o.line} is already open since {o.declared_at:%Y-%m-%d %H:%M} UTC;"
+        print(f"outage {o.id}: {o.system} on {o.line} is already open since {_local(o.declared_at, hotline)};"
               " no SMS sent again" + (" (completed an unfinished blast)" if result.blasts else ""))
     elif verb == "declare":
         print(f"outage {o.id}: {o.system} on {o.line} declared; blast {', '.join(result.blasts) or 'none'} queued")
@@ -126,8 +132,8 @@ def run_list(args: argparse.Namespace) -> int:
     if not outages:
         print(f"no outages on {hotline.line}")
     for o in outages:
-        until = f" until {o.restored_at:%Y-%m-%d %H:%M}" if o.restored_at else ""
-        print(f"{o.id:>5}  {o.state.value:<8}  {o.system:<12} since {o.declared_at:%Y-%m-%d %H:%M} UTC{until}"
+        until = f" until {_local(o.restored_at, hotline)}" if o.restored_at else ""
+        print(f"{o.id:>5}  {o.state.value:<8}  {o.system:<12} since {_local(o.declared_at, hotline)}{until}"
               f"  {o.message}")
     return 0
 
