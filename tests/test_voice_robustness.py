@@ -268,3 +268,18 @@ def test_fallback_dials_report_back_so_a_finished_conversation_is_not_told_nobod
         body = resp.get_data(as_text=True)
         assert resp.status_code == 200 and tags(body) == ["Say", "Hangup"]
         assert "Det lykkedes ikke at få fat i nogen" in body
+
+
+def test_without_public_base_url_urls_keep_the_mount_prefix(cfg, redis_url, tmp_path):
+    # Mounted under a prefix (SCRIPT_NAME), the signature is checked against the arrival URL with
+    # its prefix; the URLs we hand to Twilio must keep that prefix too, or the next webhook 404s.
+    from ivr.app import create_app
+
+    app = create_app(cfg, redis_url=redis_url, auth_token=AUTH_TOKEN, public_base_url=None,
+                     spool_dir=str(tmp_path), verify_signatures=True)
+    params = {"CallSid": "CA" + "6" * 32, "To": "+4570112299", "From": "+4534412350"}
+    resp = app.test_client().post("/voice", data=params, base_url="http://hotline.internal/ivr",
+                                  headers={"X-Twilio-Signature": sign(AUTH_TOKEN, "http://hotline.internal/ivr/voice", params)})
+    assert resp.status_code == 200
+    gather = ET.fromstring(resp.get_data(as_text=True)).find("Gather")
+    assert gather.get("action") == "http://hotline.internal/ivr/voice/menu?p=&t=0&n=0"

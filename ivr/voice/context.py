@@ -63,7 +63,7 @@ def now() -> dt.datetime:
 
 def url(path: str, **params) -> str:
     """Return an absolute webhook URL (PUBLIC_BASE_URL when set) with `params` as query."""
-    base = state().public_base_url or request.host_url
+    base = state().public_base_url or request.url_root  # url_root keeps a mount prefix (SCRIPT_NAME)
     query = urlencode({k: v for k, v in params.items() if v is not None})
     return base.rstrip("/") + path + (f"?{query}" if query else "")
 
