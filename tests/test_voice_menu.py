@@ -212,3 +212,19 @@ def test_a_bad_caller_id_is_a_config_error():
     with pytest.raises(ConfigErrors) as err:
         config_from_text(TEST_YAML.replace("  call_log_days: 3", "  call_log_days: 3\n  caller_id: nobody"))
     assert any(e.path == "hotline.caller_id" for e in err.value.errors)
+
+
+def test_voicemail_greeting_without_a_message_is_not_logged_as_voicemail(cfg, voice_app):
+    # Twilio does not request the <Record> action for an empty recording: it goes on to the next
+    # verb ("no message received", hang up). The incident must not claim a voicemail was left.
+    va = voice_app(cfg, at=MONDAY_10)
+    call = va.call()
+    call.start()
+    call.press("1")
+    turn = call.ring("no-answer")
+    assert turn.kind == "record"
+    assert [v.tag for v in turn.root][-3:] == ["Record", "Say", "Hangup"]
+    call.hang_up("completed", 40)
+    record = va.record(call.sid)
+    assert record["recording_url"] is None
+    assert record["outcome"] == "no_answer"

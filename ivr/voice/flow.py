@@ -112,7 +112,10 @@ def continue_chain(hotline: Hotline, chain: Chain, at: dt.datetime, index: int,
             words.append(text("next_step", hotline.language))
         return render.end_dial(hotline, chain, caller_id(hotline), _dial_url(chain, at, len(chain.legs)), words)
     if chain.end_kind == "voicemail" and not chain.emergency:
-        record(hotline, "outcome", "voicemail", outcome=Outcome.VOICEMAIL.value, detail="greeting played")
+        # No message yet: Twilio skips the <Record> action for an empty recording, so only
+        # /voice/recorded with a RecordingUrl turns this into a voicemail.
+        record(hotline, "outcome", "voicemail", outcome=Outcome.NO_ANSWER.value,
+               detail="voicemail greeting played, no message left")
         return render.voicemail(hotline, chain, url("/voice/recorded", s=chain.service),
                                 url("/voice/recording"), words)
     record(hotline, "outcome", "message", outcome=Outcome.MESSAGE.value, detail=chain.end_message or "")
