@@ -163,3 +163,19 @@ def test_a_claim_left_by_a_crashed_flush_is_replayed(redis_url, tmp_path):
     store = CallStore(connect_redis(redis_url), spool)
     assert store.flush() == 1
     assert store.record("CA5")["line"] == "+45" and not list(tmp_path.iterdir())
+
+
+def test_cli_calls_line_as_dialled_or_a_second_inbound_number(voice_app, redis_url, monkeypatch, capsys, tmp_path):
+    # Calls are indexed by the hotline's first number (E.164). An admin may type the number as
+    # dialled in its country, or another inbound number of the same hotline: same calls.
+    text = TEST_YAML.replace('numbers: ["+45 70 11 22 99"]', 'numbers: ["+45 70 11 22 99", "+45 70 11 22 98"]')
+    path = tmp_path / "two.yaml"
+    path.write_text(text, encoding="utf-8")
+    va = voice_app(config_from_text(text), at=MONDAY_22)
+    call = one_call(va)
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("HOTLINE_SPOOL_DIR", str(tmp_path / "empty"))
+    monkeypatch.setenv("HOTLINE_CONFIG", str(path))
+    for typed in ("+4570112299", "70 11 22 99", "+45 70 11 22 98", "70112298"):
+        assert main(["calls", "--json", "--line", typed]) == 0
+        assert [r["call_sid"] for r in json.loads(capsys.readouterr().out)] == [call.sid], typed

@@ -12,7 +12,8 @@ import redis
 
 from ivr.calls.spool import Spool
 from ivr.calls.store import CallStore, connect_redis
-from ivr.cli.common import CliError, fail, normalise
+from ivr.cli.common import CliError, add_config_arg, fail, normalise
+from ivr.config import ConfigErrors, load_config
 
 _RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -21,7 +22,8 @@ _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("calls", help="list logged calls (newest first)")
     parser.add_argument("--since", help="ISO time (UTC when no offset) or an age like 30m, 12h, 7d, 2w")
-    parser.add_argument("--line", help="only calls to this hotline number")
+    parser.add_argument("--line", help="only calls to this hotline (any of its numbers, E.164 or as dialled)")
+    add_config_arg(parser)
     parser.add_argument("--limit", type=int, default=200, help="at most this many calls (default 200)")
     parser.add_argument("--json", action="store_true", help="print a JSON array of call records")
     parser.add_argument("--redis-url", help="Redis URL (default: $REDIS_URL)")
@@ -44,6 +46,19 @@ def since_of(text: str | None, now: dt.datetime | None = None) -> dt.datetime | 
     return at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)
 
 
+def line_of(typed: str, config_path: str | None) -> str:
+    """Return the number calls of hotline `typed` are logged under (its first number, E.164).
+
+    The config (--config, $HOTLINE_CONFIG or the embedded default) knows the numbers as dialled and
+    every inbound number; without a usable config, `typed` is only normalised.
+    """
+    try:
+        hotline = load_config(config_path or os.environ.get("HOTLINE_CONFIG") or None).find(typed)
+    except ConfigErrors:
+        hotline = None
+    return hotline.line if hotline is not None else normalise(typed)
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         since = since_of(args.since)
@@ -51,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         return fail(exc)
     url = args.redis_url or os.environ.get("REDIS_URL") or None
     store = CallStore(connect_redis(url), Spool(args.spool_dir or None))
-    lines = [normalise(args.line)] if args.line else None
+    lines = [line_of(args.line, args.config)] if args.line else None
     code = 0
     try:
         records = store.recent(lines, since, limit=max(1, args.limit))
