@@ -132,3 +132,18 @@ def test_impossible_dates_are_config_errors(tmp_path, old, new, field):
 def test_leap_day_override_every_year_is_accepted(tmp_path):
     path = broken(tmp_path, 'from: "12-24"\n        to: "01-01"', 'from: "02-29"\n        to: "02-29"')
     assert load_config(path).lines()
+
+
+@pytest.mark.parametrize("prompt", ['""', '"   "'])
+def test_a_menu_or_code_prompt_that_says_nothing_is_refused(tmp_path, prompt):
+    # A blank prompt leaves the caller in silence at every try; refuse it in the config.
+    text = (EXAMPLES / "kmd-support.yaml").read_text(encoding="utf-8")
+    text = text.replace('prompt: "KMD support. Tryk 1 for social og omsorg."', f"prompt: {prompt}")
+    text = text.replace('prompt: "Tast kommunenummeret efterfulgt af firkant, eller tast kun firkant."',
+                        f"prompt: {prompt}")
+    path = tmp_path / "kmd.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigErrors) as caught:
+        load_config(path)
+    paths = {e.path for e in caught.value.errors}
+    assert {"menu.prompt", "menu.options.1.code.prompt"} <= paths, paths

@@ -287,6 +287,8 @@ class Builder:
     # -- menus ---------------------------------------------------------------------------------
     def menu(self, m: s.MenuSpec, path: Path, keys: str) -> Menu:
         lang = self.spec.hotline.language.split("-")[0]
+        if not m.prompt.strip():
+            self.fail(path + ("prompt",), "a prompt must say something (the caller would hear silence)")
         if m.repeat_key in m.options:
             self.fail(path + ("options", m.repeat_key), f"key {m.repeat_key} is the repeat key of this menu")
         options = {k: self.option(o, path + ("options", k), keys + k) for k, o in m.options.items()}
@@ -306,6 +308,8 @@ class Builder:
             return Option(OptionKind.SAY, o.label, say=o.say, then=then)
         if o.code is not None:
             c = o.code
+            if not c.prompt.strip():
+                self.fail(path + ("code", "prompt"), "a prompt must say something (the caller would hear silence)")
             codes = dict(c.codes) if isinstance(c.codes, dict) else {x: x for x in c.codes}
             for code in codes:
                 if not str(code).isdigit():
