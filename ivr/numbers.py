@@ -20,11 +20,27 @@ def to_e164(text: str, country: str | None = None) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def is_valid_e164(text: str) -> bool:
+    """Return True for a valid, dialable number written in E.164 (anonymous callers' stand-ins
+    such as +266696687 and "anonymous" are not)."""
+    if not text.startswith("+"):
+        return False
+    try:
+        parsed = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_valid_number(parsed) and to_e164(text) == text
+
+
 def candidates(text: str, countries: tuple[str, ...] = ()) -> list[str]:
-    """Return the E.164 readings of `text`: international form first, then as dialled in each country."""
+    """Return the E.164 readings of `text`: as written when it starts with + or 00, else as dialled
+    in each of `countries` first and then as an international number without its +."""
+    raw = (text or "").strip()
+    international = raw.startswith(("+", "00"))
+    order = (None,) if international else (*countries, None)
     out: list[str] = []
-    for country in (None, *countries):
-        found = to_e164(text, country)
+    for country in order:
+        found = to_e164(raw, country)
         if found is not None and found not in out:
             out.append(found)
     return out

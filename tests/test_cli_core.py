@@ -68,3 +68,14 @@ def test_line_may_be_typed_as_dialled(capsys):
                        "--at", "2026-11-23T10:00", "--json")
         assert out["line"] == "+4570112230", typed
     assert main(["route", "--config", str(EXAMPLES), "--line", "12", "--keys", "1"]) == 2
+
+
+def test_numbers_typed_without_plus_read_in_the_hotline_country_first():
+    from ivr.numbers import candidates, is_valid_e164, normalise
+
+    assert normalise("34412350", ("DK",)) == "+4534412350"          # not Spain's +34
+    assert normalise("+34412350", ("DK",)) == "+34412350"
+    assert normalise("0046104550001", ("DK",)) == "+46104550001"
+    assert candidates("70112230", ("DK", "SE"))[0] == "+4570112230"
+    assert is_valid_e164("+4534412350")
+    assert not is_valid_e164("+266696687") and not is_valid_e164("anonymous") and not is_valid_e164("4534412350")

@@ -206,6 +206,15 @@ def test_caller_id_setting(setting, expected, voice_app):
     assert turn.verb.get("callerId") == expected
 
 
+@pytest.mark.parametrize("anonymous", ["+266696687", "anonymous", "Restricted"])
+def test_an_anonymous_caller_is_not_passed_on_as_caller_id(anonymous, voice_app):
+    cfg = config_from_text(TEST_YAML.replace("  call_log_days: 3", "  call_log_days: 3\n  caller_id: caller"))
+    call = voice_app(cfg, at=MONDAY_10).call(caller=anonymous)
+    call.start()
+    turn = call.press("1")
+    assert turn.verb.get("callerId") == "+4570112299"
+
+
 def test_a_bad_caller_id_is_a_config_error():
     from ivr.config.errors import ConfigErrors
 

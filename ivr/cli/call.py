@@ -16,8 +16,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from ivr import numbers
 from ivr.callsim import CallError, CallSim, Turn, path_of
-from ivr.cli.common import CliError, add_config_arg, fail, load, moment, normalise, pick_line
+from ivr.cli.common import CliError, add_config_arg, fail, load, moment, pick_line
 from ivr.cli.serve import DEV_TOKEN
 
 LOCAL_BASE = "http://hotline.local"
@@ -83,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     if args.url:
         base = args.url.rstrip("/")
         token = args.token or os.environ.get("TWILIO_AUTH_TOKEN") or DEV_TOKEN
-        sim = CallSim(http_post, hotline.line, normalise(args.caller), token, base_url=base)
+        sim = CallSim(http_post, hotline.line, numbers.normalise(args.caller, (hotline.country,)), token, base_url=base)
     else:
         import logging
 
@@ -106,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
             resp = client.post(path_of(url), data=params, headers=headers)
             return resp.status_code, resp.get_data(as_text=True)
 
-        sim = CallSim(local_post, hotline.line, normalise(args.caller), token, base_url=LOCAL_BASE)
+        sim = CallSim(local_post, hotline.line, numbers.normalise(args.caller, (hotline.country,)), token, base_url=LOCAL_BASE)
     print(f"Calling {hotline.line} ({hotline.name}) from {sim.caller} at {at.isoformat(timespec='minutes')}")
     try:
         play(sim, names)

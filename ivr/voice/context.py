@@ -11,6 +11,7 @@ from ivr.app import HotlineState, state_of
 from ivr.calls.events import Outcome, event
 from ivr.calls.spool import valid_sid
 from ivr.hotline import Hotline
+from ivr.numbers import is_valid_e164
 from ivr.menus.twiml import speak
 from ivr.voice.texts import text
 from twilio.twiml.voice_response import VoiceResponse
@@ -118,7 +119,10 @@ def caller_id(hotline: Hotline) -> str:
     """Return the caller ID for dialling out: the caller's number, the hotline's, or a set number."""
     if hotline.caller_id == "caller":
         caller = form("From", 40)
-        return caller if caller.startswith("+") else (form("To", 40) or hotline.line)
+        if is_valid_e164(caller):
+            return caller
+        to = form("To", 40)
+        return to if to in hotline.numbers else hotline.line
     if hotline.caller_id == "hotline":
         to = form("To", 40)
         return to if to in hotline.numbers else hotline.line
