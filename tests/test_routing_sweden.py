@@ -10,8 +10,8 @@ TEAM, IT, CARELOCK, SOS = "+46701234590", "+46701234591", "+4619214944", "+46192
     ("3,1", "2026-11-23T07:59", [[SOS]], "emergency"),
     ("3,1", "2026-11-23T08:00", [[TEAM]], "service_desk"),
     ("3,1", "2026-11-23T11:59", [[TEAM]], "service_desk"),
-    ("3,1", "2026-11-23T12:00", [[SOS]], "emergency"),        # lunch closed
-    ("3,1", "2026-11-23T12:59", [[SOS]], "emergency"),
+    ("3,1", "2026-11-23T12:00", [], "closed"),                # lunch: closed, not SOS Alarm
+    ("3,1", "2026-11-23T12:59", [], "closed"),
     ("3,1", "2026-11-23T13:00", [[TEAM]], "service_desk"),
     ("3,1", "2026-11-23T16:29", [[TEAM]], "service_desk"),
     ("3,1", "2026-11-23T16:30", [[SOS]], "emergency"),
@@ -20,7 +20,8 @@ TEAM, IT, CARELOCK, SOS = "+46701234590", "+46701234591", "+4619214944", "+46192
     ("4", "2026-11-23T17:00", [[SOS]], "emergency"),
     ("4", "2026-11-27T15:59", [[IT]], "service_desk"),        # Fridays until 16:00
     ("4", "2026-11-27T16:00", [[SOS]], "emergency"),
-    ("4", "2026-11-27T12:30", [[SOS]], "emergency"),          # lunch on Friday too
+    ("4", "2026-11-27T12:30", [], "closed"),                  # lunch on Friday too
+    ("3,2", "2026-11-27T12:30", [], "closed"),
     ("3,2", "2026-11-23T16:29", [[TEAM]], "service_desk"),    # lock fault in the day: business systems
     ("3,2", "2026-11-23T16:45", [], "closed"),                # the seed leaves 16:30-17:00 uncovered
     ("3,2", "2026-11-23T17:00", [[CARELOCK]], "service_desk"),
