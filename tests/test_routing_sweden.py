@@ -91,8 +91,8 @@ def test_kmd_menu_codes():
     assert decision.route.value == "on_call" and len(decision.steps) == 2
 
 
-def test_mammenfri_chain_rings_head_on_both_numbers():
+def test_mammenfri_chain_rings_the_head_on_both_numbers_in_turn():
     decision = route("mammenfri", "1", "2026-11-23T10:00")
-    assert decision.dial == [["+4534412360"], ["+4534412361", "+4534412362"], ["+4534412363"]]
+    assert decision.dial == [["+4534412360"], ["+4534412361"], ["+4534412362"], ["+4534412363"]]
     assert all(step.screen for step in decision.steps)
     assert decision.next_change is None                  # no schedule: same answer all year
