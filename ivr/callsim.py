@@ -128,7 +128,9 @@ class CallSim:
             if hops > 10:
                 turn.kind = "redirect-loop"
                 break
+            heard = turn.says
             turn = self.send(turn.verb.text or "", self._call_params())
+            turn.says = heard + turn.says   # the caller heard what came before the <Redirect> too
         self.turns.append(turn)
         return turn
 

@@ -111,17 +111,21 @@ def test_three_wrong_pins_lock_the_number_out(voice_app, redis_url):
     assert call.press("1111#").says[0] == "Forkert kode."
     call.press("2222#")
     locked = call.press("3333#")
-    assert "For mange forkerte koder. Prøv igen senere." in locked.says and locked.kind == "hangup"
+    assert locked.says[:2] == ["Forkert kode.", "For mange forkerte koder. Prøv igen senere."]
+    assert locked.kind == "gather" and locked.url.endswith("/voice")   # back at the top menu
     later, turn = _staff_call(va)
-    assert turn.says[0] == "For mange forkerte koder. Prøv igen senere." and turn.kind == "hangup"
+    assert turn.says[0] == "For mange forkerte koder. Prøv igen senere." and turn.kind == "gather"
     ttl = client(redis_url).ttl("hotline:staff:fail:+4570112299:" + CALLER)
     assert 14 * 60 < ttl <= 15 * 60
 
 
 def test_callers_not_on_the_list_never_get_the_pin_prompt(voice_app):
     va = voice_app(config_from_text(STAFF_YAML), at=T0)
-    _, turn = _staff_call(va, caller="+4534412399")
-    assert turn.says == ["Denne funktion er ikke tilgængelig.", "Farvel."] and turn.kind == "hangup"
+    call, turn = _staff_call(va, caller="+4534412399")
+    # Someone who pressed the staff key by mistake is taken back to the menu, not hung up on.
+    assert turn.says[0] == "Denne funktion er ikke tilgængelig." and "Farvel." not in turn.says
+    assert turn.kind == "gather" and turn.says[-1].startswith("Tryk 1 for fagsystemet.")
+    assert call.press("1").kind == "dial"
 
 
 def test_the_steps_after_the_pin_cannot_be_reached_directly(voice_app, redis_url):

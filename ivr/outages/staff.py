@@ -48,21 +48,32 @@ def _gather(hotline: Hotline, action: str, sentences: list[str], digits: int | N
     return resp
 
 
+def _back_to_menu(hotline: Hotline, *names: str) -> VoiceResponse:
+    """Say why the staff entry is refused, then take the caller back to the hotline's menu: someone
+    who pressed the hidden key by mistake (or is locked out) may still need to report a problem."""
+    resp = VoiceResponse()
+    for name in names:
+        speak(resp, say(name, hotline.language), hotline)
+    resp.redirect(url("/voice"), method="POST")
+    return resp
+
+
 def _admit(need_session: bool) -> tuple[Hotline | None, VoiceResponse | None]:
     """Return (hotline, None) when the caller may go on, else (hotline, the answer that ends it)."""
     hotline = hotline_for_request()
     staff = hotline.outages.staff if hotline and hotline.outages else None
     redis = state().redis
-    if hotline is None or staff is None or redis is None:
+    if hotline is None:
         return hotline, _bye(hotline, "not_available")
+    if staff is None or redis is None:
+        return hotline, _back_to_menu(hotline, "not_available")
     caller = form("From", 40)
     if caller not in staff.callers:
         log.warning("staff entry refused for a caller not on the allow-list of %s", hotline.line)
-        record(hotline, "outcome", "staff:refused", outcome=Outcome.STAFF.value, detail="caller not allowed")
-        return hotline, _bye(hotline, "not_available")
+        return hotline, _back_to_menu(hotline, "not_available")
     if int(redis.get(keys.staff_failures(hotline.line, caller)) or 0) >= staff.max_attempts:
-        record(hotline, "outcome", "staff:locked", outcome=Outcome.STAFF.value, detail="locked out")
-        return hotline, _bye(hotline, "locked")
+        log.warning("staff entry refused for a locked-out caller on %s", hotline.line)
+        return hotline, _back_to_menu(hotline, "locked")
     if need_session and redis.get(keys.staff_session(call_sid())) != caller:
         return hotline, _bye(hotline, "not_available")
     return hotline, None
@@ -100,7 +111,7 @@ def pin():
     log.warning("wrong staff PIN on %s (%d of %d)", hotline.line, failures, staff.max_attempts)
     if failures >= staff.max_attempts:
         record(hotline, "outcome", "staff:locked", outcome=Outcome.STAFF.value, detail="locked out")
-        return twiml(_bye(hotline, "wrong_pin", "locked"))
+        return twiml(_back_to_menu(hotline, "wrong_pin", "locked"))
     return twiml(_gather(hotline, url("/voice/staff/pin", t=1),
                          [say("wrong_pin", hotline.language), say("pin", hotline.language)], None, 10))
 
