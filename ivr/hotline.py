@@ -50,6 +50,7 @@ class Hotline:
     source: str = ""
     version: str = ""
     outages: OutagePolicy | None = field(default=None, hash=False)
+    warnings: tuple[str, ...] = ()     # from ivr.config.lint, as "file:line: field: message"
     call_log_days: int = 90
     caller_id: str = "hotline"
 

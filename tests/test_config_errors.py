@@ -147,3 +147,48 @@ def test_a_menu_or_code_prompt_that_says_nothing_is_refused(tmp_path, prompt):
         load_config(path)
     paths = {e.path for e in caught.value.errors}
     assert {"menu.prompt", "menu.options.1.code.prompt"} <= paths, paths
+
+
+def test_examples_load_without_warnings():
+    assert [w for h in load_config(EXAMPLES).lines() for w in h.warnings] == []
+
+
+@pytest.mark.parametrize("old, new, field, needle, message", [
+    ('"2": {label: Netværk/internet er nede, service: network}', '"2": {label: Nexus igen, service: nexus}',
+     "services.network", "  network:", "no menu option leads to this service"),
+    ("      - {while: it_office_hours, target: it_desk}\n", "      - {while: it_office_hours, target: it_desk}\n"
+     "      - {while: it_office_hours, target: it_contacts}\n", "services.network.rules[1].while",
+     "{while: it_office_hours, target: it_contacts}", "never reached"),
+    ("      - call: [it_contact_2]\n", "      - call: [it_contact_2, it_desk]\n",
+     "targets.it_contacts.steps[1].call", "call: [it_contact_2, it_desk]", "ring together"),
+    ('    "9": {label: "Personale: meld nedbrud eller drift (ikke i oplæsningen)", staff: true}\n', "",
+     "outages.staff", "  staff:", "no menu option has 'staff: true'"),
+    ("    callers: [home_care_duty, nexus_team]", "    callers: [home_care_duty, nexus_team]",
+     "menu.options.9", '"9": {label: "Personale', "staff entry without outages.staff"),
+])
+def test_check_warns_with_file_line_and_field(tmp_path, capsys, old, new, field, needle, message):
+    text = BRONDBY.replace(old, new, 1)
+    if "callers:" in new:
+        text = _without_outage_staff(text)
+    path = tmp_path / "w.yaml"
+    path.write_text(text, encoding="utf-8")
+    (hotline,) = load_config(path).lines()
+    assert main(["check", "--config", str(path)]) == 0
+    out = capsys.readouterr().out
+    expected = f"warning: {path}:{line_of(path, needle)}: {field}: "
+    assert any(w.startswith(expected[len("warning: "):]) and message in w for w in hotline.warnings), hotline.warnings
+    assert expected in out
+
+
+def _without_outage_staff(text: str) -> str:
+    """Return the Brøndby text with its outages.staff block removed (if it has one)."""
+    lines, out, skipping = text.splitlines(keepends=True), [], False
+    for line in lines:
+        if line.startswith("  staff:"):
+            skipping = True
+            continue
+        if skipping and (line.startswith("    ") or not line.strip()):
+            continue
+        skipping = False
+        out.append(line)
+    return "".join(out)

@@ -27,6 +27,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(f"config OK: {config.source} (version {config.version}), {len(hotlines)} hotline(s)")
     for hotline in hotlines:
+        for warning in hotline.warnings:
+            print(f"warning: {warning}")
+    for hotline in hotlines:
         print()
         print(f"{hotline.line}  {hotline.name}")
         print(f"  file: {hotline.source}")
@@ -67,4 +70,5 @@ def summary(hotline: Hotline) -> dict:
             for sid, svc in hotline.plan.services.items()
         },
         "sites": [site.number for site in hotline.all_sites()],
+        "warnings": list(hotline.warnings),
     }

@@ -1,6 +1,7 @@
 """Load one hotline file or a directory of them; all or nothing."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from pydantic import ValidationError
 
 from ivr.config.build import Builder
 from ivr.config.errors import ConfigError, ConfigErrors
+from ivr.config.lint import warnings_for
 from ivr.config.schema import HotlineSpec
 from ivr.config.yamlsrc import YamlProblem, dotted, line_of, load
 from ivr.hotline import Hotline
@@ -63,7 +65,10 @@ def load_text(text: str, source: str) -> Hotline:
         raise ConfigErrors([
             ConfigError(source, line_of(lines, path), dotted(path), message) for path, message in builder.problems
         ])
-    return hotline
+    warnings = tuple(
+        str(ConfigError(source, line_of(lines, path), dotted(path), message)) for path, message in warnings_for(spec)
+    )
+    return dataclasses.replace(hotline, warnings=warnings) if warnings else hotline
 
 
 def _pydantic_errors(exc: ValidationError, source: str, lines: dict) -> list[ConfigError]:
