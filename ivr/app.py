@@ -12,7 +12,9 @@ What the app holds, for views and for other modules' extensions (documented cont
   reaches a service.
 Exceptions in announcers and hooks are logged and never break a call.
 
-Environment: HOTLINE_CONFIG, REDIS_URL, TWILIO_AUTH_TOKEN, PUBLIC_BASE_URL, HOTLINE_SPOOL_DIR, and
+Environment: HOTLINE_CONFIG, REDIS_URL, TWILIO_AUTH_TOKEN, PUBLIC_BASE_URL, HOTLINE_SPOOL_DIR,
+HOTLINE_LAST_GOOD_DIR (where a copy of the last config that loaded is kept: a refused
+HOTLINE_CONFIG makes the app serve that copy, loudly, instead of failing to boot), and
 HOTLINE_INSECURE_NO_SIGNATURE=1 (development only: turns the signature check off, loudly).
 """
 from __future__ import annotations
@@ -30,6 +32,7 @@ from flask import Flask
 from ivr import signature
 from ivr.calls.spool import Spool
 from ivr.calls.store import CallStore, connect_redis
+from ivr.config.lastgood import load_or_last_good
 from ivr.config.load import Config, config_from_env
 
 log = logging.getLogger(__name__)
@@ -74,7 +77,15 @@ def create_app(config: Config | None = None, *, redis_url=_ENV, auth_token=_ENV,
     HOTLINE_CONFIG (or the embedded default). Raises ivr.config.ConfigErrors for a bad config.
     """
     app = Flask("ivr")
-    cfg = config if config is not None else config_from_env()
+    refused: list = []
+    if config is not None:
+        cfg = config
+    elif os.environ.get("HOTLINE_CONFIG"):
+        cfg, refused = load_or_last_good(os.environ["HOTLINE_CONFIG"], os.environ.get("HOTLINE_LAST_GOOD_DIR"))
+        for error in refused:
+            log.error("HOTLINE_CONFIG REFUSED, serving the last good config (version %s): %s", cfg.version, error)
+    else:
+        cfg = config_from_env()
     url = _env(redis_url, "REDIS_URL")
     token = _env(auth_token, "TWILIO_AUTH_TOKEN")
     base = _env(public_base_url, "PUBLIC_BASE_URL")
@@ -105,6 +116,7 @@ def create_app(config: Config | None = None, *, redis_url=_ENV, auth_token=_ENV,
         except redis.RedisError:
             redis_ok = False
         return {"ok": True, "config_version": state.config.version,
+                "config_refused": [str(e) for e in refused],
                 "lines": [h.line for h in state.config.lines()], "redis": redis_ok,
                 "spooled_calls": len(state.store.spool.pending())}
 

@@ -42,3 +42,9 @@ def voice_app(redis_url, tmp_path):
         return make_voice_app(redis_url, tmp_path / "spool", config, at, **overrides)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _last_good_config_in_tmp(tmp_path, monkeypatch):
+    """Keep the app's last-good config copy inside the test's tmp dir, never in $HOME."""
+    monkeypatch.setenv("HOTLINE_LAST_GOOD_DIR", str(tmp_path / "last-good-config"))

@@ -1,0 +1,41 @@
+"""A refused config edit cannot take the line down: the app serves the last config that loaded."""
+import pytest
+
+from ivr import create_app
+from ivr.config import ConfigErrors
+from ivr.config.lastgood import load_or_last_good
+from tests.examples import EXAMPLES
+
+BRONDBY = (EXAMPLES / "brondby.yaml").read_text(encoding="utf-8")
+
+
+def test_good_config_is_kept_and_served_when_the_next_edit_is_refused(tmp_path, monkeypatch, caplog):
+    live = tmp_path / "hotlines"
+    live.mkdir()
+    (live / "brondby.yaml").write_text(BRONDBY, encoding="utf-8")
+    keep = tmp_path / "keep"
+    good, refused = load_or_last_good(live, keep)
+    assert refused == [] and (keep / "brondby.yaml").read_text(encoding="utf-8") == BRONDBY
+
+    (live / "brondby.yaml").write_text(BRONDBY.replace('number: "4328 2020"', 'number: "4328"'), encoding="utf-8")
+    monkeypatch.setenv("HOTLINE_CONFIG", str(live))
+    monkeypatch.setenv("HOTLINE_LAST_GOOD_DIR", str(keep))
+    app = create_app(redis_url=None, auth_token="t", public_base_url=None, spool_dir=str(tmp_path / "spool"),
+                     verify_signatures=False)
+    assert app.extensions["hotline"].config.version == good.version
+    health = app.test_client().get("/healthz").get_json()
+    assert len(health["config_refused"]) == 1 and "contacts.nexus_team.number" in health["config_refused"][0]
+    assert any("HOTLINE_CONFIG REFUSED" in r.getMessage() for r in caplog.records)
+    # the line still answers on the kept config
+    resp = app.test_client().post("/voice", data={"CallSid": "CA" + "1" * 32, "To": "+4570112230",
+                                                  "From": "+4534412350"})
+    assert resp.status_code == 200 and b"<Gather" in resp.data
+    # the refused files did not replace the kept copy
+    assert (keep / "brondby.yaml").read_text(encoding="utf-8") == BRONDBY
+
+
+def test_refused_without_a_kept_copy_still_refuses(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BRONDBY.replace("Europe/Copenhagen", "Mars/Olympus"), encoding="utf-8")
+    with pytest.raises(ConfigErrors):
+        load_or_last_good(bad, tmp_path / "keep")
