@@ -50,7 +50,11 @@ def run(args: argparse.Namespace) -> int:
 
     redis_url = None if args.no_redis else (args.redis_url or os.environ.get("REDIS_URL") or None)
     token = os.environ.get("TWILIO_AUTH_TOKEN") or DEV_TOKEN
-    public = args.public_url or os.environ.get("PUBLIC_BASE_URL") or f"http://{args.host}:{args.port}"
+    wildcard = args.host in ("0.0.0.0", "::", "")
+    shown = f"http://{'127.0.0.1' if wildcard else args.host}:{args.port}"
+    public = args.public_url or os.environ.get("PUBLIC_BASE_URL") or None
+    # Without a public URL, signatures are checked against the URL each request arrives on, so
+    # a server bound to every address accepts calls signed for any of them.
     app = create_app(config, redis_url=redis_url, auth_token=token, public_base_url=public,
                      verify_signatures=not args.insecure)
     state = state_of(app)
@@ -60,14 +64,15 @@ def run(args: argparse.Namespace) -> int:
     for hotline in config.lines():
         print(f"  line     {hotline.line}  {hotline.name}")
     print(f"  redis    {redis_url or 'none'}; call records spool to {state.spool_dir} until Redis is reachable")
-    print(f"  webhooks {public}/voice (fallback: {public}/voice/fallback, status: {public}/voice/status)")
+    hooks = public or shown
+    print(f"  webhooks {hooks}/voice (fallback: {hooks}/voice/fallback, status: {hooks}/voice/status)")
     if args.insecure:
         print("  SIGNATURE CHECK OFF (--insecure): never expose this server")
     elif token == DEV_TOKEN:
         print("  signatures are checked with the development token (set TWILIO_AUTH_TOKEN for a real account)")
     first = config.lines()[0].line
     print("\nTry a call from another terminal (you press the keys and play the people who are rung):")
-    print(f"  {me} call --url http://{args.host}:{args.port} --line {first}")
+    print(f"  {me} call --url {shown} --line {first}")
     print(f"or without a server:  {me} call --line {first} --at 2026-12-24T22:00\n")
     app.run(host=args.host, port=args.port, threaded=True, use_reloader=False)
     return 0
