@@ -17,7 +17,7 @@ from ivr.outages.jobs import escalate
 from ivr.outages.store import OutageStore
 from ivr.sms.blast import BlastStore
 from ivr.sms.jobs import QUEUE
-from tests.sms_helpers import PUBLIC, client
+from tests.sms_helpers import PUBLIC, all_done, client
 from tests.support.rq_workers import WorkerPool, wait_until, worker_env
 
 BRONDBY = Path(__file__).resolve().parents[1] / "examples" / "brondby.yaml"
@@ -127,8 +127,10 @@ def test_cli_declare_list_show_and_restore(env, redis_url, fake_twilio, tmp_path
     assert (declared["id"], declared["state"], declared["changed"], declared["line"]) == ("1", "open", True, "+4570112230")
     assert main(["outage", "declare", *args]) == 0
     assert "already open" in capsys.readouterr().out
-    with WorkerPool(1, env, tmp_path):
-        wait_until(lambda: len(fake_twilio.messages) >= 9, 20, message="9 sent")
+    with WorkerPool(1, env, tmp_path) as pool:
+        # Done means every SID is recorded, not just sent: the fake records a message before it
+        # answers, and stopping the worker in between would lose the last SID (show asserts them).
+        wait_until(all_done(redis_url, "outage-1-down"), 20, message=lambda: "blast done\n" + pool.logs())
     assert main(["outage", "list", "--config", str(BRONDBY), "--open", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert [o["id"] for o in listed["outages"]] == ["1"]
