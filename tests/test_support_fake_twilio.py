@@ -256,3 +256,21 @@ def test_fixture_fails_the_test_at_teardown_on_a_violation(pytester):
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(["*broke the spec*", "*/nowhere.json*"])
+
+
+def test_a_request_cut_off_before_its_body_arrived_is_not_handled(fake_twilio):
+    """A sender killed between the headers and the body (urllib3 sends them separately) leaves a
+    short request; like any HTTP server (and Twilio), the fake drops it: no message, no violation."""
+    import base64
+    import socket
+
+    path = f"/2010-04-01/Accounts/{fake_twilio.account_sid}/Messages.json"
+    auth = base64.b64encode(f"{fake_twilio.account_sid}:{fake_twilio.auth_token}".encode()).decode()
+    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic {auth}\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 60\r\n\r\nTo=%2B4520304050")
+    with socket.create_connection(("127.0.0.1", fake_twilio.port), timeout=5) as sock:
+        sock.sendall(head.encode())
+        sock.shutdown(socket.SHUT_WR)  # the sender dies: the body never arrives
+        assert sock.recv(1024) == b""  # closed without an answer
+    time.sleep(0.2)
+    assert fake_twilio.requests == [] and fake_twilio.messages == [] and fake_twilio.violations == []

@@ -310,6 +310,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if len(body) < length:  # the sender went away mid-request (e.g. a killed worker): like any
+            self.close_connection = True  # HTTP server, and Twilio, never act on half a request
+            return
         fake: FakeTwilio = self.server.fake  # type: ignore[attr-defined]
         try:
             status, document, extra = fake.handle(self.command, self.path, self.headers, body)
