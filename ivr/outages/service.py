@@ -150,15 +150,18 @@ def _schedule_escalations(redis: Redis, store: OutageStore, oid: str) -> None:
     """Schedule each escalation step as an RQ job at declared_at + after_minutes (once)."""
     from ivr.outages.jobs import escalate  # the job module imports this one
 
-    if not redis.hsetnx(keys.outage(oid), "escalations_scheduled", "1"):  # once per outage
-        return
     raw = store.raw(oid)
+    if raw.get("escalations_scheduled") == "1":  # once per outage
+        return
     declared = dt.datetime.fromisoformat(raw["declared_at"])
     q = queue(redis)
     for i, step in enumerate(json.loads(raw.get("escalations") or "[]")):
         at = declared + dt.timedelta(minutes=step["after_minutes"])
         q.enqueue_at(at, escalate, oid, i, job_id=escalation_job_id(oid, i), result_ttl=86400,
                      retry=Retry(max=3, interval=[10, 30, 60]))
+    # Flagged only once every job is in: a declare that died half-way schedules them when run again
+    # (fixed job ids, and escalate() fires a step at most once, so scheduling twice is harmless).
+    redis.hset(keys.outage(oid), "escalations_scheduled", "1")
 
 
 def escalation_job_id(outage_id: str, step: int) -> str:
