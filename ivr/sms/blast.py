@@ -249,6 +249,10 @@ class BlastStore:
         """Take a blast off the active set (all recipients sent or failed)."""
         self.redis.srem(keys.blasts_active(), blast_id)
 
+    def is_active(self, blast_id: str) -> bool:
+        """Return True when the blast exists and is not finished yet."""
+        return bool(self.redis.sismember(keys.blasts_active(), blast_id))
+
     def active(self) -> list[str]:
         """Return ids of blasts not yet finished."""
         return sorted(_t(b) for b in self.redis.smembers(keys.blasts_active()))

@@ -54,13 +54,18 @@ def queue(redis: Redis) -> Queue:
 
 
 def start_blast(redis: Redis, blast: Blast, numbers: list[str], settings: SmsSettings | None = None) -> bool:
-    """Store `blast` and enqueue its sending; returns False (and enqueues nothing) if it existed.
+    """Store `blast` and enqueue its sending; returns False if it existed (sends nothing new).
 
+    If the existing blast is unfinished, a watchdog look is scheduled: a start that died between
+    storing the blast and enqueueing its jobs is completed by running it again (the watchdog
+    resumes a blast that makes no progress; claims keep everyone at one message).
     Raises redis errors: the caller (CLI, phone) reports that nothing was sent.
     """
     settings = settings or SmsSettings.from_env()
     store = BlastStore(redis)
     if not store.create(blast, numbers):
+        if store.is_active(blast.id):
+            queue(redis).enqueue_in(dt.timedelta(seconds=settings.watch), watch_blast, blast.id, -2, result_ttl=0)
         return False
     enqueue_batches(redis, blast.id, store.numbers(blast.id), settings)
     queue(redis).enqueue_in(dt.timedelta(seconds=settings.watch), watch_blast, blast.id, result_ttl=0)

@@ -1,0 +1,51 @@
+"""Running a command again after it died half-way (Redis went away) completes what it left undone."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import redis as redis_lib
+
+from ivr.config import load_config
+from ivr.outages import service
+from ivr.sms.blast import BlastStore
+from ivr.sms.jobs import start_blast
+from tests.sms_helpers import all_done, client, make_blast, numbers, per_recipient
+from tests.support.rq_workers import WorkerPool, wait_until
+from tests.test_outage_service import _escalation_job
+from tests.test_sms_blast import env  # noqa: F401 - the workers' environment
+
+BRONDBY = Path(__file__).resolve().parents[1] / "examples" / "brondby.yaml"
+
+
+def test_a_blast_whose_jobs_were_never_enqueued_is_completed_by_starting_it_again(env, redis_url, fake_twilio,
+                                                                                 tmp_path):
+    r = client(redis_url)
+    to = numbers(5)
+    with WorkerPool(1, env, tmp_path) as pool:  # running already: its start-up look is over
+        wait_until(lambda: len(r.keys("rq:worker:*")) >= 1, 15, message="worker up")
+        BlastStore(r).create(make_blast("half", 5, rate=50), to)  # the first start died right here
+        assert not start_blast(r, make_blast("half", 5, rate=50), to)  # run again: not a new blast...
+        wait_until(all_done(redis_url, "half"), 20, message=lambda: "half done\n" + pool.logs())  # ...completed
+    assert per_recipient(fake_twilio) == {n: 1 for n in to}
+
+
+def test_a_declare_that_died_before_scheduling_escalations_schedules_them_when_run_again(env, redis_url,
+                                                                                        monkeypatch):
+    r = client(redis_url)
+    monkeypatch.setenv("TWILIO_FROM_NUMBER", "+4570112230")
+    hotline = load_config(BRONDBY).lines()[0]
+    real_queue = service.queue
+
+    class Gone:
+        def enqueue_at(self, *args, **kwargs):
+            raise redis_lib.ConnectionError("Redis went away")
+
+    monkeypatch.setattr(service, "queue", lambda redis: Gone())
+    with pytest.raises(redis_lib.ConnectionError):
+        service.declare(r, hotline, "nexus", "", "test", dt.datetime.now(dt.timezone.utc))
+    monkeypatch.setattr(service, "queue", real_queue)
+    again = service.declare(r, hotline, "nexus", "", "test", dt.datetime.now(dt.timezone.utc))
+    assert not again.changed
+    assert _escalation_job(r, again.outage.id)
