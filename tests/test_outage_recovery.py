@@ -49,3 +49,16 @@ def test_a_declare_that_died_before_scheduling_escalations_schedules_them_when_r
     again = service.declare(r, hotline, "nexus", "", "test", dt.datetime.now(dt.timezone.utc))
     assert not again.changed
     assert _escalation_job(r, again.outage.id)
+
+
+def test_two_runs_adding_the_same_blast_at_once_list_it_once(redis_url, monkeypatch):
+    """Two escalate runs racing (or two declares) both add the blast id; each saw the list
+    without it, yet `outage show` must list the blast once."""
+    from ivr.outages.store import OutageStore
+
+    store = OutageStore(client(redis_url))
+    monkeypatch.setattr(OutageStore, "blasts", lambda self, oid: [])  # both read before either wrote
+    store.add_blast("7", "outage-7-escalation0")
+    store.add_blast("7", "outage-7-escalation0")
+    monkeypatch.undo()
+    assert store.blasts("7") == ["outage-7-escalation0"]

@@ -39,6 +39,14 @@ redis.call('DEL', KEYS[1])
 return id
 """
 
+# Append blast id ARGV[1] to the outage's list unless it is there (racing callers add it once).
+_ADD_BLAST = """
+for _, b in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  if b == ARGV[1] then return 0 end
+end
+return redis.call('RPUSH', KEYS[1], ARGV[1])
+"""
+
 # Fire escalation step ARGV[1] once, and only while the outage is open.
 _FIRE = """
 if redis.call('HGET', KEYS[1], 'state') ~= 'open' then return 0 end
@@ -58,6 +66,7 @@ class OutageStore:
         self._declare = redis.register_script(_DECLARE)
         self._restore = redis.register_script(_RESTORE)
         self._fire = redis.register_script(_FIRE)
+        self._add_blast = redis.register_script(_ADD_BLAST)
 
     def declare(self, line: str, system: str, snapshot: dict[str, object], at: dt.datetime) -> tuple[str, bool]:
         """Open an outage of `system` on `line` unless one is open; returns (id, created).
@@ -117,9 +126,8 @@ class OutageStore:
         return sorted(_t(c) for c in self.redis.smembers(keys.outage_calls(outage_id)))
 
     def add_blast(self, outage_id: str, blast_id: str) -> None:
-        """Append a blast id to the outage's list (once)."""
-        if blast_id not in self.blasts(outage_id):
-            self.redis.rpush(keys.outage_blasts(outage_id), blast_id)
+        """Append a blast id to the outage's list (once, even when callers race)."""
+        self._add_blast(keys=[keys.outage_blasts(outage_id)], args=[blast_id])
 
     def blasts(self, outage_id: str) -> list[str]:
         """Return the outage's blast ids in the order they started."""
