@@ -62,3 +62,21 @@ def test_two_runs_adding_the_same_blast_at_once_list_it_once(redis_url, monkeypa
     store.add_blast("7", "outage-7-escalation0")
     monkeypatch.undo()
     assert store.blasts("7") == ["outage-7-escalation0"]
+
+
+def test_an_escalation_that_died_after_firing_is_not_sent_once_the_outage_is_restored(env, redis_url, monkeypatch):
+    """The run that fired step 0 died before its blast; the outage was restored; RQ retries the
+    job: the duty officer must not be told 'down for over 2 hours' after it works again."""
+    from ivr.outages.jobs import escalate
+    from ivr.outages.model import BlastKind
+    from ivr.outages.store import OutageStore
+
+    r = client(redis_url)
+    monkeypatch.setenv("TWILIO_FROM_NUMBER", "+4570112230")
+    hotline = load_config(BRONDBY).lines()[0]
+    now = dt.datetime.now(dt.timezone.utc)
+    oid = service.declare(r, hotline, "nexus", "", "test", now).outage.id
+    assert OutageStore(r).fire(oid, 0, now)  # the first run got this far, then died
+    service.restore(r, hotline, "nexus", "test", now + dt.timedelta(minutes=130))
+    assert escalate(oid, 0) == "skipped"
+    assert BlastStore(r).get(service.blast_id(oid, BlastKind.ESCALATION, 0)) is None

@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import logging
 
-from ivr.outages.model import BlastKind
+from ivr.outages.model import BlastKind, OutageState
 from ivr.outages.store import OutageStore
 from ivr.sms.blast import BlastStore
 from ivr.sms.jobs import _connection
@@ -33,8 +33,11 @@ def escalate(outage_id: str, step: int) -> str:
         return "gone"
     now = dt.datetime.now(dt.timezone.utc)
     if not store.fire(outage_id, step, now):
-        # Already fired: only finish a run that died between firing and starting its blast.
-        if step not in store.get(outage_id).fired or BlastStore(redis).get(blast_id(outage_id, BlastKind.ESCALATION, step)):
+        # Already fired: only finish a run that died between firing and starting its blast, and
+        # only while the outage is still open (never "still down" after "works again").
+        outage = store.get(outage_id)
+        if (step not in outage.fired or outage.state is not OutageState.OPEN
+                or BlastStore(redis).get(blast_id(outage_id, BlastKind.ESCALATION, step))):
             log.info("outage %s: escalation %s not fired (restored or already fired)", outage_id, step)
             return "skipped"
     _blast(redis, store, outage_id, BlastKind.ESCALATION, steps[step]["text"], steps[step]["numbers"], now, step)
