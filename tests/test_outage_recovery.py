@@ -80,3 +80,27 @@ def test_an_escalation_that_died_after_firing_is_not_sent_once_the_outage_is_res
     service.restore(r, hotline, "nexus", "test", now + dt.timedelta(minutes=130))
     assert escalate(oid, 0) == "skipped"
     assert BlastStore(r).get(service.blast_id(oid, BlastKind.ESCALATION, 0)) is None
+
+
+def test_a_receipt_racing_the_worker_that_records_its_sid_is_not_lost(redis_url):
+    """The callback looked the SID up just before the worker recorded it: the status must still
+    reach the recipient (it used to be parked as 'early' after the merge had already happened)."""
+    store = BlastStore(client(redis_url))
+    blast, (number,) = make_blast("rc", 1), numbers(1)
+    store.create(blast, [number])
+    store.claim("rc", number, "t", 30)
+    sid = "SM" + "e" * 32
+    real_get = store.redis.get
+    stale = {"left": 1}
+
+    def get(key):
+        if stale["left"] and key.endswith(sid):  # the callback's lookup, made before the worker wrote
+            stale["left"] -= 1
+            store.mark_sent("rc", number, sid, "queued", 1)  # ...which happens right after it
+            return None
+        return real_get(key)
+
+    store.redis.get = get
+    store.record_status(sid, "delivered")
+    store.redis.get = real_get
+    assert store.recipient("rc", number)["status"] == "delivered"

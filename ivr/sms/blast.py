@@ -164,11 +164,13 @@ redis.call('HINCRBY', KEYS[2], 'failed', 1)
 return 1
 """
 
-# KEYS: recipient or early-status key (ARGV[3] == 'early'). Moves the status forward only.
+# KEYS: recipient, or early-status key and SID map (ARGV[3] == 'early'). Moves the status forward
+# only. Early: -1 when the SID was recorded meanwhile (the caller goes to the recipient instead).
 _STATUS = """
 local rank = cjson.decode(ARGV[2])
 local new = rank[ARGV[1]] or 0
 if ARGV[3] == 'early' then
+  if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
   local cur = redis.call('GET', KEYS[1])
   if cur and (rank[cur] or 0) >= new then return 0 end
   redis.call('SET', KEYS[1], ARGV[1], 'EX', 86400)
@@ -306,7 +308,12 @@ class BlastStore:
         owner = self.redis.get(keys.sms_sid(sid))
         rank = json.dumps(STATUS_RANK)
         if owner is None:
-            return bool(self._scripts["status"](keys=[keys.sms_early_status(sid)], args=[status, rank, "early", ""]))
+            # Parked only if the SID is still unrecorded (atomically): mark_sent merges what is parked.
+            kept = self._scripts["status"](keys=[keys.sms_early_status(sid), keys.sms_sid(sid)],
+                                           args=[status, rank, "early", ""])
+            if int(kept) >= 0:
+                return bool(kept)
+            owner = self.redis.get(keys.sms_sid(sid))  # recorded meanwhile: set it on the recipient
         blast_id, number = _t(owner).split(" ", 1)
         return bool(self._scripts["status"](keys=[keys.blast_recipient(blast_id, number)],
                                             args=[status, rank, "", error_code or ""]))
