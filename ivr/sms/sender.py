@@ -4,8 +4,10 @@ Guarantees, given the lease is longer than one attempt (HTTP timeout + rate wait
 - at most one worker talks to Twilio about a recipient at a time (the claim);
 - a recipient whose earlier attempt may have reached Twilio is only sent to again after
   Twilio's message list shows no message with this body to this number since that attempt;
-- 429/20429 pauses every worker on this sender and retries with backoff; 5xx and network
-  errors are retried after that search; permanent errors are recorded and not retried.
+- 429/20429 pauses every worker on this sender and retries with backoff; 5xx answers are
+  retried after that search; a request that got no answer (timeout, cut connection) is handed
+  back and searched for only after `doubt_settle` seconds, since Twilio may still create it
+  late; permanent errors are recorded and not retried.
 """
 from __future__ import annotations
 
@@ -81,6 +83,13 @@ def deliver(store: BlastStore, client, blast: Blast, number: str, limiter: RateL
             return Delivered.FAILED
         doubt = result.outcome is Outcome.IN_DOUBT
         store.settle(blast.id, number, token, doubt, result.code, result.message)
+        if doubt and not result.answered:
+            # No answer: Twilio may still be creating it, so a search now could miss it and we
+            # would send again. Search only once such a late create would be in the list.
+            store.release(blast.id, number, token, settings.doubt_settle)
+            log.info("blast %s: no answer for %s (%s); searching in %.0fs", blast.id, number,
+                     result.message, settings.doubt_settle)
+            return Delivered.RELEASED
         delay = backoff(settings, tries)
         if result.code == 20429 or result.outcome is Outcome.RETRY:
             limiter.pause(delay)

@@ -15,7 +15,9 @@ class SmsSettings:
     """lease: seconds a worker owns a recipient (must exceed one HTTP attempt, see twilio_timeout);
     watch: seconds between watchdog looks at an unfinished blast; batch: recipients per job;
     attempts_per_claim / max_attempts: tries before handing a recipient back / giving up;
-    backoff: first retry delay in seconds (doubles, capped at backoff_cap)."""
+    backoff: first retry delay in seconds (doubles, capped at backoff_cap);
+    doubt_settle: seconds to wait after a create that got no answer (timeout, cut connection)
+    before searching Twilio's list: the request may still be turned into a message late."""
 
     lease: float = 60.0
     watch: float = 15.0
@@ -25,6 +27,7 @@ class SmsSettings:
     backoff: float = 0.5
     backoff_cap: float = 30.0
     keep_days: int = 30
+    doubt_settle: float = 60.0
 
     @classmethod
     def from_env(cls) -> SmsSettings:
@@ -38,4 +41,5 @@ class SmsSettings:
             backoff=_num("HOTLINE_SMS_BACKOFF_SECONDS", cls.backoff),
             backoff_cap=_num("HOTLINE_SMS_BACKOFF_CAP_SECONDS", cls.backoff_cap),
             keep_days=int(_num("HOTLINE_SMS_KEEP_DAYS", cls.keep_days)),
+            doubt_settle=_num("HOTLINE_SMS_DOUBT_SETTLE_SECONDS", cls.doubt_settle),
         )

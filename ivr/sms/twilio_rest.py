@@ -77,6 +77,7 @@ class SendResult:
     status: str | None = None
     code: int | None = None
     message: str = ""
+    answered: bool = True  # False: no answer came (timeout, connection cut): Twilio may act later
 
 
 def send_sms(client: Client, to: str, body: str, sender_from: str | None,
@@ -104,7 +105,7 @@ def send_sms(client: Client, to: str, body: str, sender_from: str | None,
     except TwilioRestException as exc:
         return classify(exc.status, exc.code, exc.msg)
     except (requests.ConnectionError, requests.Timeout) as exc:
-        return SendResult(Outcome.IN_DOUBT, message=type(exc).__name__)
+        return SendResult(Outcome.IN_DOUBT, message=type(exc).__name__, answered=False)
     finally:
         if gated:
             http.before_create = None

@@ -23,6 +23,7 @@ def worker_env(redis_url: str, fake, **extra: str) -> dict[str, str]:
         "REDIS_URL": redis_url, "TWILIO_API_BASE_URL": fake.base_url,
         "TWILIO_ACCOUNT_SID": fake.account_sid, "TWILIO_AUTH_TOKEN": fake.auth_token,
         "PYTHONPATH": str(ROOT), "HOTLINE_TWILIO_TIMEOUT": "2",
+        "HOTLINE_SMS_DOUBT_SETTLE_SECONDS": "4",  # a request that got no answer: look again after 4 s
     })
     env.update(extra)
     return env
