@@ -6,11 +6,13 @@ import threading
 import time
 
 from ivr.sms.blast import BlastStore
+from ivr.sms.jobs import claimable
 from ivr.sms.ratelimit import RateLimiter
 from ivr.sms.sender import Delivered, deliver
 from ivr.sms.settings import SmsSettings
 from ivr.sms.twilio_rest import client_from_env
 from tests.sms_helpers import client, make_blast, numbers, per_recipient
+from tests.support.rq_workers import wait_until
 
 
 def test_a_timed_out_create_that_twilio_makes_later_is_adopted_not_sent_again(redis_url, fake_twilio, monkeypatch):
@@ -30,11 +32,13 @@ def test_a_timed_out_create_that_twilio_makes_later_is_adopted_not_sent_again(re
     store = BlastStore(client(redis_url))
     blast, (number,) = make_blast("slow", 1), numbers(1)
     store.create(blast, [number])
-    settings = SmsSettings(lease=5, backoff=0.01, backoff_cap=0.05, doubt_settle=1.5)
+    settings = SmsSettings(lease=5, backoff=0.01, backoff_cap=0.05, doubt_settle=3)
     limiter = RateLimiter(store.redis, blast.sender, 100)
 
     assert deliver(store, twilio, blast, number, limiter, settings) is Delivered.RELEASED
-    time.sleep(1.6)  # the late create has landed; the settle time is over
+    assert claimable(store, "slow") == []  # not searched for (nor sent to) during the settle time
+    fake_twilio.wait_for_messages(1, timeout=10)  # the late create lands...
+    wait_until(lambda: claimable(store, "slow") == [number], 10, message="settle time over")  # ...then we look
     slow.clear()
     assert deliver(store, twilio, blast, number, limiter, settings) is Delivered.FOUND
     assert per_recipient(fake_twilio) == {number: 1}
