@@ -43,3 +43,30 @@ def test_a_timed_out_create_that_twilio_makes_later_is_adopted_not_sent_again(re
     assert deliver(store, twilio, blast, number, limiter, settings) is Delivered.FOUND
     assert per_recipient(fake_twilio) == {number: 1}
     assert store.recipient("slow", number)["sid"] == fake_twilio.messages[0]["sid"]
+
+
+def test_a_worker_that_waited_past_its_lease_for_a_rate_slot_does_not_send(redis_url, fake_twilio, monkeypatch):
+    """A long rate wait (a 429 paused the sender) outlived the lease; another worker took the
+    recipient over, looked, found nothing and sent. The first must not send when its slot comes."""
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", fake_twilio.account_sid)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", fake_twilio.auth_token)
+    monkeypatch.setenv("TWILIO_API_BASE_URL", fake_twilio.base_url)
+    twilio = client_from_env()
+    store = BlastStore(client(redis_url))
+    blast, (number,) = make_blast("wait", 1), numbers(1)
+    store.create(blast, [number])
+    settings = SmsSettings(lease=0.3, backoff=0.01, backoff_cap=0.05)
+    limiter = RateLimiter(store.redis, blast.sender, 100)
+    limiter.pause(1.5)  # every worker on this sender waits (a 429 elsewhere)
+    second = {}
+
+    def other_worker():
+        time.sleep(0.8)  # the first worker's lease ran out while it waited for its slot
+        free = RateLimiter(store.redis, "another sender", 100)
+        second["did"] = deliver(store, client_from_env(), blast, number, free, settings)
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    first = deliver(store, twilio, blast, number, limiter, settings)
+    thread.join()
+    assert per_recipient(fake_twilio) == {number: 1}, (first, second)

@@ -121,6 +121,17 @@ redis.call('HSET', KEYS[1], 'inflight', '1', 'lease_until', string.format('%d', 
 return redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 """
 
+# Right before the request leaves (after the rate wait): still ours? renew the lease.
+_RENEW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+if redis.call('HGET', KEYS[1], 'state') ~= 'sending' or redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'lease_until', string.format('%d', now + tonumber(ARGV[2])))
+return 1
+"""
+
 # After an answer that did not create a message, or a search that found none.
 _SETTLE = """
 if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return 0 end
@@ -190,7 +201,7 @@ class BlastStore:
     def __init__(self, redis: Redis):
         self.redis = redis
         self._scripts = {name: redis.register_script(src) for name, src in (
-            ("create", _CREATE), ("claim", _CLAIM), ("begin", _BEGIN), ("settle", _SETTLE),
+            ("create", _CREATE), ("claim", _CLAIM), ("begin", _BEGIN), ("renew", _RENEW), ("settle", _SETTLE),
             ("release", _RELEASE), ("sent", _SENT), ("failed", _FAILED), ("status", _STATUS))}
 
     # -- creating and reading ----------------------------------------------------------------
@@ -270,6 +281,11 @@ class BlastStore:
         """Mark a create request as in flight; returns the attempt number, or -1 if no longer ours."""
         return int(self._scripts["begin"](keys=[keys.blast_recipient(blast_id, number)],
                                           args=[token, int(lease * 1_000_000)]))
+
+    def renew(self, blast_id: str, number: str, token: str, lease: float) -> bool:
+        """Extend our lease by `lease` seconds from now; False if the recipient is no longer ours."""
+        return bool(self._scripts["renew"](keys=[keys.blast_recipient(blast_id, number)],
+                                           args=[token, int(lease * 1_000_000)]))
 
     def settle(self, blast_id: str, number: str, token: str, doubt: bool, code: object = "", error: str = "") -> None:
         """Record that the last request's answer is known: `doubt` if it may have created a message."""

@@ -72,8 +72,13 @@ def deliver(store: BlastStore, client, blast: Blast, number: str, limiter: RateL
         if attempt > settings.max_attempts:
             store.mark_failed(blast.id, number, "gave_up", f"no success after {settings.max_attempts} attempts")
             return Delivered.FAILED
-        result = send_sms(client, number, blast.body, blast.sender_from, blast.messaging_service_sid,
-                          blast.status_callback, gate=lambda: limiter.acquire(sleep))
+        try:
+            result = send_sms(client, number, blast.body, blast.sender_from, blast.messaging_service_sid,
+                              blast.status_callback, gate=lambda: _gate(store, blast, number, token, limiter,
+                                                                        settings, sleep))
+        except LeaseLost:
+            log.warning("blast %s: lost the lease on %s while waiting for a rate slot; not sent", blast.id, number)
+            return Delivered.SKIPPED
         if result.outcome is Outcome.ACCEPTED:
             store.mark_sent(blast.id, number, result.sid, result.status or "queued", settings.keep_days)
             return Delivered.SENT
@@ -98,6 +103,19 @@ def deliver(store: BlastStore, client, blast: Blast, number: str, limiter: RateL
         sleep(delay)
     store.release(blast.id, number, token, backoff(settings, settings.attempts_per_claim))
     return Delivered.RELEASED
+
+
+class LeaseLost(Exception):
+    """Raised at the rate gate when another worker took the recipient over during the wait."""
+
+
+def _gate(store: BlastStore, blast: Blast, number: str, token: str, limiter: RateLimiter,
+          settings: SmsSettings, sleep: Callable[[float], None]) -> None:
+    """Wait for a rate slot, then renew the lease right before the request leaves, so the lease
+    has to cover only the HTTP request, not the rate wait (a 429 pause can be long)."""
+    limiter.acquire(sleep)
+    if not store.renew(blast.id, number, token, settings.lease):
+        raise LeaseLost(number)
 
 
 def _search(store: BlastStore, client, blast: Blast, number: str, token: str) -> str | None:
