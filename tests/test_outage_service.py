@@ -166,6 +166,19 @@ def test_cli_says_so_when_redis_is_down_and_changes_nothing(monkeypatch, capsys)
     assert "cannot reach Redis" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("argv", [["outage", "list"], ["outage", "show", "1"]])
+def test_cli_read_commands_exit_1_when_redis_fails_after_the_ping(argv, env, redis_url, monkeypatch, capsys):
+    import redis
+
+    def broken(*_args, **_kwargs):
+        raise redis.ConnectionError("connection reset")
+
+    monkeypatch.setattr(OutageStore, "list", broken)
+    monkeypatch.setattr(OutageStore, "get", broken)
+    assert main(argv + ["--config", str(BRONDBY)]) == 1
+    assert "Redis failed (connection reset)" in capsys.readouterr().err
+
+
 def test_cli_show_in_text_lists_each_recipient(env, redis_url, hotline, capsys):
     service.declare(client(redis_url), hotline, "nexus", "", "test", T0)
     assert main(["outage", "show", "1"]) == 0

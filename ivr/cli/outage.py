@@ -123,6 +123,8 @@ def run_list(args: argparse.Namespace) -> int:
         outages = OutageStore(_redis()).list(hotline.line, args.limit)
     except CliError as exc:
         return fail(exc)
+    except redis_lib.RedisError as exc:
+        return fail(CliError(f"Redis failed ({exc}); nothing was changed", 1))
     if args.open:
         outages = [o for o in outages if o.state is OutageState.OPEN]
     if args.json:
@@ -168,6 +170,8 @@ def run_show(args: argparse.Namespace) -> int:
         data = show(_redis(), args.id)
     except CliError as exc:
         return fail(exc)
+    except redis_lib.RedisError as exc:
+        return fail(CliError(f"Redis failed ({exc}); nothing was changed", 1))
     if data is None:
         return fail(CliError(f"no outage {args.id}", 1))
     if args.json:
