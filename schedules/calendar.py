@@ -40,6 +40,8 @@ class HolidayCalendar:
         except KeyError:
             pass
         found = self._lookup(day)
+        if len(self._cache) >= 4096:
+            self._cache.clear()     # bounded over years of uptime; refilled on demand
         self._cache[day] = found
         return found
 

@@ -14,6 +14,7 @@ UTC = dt.timezone.utc
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _BLOCK = 16                 # days per cached block of merged intervals
 _HORIZON_BLOCKS = 26        # look about 400 days ahead for the next change
+_CACHE_DAYS = 4096          # at most this many days (and their blocks) are cached per schedule
 
 PolicyKind = Literal["normal", "closed", "weekday", "hours", "close_at"]
 
@@ -155,6 +156,8 @@ class Schedule:
                  self._instant(midnight + dt.timedelta(minutes=w.end)))
                 for w in self.day_rule(day).windows
             )
+            if len(self._days) >= _CACHE_DAYS:
+                self._days.clear()      # bounded over years of uptime; refilled on demand
             self._days[day] = cached
         return cached
 
@@ -170,6 +173,8 @@ class Schedule:
             for ordinal in range(index * _BLOCK, (index + 1) * _BLOCK):
                 spans.extend(self.day_intervals(dt.date.fromordinal(max(ordinal, 1))))
             cached = tuple(merge(spans))
+            if len(self._blocks) >= _CACHE_DAYS // _BLOCK:
+                self._blocks.clear()
             self._blocks[index] = cached
         return cached
 

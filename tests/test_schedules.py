@@ -153,3 +153,16 @@ def test_always_open_and_never_open_have_no_next_change():
 def test_naive_datetime_is_refused():
     with pytest.raises(ValueError):
         NIGHT.is_open(dt.datetime(2026, 11, 23, 22))
+
+
+def test_caches_stay_bounded_over_many_years():
+    from schedules.schedule import _CACHE_DAYS
+
+    sched = Schedule("o", "Office", CPH, DK, weekly(mon_fri=["08:00-16:00"]))
+    start = dt.datetime(2026, 1, 5, 9, tzinfo=CPH)
+    for week in range(0, 52 * 30, 3):          # 30 years, a question every three weeks
+        at = start + dt.timedelta(weeks=week)
+        assert sched.is_open(at) is (DK.name(at.date()) is None)
+        assert sched.next_change(at) is not None
+    assert len(sched._days) <= _CACHE_DAYS and len(sched._blocks) <= _CACHE_DAYS // 16
+    assert len(DK._cache) <= 4096
