@@ -329,16 +329,6 @@ class Builder:
 
     def check_menu_services(self, m: s.MenuSpec, path: Path) -> None:
         """Record a problem for every option that names an unknown service."""
-        stack: list[tuple[s.OptionSpec, Path]] = [(o, path + ("options", k)) for k, o in m.options.items()]
-        if m.default:
-            stack.append((m.default, path + ("default",)))
-        while stack:
-            o, p = stack.pop()
-            if o.service is not None and o.service not in self.spec.services:
-                self.fail(p + ("service",), f"unknown service {o.service!r}")
-            if o.menu is not None:
-                self.check_menu_services(o.menu, p + ("menu",))
-            if o.then is not None:
-                stack.append((o.then, p + ("then",)))
-            if o.code is not None:
-                stack.append((o.code.then, p + ("code", "then")))
+        for option, where in s.menu_options(m, path):
+            if option.service is not None and option.service not in self.spec.services:
+                self.fail(where + ("service",), f"unknown service {option.service!r}")

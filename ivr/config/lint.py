@@ -4,8 +4,6 @@
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from ivr.config import schema as s
 
 Path = tuple[str | int, ...]
@@ -14,7 +12,7 @@ Path = tuple[str | int, ...]
 def warnings_for(spec: s.HotlineSpec) -> list[tuple[Path, str]]:
     """Return (field path, message) for each suspicious part of a valid hotline spec."""
     found: list[tuple[Path, str]] = []
-    options = list(_options(spec.menu, ("menu",)))
+    options = list(s.menu_options(spec.menu))
     reached = {o.service for o, _ in options if o.service}
     for sid in spec.services:
         if sid not in reached:
@@ -51,17 +49,3 @@ def warnings_for(spec: s.HotlineSpec) -> list[tuple[Path, str]]:
         found.append((("outages", "staff"), "no menu option has 'staff: true', so staff cannot declare by phone"))
     return found
 
-
-def _options(menu: s.MenuSpec, path: Path) -> Iterator[tuple[s.OptionSpec, Path]]:
-    stack: list[tuple[s.OptionSpec, Path]] = [(o, path + ("options", k)) for k, o in menu.options.items()]
-    if menu.default is not None:
-        stack.append((menu.default, path + ("default",)))
-    while stack:
-        option, where = stack.pop()
-        yield option, where
-        if option.menu is not None:
-            yield from _options(option.menu, where + ("menu",))
-        if option.then is not None:
-            stack.append((option.then, where + ("then",)))
-        if option.code is not None:
-            stack.append((option.code.then, where + ("code", "then")))

@@ -5,6 +5,7 @@ afterwards in ivr.config.build, where the hotline's country is known.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -174,6 +175,23 @@ class HotlineSpec(Strict):
     systems: dict[Ident, SystemSpec] = {}
     sites: dict[Ident, list[SiteSpec]] = {}
     outages: OutagesSpec | None = None
+
+
+def menu_options(menu: MenuSpec, path: tuple = ("menu",)) -> Iterator[tuple[OptionSpec, tuple]]:
+    """Yield (option, field path) for every option reachable in `menu`: submenus, 'then' chains,
+    code entries' next options and menu defaults included."""
+    stack: list[tuple[OptionSpec, tuple]] = [(o, path + ("options", k)) for k, o in menu.options.items()]
+    if menu.default is not None:
+        stack.append((menu.default, path + ("default",)))
+    while stack:
+        option, where = stack.pop()
+        yield option, where
+        if option.menu is not None:
+            yield from menu_options(option.menu, where + ("menu",))
+        if option.then is not None:
+            stack.append((option.then, where + ("then",)))
+        if option.code is not None:
+            stack.append((option.code.then, where + ("code", "then")))
 
 
 CodeSpec.model_rebuild()
