@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ivr.config import load_config
 from ivr.hotline import Hotline
-from ivr.menus.model import walk
+from ivr.menus.nav import walk
 from routing import Decision, decide
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

@@ -59,7 +59,7 @@ def test_it_contacts_are_screened_so_voicemail_cannot_stop_the_chain():
 
 
 def test_silence_at_the_menu_defaults_to_nexus_duty():
-    from ivr.menus.model import walk
+    from ivr.menus.nav import walk
     from tests.examples import example
 
     default = example("brondby").menu.default

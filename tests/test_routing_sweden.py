@@ -79,7 +79,7 @@ def test_lov(keys, local, dial):
 
 
 def test_kmd_menu_codes():
-    from ivr.menus.model import walk
+    from ivr.menus.nav import walk
     from tests.examples import example
 
     menu = example("kmd-support").menu

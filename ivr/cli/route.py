@@ -5,7 +5,7 @@ import argparse
 import json
 
 from ivr.cli.common import CliError, add_config_arg, fail, load, moment, pick_line
-from ivr.menus.model import walk
+from ivr.menus.nav import walk
 from routing import decide
 
 

@@ -1,4 +1,4 @@
-"""The keypad menu model and the pure walk from key entries to where a caller ends up."""
+"""The keypad menu model: menus, options, code entries (navigation lives in ivr.menus.nav)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -64,66 +64,6 @@ class Option:
     code: CodeEntry | None = None
 
 
-@dataclass(frozen=True)
-class Walk:
-    """Where key entries led: a service (with what was said on the way), or stopped at a prompt."""
-
-    service: str | None
-    said: tuple[str, ...]
-    path: tuple[str, ...]
-    waiting_at: str | None = None
-    error: str | None = None
-
-
-def walk(top: Menu, entries: list[str]) -> Walk:
-    """Follow key entries (one string per prompt: "1", "153#", "#") from the top menu.
-
-    Returns a Walk with `service` set when a service is reached; otherwise `error` or `waiting_at`
-    says why not. Never raises for bad keys.
-    """
-    said: list[str] = []
-    path: list[str] = []
-    current: Menu | CodeEntry | Option = top
-    queue = list(entries)
-    while True:
-        if isinstance(current, Option):
-            if current.kind is OptionKind.SERVICE:
-                left = f"key entries left over after reaching {current.service!r}: {','.join(queue)}"
-                return Walk(current.service, tuple(said), tuple(path), error=left if queue else None)
-            if current.kind is OptionKind.STAFF:
-                return Walk(None, tuple(said), tuple(path), error="the staff entry (outage declare/restore) is not a service")
-            if current.kind is OptionKind.SAY:
-                said.append(current.say or "")
-                if current.then is None:
-                    return Walk(None, tuple(said), tuple(path), error="the call ends after a message")
-                current = current.then
-                continue
-            current = current.menu if current.kind is OptionKind.MENU else current.code  # type: ignore[assignment]
-            continue
-        if not queue:
-            prompt = current.prompt
-            return Walk(None, tuple(said), tuple(path), waiting_at=prompt,
-                        error=f"no key entry for the prompt: {prompt!r}")
-        entry = queue.pop(0).strip()
-        if isinstance(current, Menu):
-            option = current.options.get(entry)
-            if option is None:
-                keys = ", ".join(sorted(current.options))
-                return Walk(None, tuple(said), tuple(path),
-                            error=f"key {entry!r} is not an option at {_where(path)} (options: {keys})")
-            path.append(entry)
-            current = option
-        else:
-            code = check_code(current, entry)
-            if code is None:
-                return Walk(None, tuple(said), tuple(path),
-                            error=f"code {entry!r} is not accepted at {_where(path)}")
-            path.append(entry)
-            if current.next is None:
-                return Walk(None, tuple(said), tuple(path), error="code entry leads nowhere")
-            current = current.next
-
-
 def check_code(entry: CodeEntry, typed: str) -> str | None:
     """Return the accepted code ("" for a bare # where allowed) or None when `typed` is refused."""
     digits = typed[:-1] if typed.endswith("#") else typed
@@ -133,6 +73,3 @@ def check_code(entry: CodeEntry, typed: str) -> str | None:
         return "" if entry.allow_empty else None
     return digits if digits in entry.codes else None
 
-
-def _where(path: list[str]) -> str:
-    return "the top menu" if not path else f"menu {'/'.join(path)}"

@@ -121,3 +121,55 @@ def interpret(node: Prompt, digits: str | None, finished_on_key: str | None = No
     if code is None or node.next is None:
         return Entry(Heard.INVALID, raw)
     return Entry(Heard.CHOSEN, raw, node.next, f"{code}#")
+
+
+@dataclass(frozen=True)
+class Walk:
+    """Where key entries led: a service (with what was said on the way), or stopped at a prompt."""
+
+    service: str | None
+    said: tuple[str, ...]
+    path: tuple[str, ...]
+    waiting_at: str | None = None
+    error: str | None = None
+
+
+def walk(top: Menu, entries: list[str]) -> Walk:
+    """Follow key entries (one string per prompt: "1", "153#", "#") from the top menu, as a call does.
+
+    Returns a Walk with `service` set when a service is reached; otherwise `error` or `waiting_at`
+    says why not. Never raises for bad keys.
+    """
+    said: list[str] = []
+    path: list[str] = []
+    node: Prompt = top
+    queue = [entry.strip() for entry in entries]
+    while True:
+        if not queue:
+            return Walk(None, tuple(said), tuple(path), waiting_at=node.prompt,
+                        error=f"no key entry for the prompt: {node.prompt!r}")
+        entry = queue.pop(0)
+        where = "the top menu" if not path else f"menu {'/'.join(path)}"
+        if isinstance(node, Menu):
+            option = node.options.get(entry)
+            if option is None:
+                keys = ", ".join(sorted(node.options))
+                return Walk(None, tuple(said), tuple(path),
+                            error=f"key {entry!r} is not an option at {where} (options: {keys})")
+        else:
+            option = node.next if check_code(node, entry) is not None else None
+            if option is None:
+                return Walk(None, tuple(said), tuple(path), error=f"code {entry!r} is not accepted at {where}")
+        path.append(entry)
+        landing = follow(option)
+        said.extend(landing.says)
+        final = landing.final
+        if final is not None and final.kind is OptionKind.STAFF:
+            return Walk(None, tuple(said), tuple(path),
+                        error="the staff entry (outage declare/restore) is not a service")
+        if final is not None:
+            left = f"key entries left over after reaching {final.service!r}: {','.join(queue)}"
+            return Walk(final.service, tuple(said), tuple(path), error=left if queue else None)
+        if landing.prompt is None:
+            return Walk(None, tuple(said), tuple(path), error="the call ends after a message")
+        node = landing.prompt
