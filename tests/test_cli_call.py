@@ -62,13 +62,14 @@ def test_at_with_url_is_refused(monkeypatch, capsys):
     assert main(["call", "--url", "http://127.0.0.1:9", "--at", "2026-11-23T10:00"]) == 2
 
 
-@pytest.fixture
-def served(tmp_path):
+def start_server(tmp_path, at: str):
+    """Start `hotline serve --at AT` without Redis; returns (url, spool dir, process)."""
     port = free_port()
     env = {**os.environ, "HOTLINE_SPOOL_DIR": str(tmp_path / "spool"), "PYTHONPATH": str(ROOT)}
     env.pop("REDIS_URL", None)
     env.pop("TWILIO_AUTH_TOKEN", None)
-    proc = subprocess.Popen([sys.executable, "-m", "ivr.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "ivr.cli", "serve", "--port", str(port), "--at", at],
+                            cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
@@ -80,9 +81,34 @@ def served(tmp_path):
     else:
         proc.kill()
         pytest.fail("hotline serve did not start: " + (proc.stdout.read() if proc.stdout else ""))
-    yield url, tmp_path / "spool", proc
+    return url, tmp_path / "spool", proc
+
+
+@pytest.fixture
+def served(tmp_path):
+    """A dev server whose clock starts on a Sunday night (Brøndby's IT contacts, screened)."""
+    url, spool, proc = start_server(tmp_path, "2026-11-22T03:00")
+    yield url, spool, proc
     proc.terminate()
     proc.wait(timeout=10)
+
+
+@pytest.fixture
+def served_office_hours(tmp_path):
+    """A dev server whose clock starts on a Monday at 10:00 (Brøndby's IT desk, not screened)."""
+    url, spool, proc = start_server(tmp_path, "2026-11-23T10:00")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_serve_at_routes_on_its_own_clock(served, served_office_hours, monkeypatch, capsys):
+    # The same key at the two servers' moments reaches two different targets, whatever the wall clock says.
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
+    code, night = play(monkeypatch, capsys, "2\nh\n", "--url", served[0])
+    assert code == 0 and "dialling: IT-kontakt 1 +4534412345" in night
+    code, day = play(monkeypatch, capsys, "2\nh\n", "--url", served_office_hours)
+    assert code == 0 and "dialling: IT-afdelingen +4543282121" in day and "screened" not in day
 
 
 def test_serve_without_redis_and_call_against_it(served, monkeypatch, capsys):

@@ -75,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
         config = load(args)
         hotline = pick_line(config, args.line)
         if args.url and args.at:
-            raise CliError("--at only works in-process: a running server uses its own clock")
+            raise CliError("--at only works in-process: a running server uses its own clock "
+                           "(start it with `hotline serve --at ISO` to rehearse a moment)")
         at = moment(args.at, hotline)
     except CliError as exc:
         return fail(exc)
@@ -108,7 +109,8 @@ def run(args: argparse.Namespace) -> int:
             return resp.status_code, resp.get_data(as_text=True)
 
         sim = CallSim(local_post, hotline.line, numbers.normalise(args.caller, (hotline.country,)), token, base_url=LOCAL_BASE)
-    print(f"Calling {hotline.line} ({hotline.name}) from {sim.caller} at {at.isoformat(timespec='minutes')}")
+    when = "on the server's clock" if args.url else f"at {at.isoformat(timespec='minutes')}"
+    print(f"Calling {hotline.line} ({hotline.name}) from {sim.caller} {when}")
     try:
         play(sim, names)
     except CallError as exc:

@@ -2,18 +2,22 @@
 
 Signatures stay checked: without TWILIO_AUTH_TOKEN the server uses the development token
 DEV_TOKEN, which `hotline call --url` also uses. `--insecure` turns the check off (logged loudly).
-Without Redis, call records are spooled to HOTLINE_SPOOL_DIR and flushed once Redis is reachable.
+`--at ISO` starts the server's clock at that moment (it then runs on), to rehearse a night or a
+holiday. Without Redis, call records are spooled to HOTLINE_SPOOL_DIR and flushed once Redis is reachable.
 For production use the Procfile's gunicorn line.
 """
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import os
 import shutil
 import sys
+import time
+from typing import Callable
 
-from ivr.cli.common import CliError, add_config_arg, fail, load
+from ivr.cli.common import CliError, add_config_arg, fail, load, moment
 
 DEV_TOKEN = "hotline-development-token"
 
@@ -27,6 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--redis-url", help="Redis URL (default $REDIS_URL; none: records are spooled)")
     parser.add_argument("--no-redis", action="store_true", help="ignore REDIS_URL: spool call records only")
     parser.add_argument("--public-url", help="the URL Twilio uses (default $PUBLIC_BASE_URL, else http://HOST:PORT)")
+    parser.add_argument("--at", metavar="ISO",
+                        help="start the server's clock at this moment and let it run on (rehearse a night or a "
+                             "holiday); without an offset it is the first hotline's local time")
     parser.add_argument("--insecure", action="store_true",
                         help="turn the X-Twilio-Signature check off (development only; logged loudly)")
     parser.set_defaults(run=run)
@@ -40,10 +47,18 @@ def command_name() -> str:
     return "hotline" if os.path.basename(argv0) == "hotline" else f"{sys.executable} -m ivr.cli"
 
 
+def running_clock(start: dt.datetime) -> Callable[[], dt.datetime]:
+    """Return a clock (aware UTC datetimes) that reads `start` now and runs on at the real pace."""
+    origin = time.monotonic()
+    start = start.astimezone(dt.timezone.utc)
+    return lambda: start + dt.timedelta(seconds=time.monotonic() - origin)
+
+
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         config = load(args)
+        clock = running_clock(moment(args.at, config.lines()[0])) if args.at else None
     except CliError as exc:
         return fail(exc)
     from ivr.app import create_app, state_of
@@ -56,13 +71,16 @@ def run(args: argparse.Namespace) -> int:
     # Without a public URL, signatures are checked against the URL each request arrives on, so
     # a server bound to every address accepts calls signed for any of them.
     app = create_app(config, redis_url=redis_url, auth_token=token, public_base_url=public,
-                     verify_signatures=not args.insecure)
+                     verify_signatures=not args.insecure, now=clock)
     state = state_of(app)
     me = command_name()
     print(f"Outage hotline (development server) on http://{args.host}:{args.port}")
     print(f"  config   {config.source} (version {config.version})")
     for hotline in config.lines():
         print(f"  line     {hotline.line}  {hotline.name}")
+    if clock is not None:
+        print(f"  clock    started at {clock().astimezone(config.lines()[0].tz).isoformat(timespec='seconds')}"
+              " and running (--at): calls are routed and logged at that time")
     print(f"  redis    {redis_url or 'none'}; call records spool to {state.spool_dir} until Redis is reachable")
     hooks = public or shown
     print(f"  webhooks {hooks}/voice (fallback: {hooks}/voice/fallback, status: {hooks}/voice/status)")
