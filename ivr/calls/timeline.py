@@ -15,8 +15,8 @@ from ivr.menus.model import CodeEntry, Menu, Option, OptionKind
 
 NO_KEY = "(no key)"
 _RESULTS = {
-    "ok": "", "invalid": "wrong key, asked again", "timeout": "no key in time, asked again",
-    "repeat": "repeat the prompt", "default": "retries used up: the default",
+    "ok": "", "invalid": "wrong key", "timeout": "no key in time", "repeat": "repeat the prompt",
+    "default": "retries used up: the default",
 }
 
 
@@ -105,7 +105,7 @@ def _option_text(option: Option | None, hotline: Hotline) -> str:
 
 def _short(text: str, width: int = 60) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return text if len(text) <= width else text[: width].rsplit(" ", 1)[0] + "…"
 
 
 def _entry_line(entry: dict, hotline: Hotline | None, zone: dt.tzinfo | None) -> str:
