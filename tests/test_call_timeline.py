@@ -101,7 +101,8 @@ def test_a_menu_choice_and_a_voicemail(cfg, voice_app):
     text = "\n".join(lines)
     assert 'top menu "Tryk 1 for fagsystemet. Tryk 2 for flere valg. Tryk 9 for…": 7  wrong key' in text
     assert ': 2  -> menu: "Tryk 1 for gode råd. Tryk 2 for kode. Tryk 3 for personale."' in text
-    assert 'menu 2 "Tryk 1 for gode råd. Tryk 2 for kode. Tryk 3 for personale.": 2  -> code entry: "Tast koden og' in text
+    assert ('menu 2 "Tryk 1 for gode råd. Tryk 2 for kode. Tryk 3 for personale.": 2  '
+            '-> code entry: "Tast koden og firkant."') in text
     assert 'menu 2/2 "Tast koden og firkant.": 153#  -> service system (Fagsystemet)' in text
     assert "decision  system (Fagsystemet) -> service_desk: Servicedesk" in lines
     assert "  10:00:00  step 1   Servicedesk +4534412360: no-answer" in lines
