@@ -67,6 +67,11 @@ def blast_recipient(blast_id: str, number: str) -> str:
     return f"{PREFIX}:blast:{blast_id}:to:{number}"
 
 
+def blast_resends(blast_id: str) -> str:
+    """Return the list of a blast's resends, one JSON object each: when, by whom, how many."""
+    return f"{PREFIX}:blast:{blast_id}:resends"
+
+
 def blasts_active() -> str:
     """Return the set of blast ids not yet finished (a starting worker resumes them)."""
     return f"{PREFIX}:blasts:active"

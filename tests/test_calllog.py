@@ -179,3 +179,13 @@ def test_cli_calls_line_as_dialled_or_a_second_inbound_number(voice_app, redis_u
     for typed in ("+4570112299", "70 11 22 99", "+45 70 11 22 98", "70112298"):
         assert main(["calls", "--json", "--line", typed]) == 0
         assert [r["call_sid"] for r in json.loads(capsys.readouterr().out)] == [call.sid], typed
+
+
+def test_outcome_detail_counts_steps_from_1_like_hotline_route(cfg, voice_app):
+    # `hotline route` prints the chain as step 1, step 2, then the exhausted dial ("then").
+    va = voice_app(cfg, at=MONDAY_22)
+    second = one_call(va, ring=("no-answer", "accept"))
+    at_the_end = one_call(va, ring=("decline", "no-answer", "accept"))
+    assert [a["step"] for a in va.record(second.sid)["attempts"]] == [0, 1]   # stored 0-based
+    assert va.record(second.sid)["detail"] == "step 2"
+    assert va.record(at_the_end.sid)["detail"] == "end number"

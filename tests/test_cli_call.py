@@ -140,5 +140,5 @@ def test_invalid_input_at_the_prompts_asks_again(monkeypatch, capsys):
     assert out.count("leave a message?") == 2
     assert "Det valg findes ikke." not in out
     assert "(you hung up while it rang)" not in out
-    assert "step 0    Hjemmeplejens vagt: no-answer" in out
+    assert "step 1    Hjemmeplejens vagt: no-answer" in out
     assert "recording https://" in out and "outcome   voicemail" in out

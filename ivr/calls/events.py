@@ -72,7 +72,7 @@ def _apply(record: dict, ev: dict) -> None:
         record["started_at"] = ev["at"]
         record["announced"] = list(ev.get("announced", []))
     elif kind == "entry":
-        record["entries"].append({k: ev.get(k) for k in ("at", "menu", "digits", "result")})
+        record["entries"].append({k: ev.get(k) for k in ("at", "menu", "digits", "result", "key")})
         if ev.get("key") is not None:
             record["keys"].append(ev["key"])
     elif kind == "service":

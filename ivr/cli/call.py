@@ -17,6 +17,7 @@ import urllib.parse
 import urllib.request
 
 from ivr import numbers
+from ivr.calls.timeline import step_label
 from ivr.callsim import CallError, CallSim, Turn, path_of
 from ivr.cli.common import CliError, add_config_arg, fail, load, moment, pick_line
 from ivr.cli.serve import DEV_TOKEN
@@ -175,17 +176,20 @@ def play(sim: CallSim, names: dict[str, str]) -> None:
 
 
 def summarise(record: dict, names: dict[str, str]) -> None:
-    """Print the call's log record briefly (what `hotline calls --json` would show in full)."""
+    """Print the call's log record briefly (`hotline calls --show SID` shows it in full).
+
+    Steps count from 1 as `hotline route` prints them; "then" is the exhausted dial."""
     print("\nCall log record:")
     print(f"  call      {record.get('call_sid')}  keys {','.join(record.get('keys') or []) or '-'}")
     decision = record.get("decision") or {}
     if decision:
         print(f"  route     {record.get('service')} -> {decision.get('route')}: {decision.get('target_name')}")
         print(f"  reason    {decision.get('reason')} (config {decision.get('config_version')})")
+    steps = len(decision["steps"]) if isinstance(decision.get("steps"), list) else None
     for attempt in record.get("attempts") or []:
         who = ", ".join(f"{names.get(n, n)}" for n in attempt.get("numbers") or [])
         took = f", taken by {attempt['accepted_by']}" if attempt.get("accepted_by") else ""
-        print(f"  step {attempt.get('step')}    {who}: {attempt.get('status')}{took}")
+        print(f"  {step_label(attempt.get('step'), steps):9} {who}: {attempt.get('status')}{took}")
     if record.get("recording_url"):
         print(f"  recording {record['recording_url']}")
     print(f"  outcome   {record.get('outcome')}")

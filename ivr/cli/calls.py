@@ -20,7 +20,9 @@ _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("calls", help="list logged calls (newest first)")
+    parser = sub.add_parser("calls", help="list logged calls (newest first), or --show one call's timeline",
+                            epilog="keys: one entry per prompt; ~ is the menu's default, taken when no usable "
+                                   "key came before its retries ran out (shown as \"(no key)\" by --show).")
     parser.add_argument("--since", help="ISO time (UTC when no offset) or an age like 30m, 12h, 7d, 2w")
     parser.add_argument("--line", help="only calls to this hotline (any of its numbers, E.164 or as dialled)")
     add_config_arg(parser)
@@ -28,7 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true", help="print a JSON array of call records")
     parser.add_argument("--redis-url", help="Redis URL (default: $REDIS_URL)")
     parser.add_argument("--spool-dir", help="spool directory (default: $HOTLINE_SPOOL_DIR)")
-    parser.set_defaults(run=run)
+    parser.add_argument("--show", metavar="SID", help="one call (CallSid) as a timeline; with --json its record")
+    parser.set_defaults(run=run_or_show)
 
 
 def since_of(text: str | None, now: dt.datetime | None = None) -> dt.datetime | None:
@@ -93,4 +96,49 @@ def run(args: argparse.Namespace) -> int:
             outcome += f" {r['recording_url']}"
         print(f"{started:20} {r.get('line') or '-':14} {r.get('from') or '-':14} {keys:10} "
               f"{r.get('service') or '-':16} {r.get('route') or '-':13} {outcome}")
+    return code
+
+
+def run_or_show(args: argparse.Namespace) -> int:
+    """Run `hotline calls --show SID` when asked for one call, else the list."""
+    return run_show(args) if args.show is not None else run(args)
+
+
+def hotline_of(line: str | None, config_path: str | None):
+    """Return the Hotline that logs calls under `line` from the config, or None (no usable config)."""
+    if not line:
+        return None
+    try:
+        return load_config(config_path or os.environ.get("HOTLINE_CONFIG") or None).find(line)
+    except ConfigErrors:
+        return None
+
+
+def run_show(args: argparse.Namespace) -> int:
+    """Print one call's timeline (or its record with --json); exit 1 when the call is unknown."""
+    from ivr.calls.spool import valid_sid
+    from ivr.calls.timeline import timeline
+
+    sid = args.show.strip()
+    if not valid_sid(sid):
+        return fail(CliError(f"{args.show!r} is not a CallSid (letters and digits, like CA0123...)", 2))
+    url = args.redis_url or os.environ.get("REDIS_URL") or None
+    spool = Spool(args.spool_dir or None)
+    client, code = connect_redis(url), 0
+    if client is None:
+        print(f"hotline: REDIS_URL not set; looking in the spool {spool.dir} only", file=sys.stderr)
+    else:
+        try:
+            client.ping()
+        except redis.RedisError as exc:
+            print(f"hotline: Redis unreachable ({exc}); looking in the spool {spool.dir} only", file=sys.stderr)
+            client, code = None, 1
+    record = CallStore(client, spool).record(sid)
+    if record is None:
+        where = "the call log or the spool" if client is not None else f"the spool {spool.dir}"
+        return fail(CliError(f"no call {sid} in {where}", 1))
+    if args.json:
+        print(json.dumps(record, ensure_ascii=False, indent=2))
+        return code
+    print("\n".join(timeline(record, hotline_of(record.get("line"), args.config))))
     return code

@@ -44,6 +44,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_config_arg(p)  # accepted for symmetry with the other verbs; outage ids are unique per Redis
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=run_show)
+    p = verbs.add_parser("resend", help="send an outage's blasts again to recipients that gave up (once each)")
+    p.add_argument("id")
+    p.add_argument("--blast", metavar="BID", help="only this blast of the outage (e.g. outage-7-down)")
+    p.add_argument("--by", default=None, help="who does this (default: your login name)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(run=run_resend)
     p = verbs.add_parser("hash-pin", help="make the pin_hash for outages.staff (reads the PIN without echo)")
     p.add_argument("--stdin", action="store_true", help="read the PIN from the first line of stdin")
     p.set_defaults(run=run_hash_pin)
@@ -200,4 +206,29 @@ def run_hash_pin(args: argparse.Namespace) -> int:
         print(pins.hash_pin(pin))
     except ValueError as exc:
         return fail(CliError(str(exc), 2))
+    return 0
+
+
+def run_resend(args: argparse.Namespace) -> int:
+    """Queue blasts again for recipients that gave up; prints how many per blast."""
+    from ivr.outages import resend, service
+
+    by, now = _by(args), dt.datetime.now(dt.timezone.utc)
+    try:
+        done = resend.resend(_redis(), args.id, by, now, args.blast)
+    except CliError as exc:
+        return fail(exc)
+    except service.OutageError as exc:
+        return fail(CliError(str(exc), 1))
+    except redis_lib.RedisError as exc:
+        return fail(CliError(f"Redis failed half-way ({exc}); run the same command again to complete it", 1))
+    if args.json:
+        print(json.dumps({"outage": args.id, "by": by, "at": now.isoformat(timespec="seconds"),
+                          "queued": sum(len(r.numbers) for r in done), "blasts": [r.to_json() for r in done]},
+                         ensure_ascii=False, indent=2))
+        return 0
+    total = sum(len(r.numbers) for r in done)
+    print(f"outage {args.id}: {total} recipient{'' if total == 1 else 's'} that gave up queued again")
+    for r in done:
+        print(f"  blast {r.blast_id}: " + (f"skipped ({r.skipped})" if r.skipped else f"{len(r.numbers)} queued again"))
     return 0

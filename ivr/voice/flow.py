@@ -137,13 +137,15 @@ def dial_result(hotline: Hotline, chain: Chain, at: dt.datetime, index: int, sta
     record(hotline, "attempt", str(index), step=index, numbers=numbers,
            names=list(leg.names) if leg else [], status=status or "unknown", screened=screened,
            accepted_by=accepted, duration=int(duration) if duration.isdigit() else None)
+    # For people: steps count from 1 as `hotline route` prints them; the exhausted dial is no step.
+    said = "end number" if end else f"step {index + 1}"
     if accepted:
-        record(hotline, "outcome", f"dial:{index}", outcome=Outcome.ANSWERED.value, detail=f"step {index}")
+        record(hotline, "outcome", f"dial:{index}", outcome=Outcome.ANSWERED.value, detail=said)
         resp = VoiceResponse()
         resp.hangup()
         return resp
     if status == "canceled":
-        record(hotline, "outcome", f"dial:{index}", outcome=Outcome.ABANDONED.value, detail=f"step {index}")
+        record(hotline, "outcome", f"dial:{index}", outcome=Outcome.ABANDONED.value, detail=said)
         resp = VoiceResponse()
         resp.hangup()
         return resp
