@@ -85,3 +85,15 @@ def test_keep_days_is_configurable_and_checked():
     assert config_from_text(text).lines()[0].outages.keep_days == 30
     with pytest.raises(ConfigErrors, match="keep_days"):
         config_from_text(STAFF_YAML.replace("outages:\n", "outages:\n  keep_days: 0\n", 1))
+
+
+def test_a_failed_send_job_with_its_numbers_is_kept_a_week_not_rqs_year(redis_url):
+    from rq import Queue
+
+    from ivr.sms.jobs import QUEUE, enqueue_batches
+    from ivr.sms.settings import SmsSettings
+
+    r = client(redis_url)
+    enqueue_batches(r, "outage-1-down", ["+4534412370", "+4534412371"], SmsSettings())
+    (job,) = Queue(QUEUE, connection=r).get_jobs()
+    assert job.failure_ttl == 7 * DAY
