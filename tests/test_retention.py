@@ -124,3 +124,16 @@ def test_option_keys_and_codes_at_a_code_prompt_are_kept(cfg, voice_app):
     call.press("153#")
     assert _entries(va, call.sid) == [("", "2", "ok"), ("2", "2", "ok"), ("2.2", "999", "invalid"),
                                       ("2.2", "153", "ok")]
+
+
+def test_docs_data_names_every_key_pattern():
+    import inspect
+    from pathlib import Path
+
+    from ivr import keys
+
+    table = (Path(__file__).resolve().parents[1] / "docs" / "data.md").read_text(encoding="utf-8")
+    for name, fn in inspect.getmembers(keys, inspect.isfunction):
+        if fn.__module__ == keys.__name__:
+            pattern = fn(*[f"{{{p}}}" for p in inspect.signature(fn).parameters])
+            assert f"| `{pattern}` |" in table, f"docs/data.md has no row for {pattern} ({name})"
