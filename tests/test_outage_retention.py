@@ -80,6 +80,15 @@ def test_the_index_outlives_no_open_outage_and_drops_expired_ones(redis_url):
     assert r.zrange(f"hotline:outages:{hotline.line}", 0, -1) == [second.encode()]
 
 
+def test_a_call_linked_just_after_the_restore_expires_with_the_outage(redis_url):
+    hotline = load_config(BRONDBY).lines()[0]
+    r = client(redis_url)
+    oid = service.declare(r, hotline, "nexus", "", "test", T0).outage.id
+    service.restore(r, hotline, "nexus", "test", T0 + dt.timedelta(hours=1))
+    OutageStore(r).link_call(oid, "CA" + "2" * 32)                  # read "open" a moment before
+    assert 400 * DAY - 60 < r.ttl(f"hotline:outage:{oid}:calls") <= 400 * DAY
+
+
 def test_keep_days_is_configurable_and_checked():
     text = STAFF_YAML.replace("outages:\n", "outages:\n  keep_days: 30\n", 1)
     assert config_from_text(text).lines()[0].outages.keep_days == 30

@@ -72,6 +72,15 @@ end
 return #KEYS - 1
 """
 
+# Link a call to an outage. KEYS: the outage's calls, the outage. ARGV: CallSid. A link that comes
+# after the restore (a call that read "open" just before it) expires with the outage.
+_LINK = """
+redis.call('SADD', KEYS[1], ARGV[1])
+local t = redis.call('TTL', KEYS[2])
+if t > 0 and redis.call('TTL', KEYS[1]) == -1 then redis.call('EXPIRE', KEYS[1], t) end
+return 1
+"""
+
 # Fire escalation step ARGV[1] once, and only while the outage is open.
 _FIRE = """
 if redis.call('HGET', KEYS[1], 'state') ~= 'open' then return 0 end
@@ -93,6 +102,7 @@ class OutageStore:
         self._fire = redis.register_script(_FIRE)
         self._add_blast = redis.register_script(_ADD_BLAST)
         self._keep = redis.register_script(_KEEP)
+        self._link = redis.register_script(_LINK)
 
     def declare(self, line: str, system: str, snapshot: dict[str, object], at: dt.datetime) -> tuple[str, bool]:
         """Open an outage of `system` on `line` unless one is open; returns (id, created).
@@ -168,7 +178,7 @@ class OutageStore:
 
     def link_call(self, outage_id: str, call_sid: str) -> None:
         """Remember that call `call_sid` was about this outage."""
-        self.redis.sadd(keys.outage_calls(outage_id), call_sid)
+        self._link(keys=[keys.outage_calls(outage_id), keys.outage(outage_id)], args=[call_sid])
 
     def calls(self, outage_id: str) -> list[str]:
         """Return the CallSids linked to an outage, sorted."""
