@@ -133,7 +133,8 @@ def test_purging_a_site_number_removes_it_from_the_blasts(world, capsys):
         assert BlastStore(r).recipient(bid, site) == {}
     assert not r.exists("hotline:sms:sid:SM" + "1" * 32)
     after = BlastStore(r).progress(down)
-    assert (after["total"], after["done"], after["sent"]) == (before["total"] - 1, before["done"] - 1, before["sent"] - 1)
+    assert (after["total"], after["done"], after["sent"]) == (
+        before["total"] - 1, before["done"] - 1, before["sent"] - 1)
 
 
 def test_a_number_inside_a_longer_one_is_not_touched():

@@ -116,7 +116,9 @@ def interpret(node: Prompt, digits: str | None, finished_on_key: str | None = No
         if raw == node.repeat_key:
             return Entry(Heard.REPEAT, raw)
         option = node.options.get(raw)
-        return Entry(Heard.CHOSEN, raw, option, raw) if option else Entry(Heard.INVALID, raw if _DIGITS.match(raw) else MASK)
+        if option is None:
+            return Entry(Heard.INVALID, raw if _DIGITS.match(raw) else MASK)
+        return Entry(Heard.CHOSEN, raw, option, raw)
     if len(raw) > MAX_DIGITS or not _DIGITS.match(raw):
         return Entry(Heard.INVALID, raw[:MAX_DIGITS])
     if raw == "" and finished_on_key != "#":
