@@ -4,6 +4,8 @@ from __future__ import annotations
 PREFIX = "hotline"
 
 
+# Every key's retention (and why) is in docs/data.md; a test keeps that table complete.
+
 # -- call log (ivr.calls): one incident per call, kept `call_log_days` ------------------------
 def call_events(call_sid: str) -> str:
     """Return the list of a call's JSON events (the record is their fold)."""
@@ -16,7 +18,7 @@ def call_seen(call_sid: str) -> str:
 
 
 def calls_index(line: str) -> str:
-    """Return the sorted set of a hotline's CallSids, scored by start time (epoch seconds)."""
+    """Return the sorted set of a hotline's (or "unknown"'s) CallSids, scored by start time (epoch seconds)."""
     return f"{PREFIX}:calls:{line}"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 import threading
 import time
 from typing import Iterable
@@ -25,17 +26,29 @@ log = logging.getLogger(__name__)
 
 DAY = 86400
 
+UNKNOWN_LINE = "unknown"     # the one index of calls to numbers that are not our hotlines
+UNKNOWN_INDEX_CAP = 1000     # ... which keeps only this many newest CallSids
+_E164 = re.compile(r"^\+[0-9]{1,15}$")  # a number, not junk such as NaN
+
 # KEYS: events, seen, index, lines. ARGV: event id, event JSON, ttl seconds, index score ('' = none),
-# sid, index cutoff score, line.
+# sid, index cutoff score, line, index cap ('0' = none).
+# A call's keys get their TTL when the call is new and are never extended by later events, so a
+# call is kept `ttl` from its first event. An index lives `ttl` after its newest call; the set of
+# lines lives as long as the longest-kept index.
 _APPEND = """
 if redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return 0 end
 redis.call('RPUSH', KEYS[1], ARGV[2])
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-redis.call('EXPIRE', KEYS[2], ARGV[3])
+if redis.call('TTL', KEYS[1]) < 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+  redis.call('EXPIRE', KEYS[2], ARGV[3])
+end
 if ARGV[4] ~= '' then
   redis.call('ZADD', KEYS[3], 'NX', ARGV[4], ARGV[5])
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[6])
+  if tonumber(ARGV[8]) > 0 then redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -1 - tonumber(ARGV[8])) end
+  redis.call('EXPIRE', KEYS[3], ARGV[3])
   redis.call('SADD', KEYS[4], ARGV[7])
+  if redis.call('TTL', KEYS[4]) < tonumber(ARGV[3]) then redis.call('EXPIRE', KEYS[4], ARGV[3]) end
 end
 return 1
 """
@@ -52,6 +65,11 @@ def connect_redis(url: str | None) -> redis.Redis | None:
         url, socket_connect_timeout=0.5, socket_timeout=1.0,
         retry=Retry(NoBackoff(), 1), health_check_interval=0, decode_responses=True,
     )
+
+
+def index_line(line: str | None) -> str:
+    """Return the line a call is indexed under: its hotline (E.164), else the one "unknown" bucket."""
+    return line if line and _E164.match(line) else UNKNOWN_LINE
 
 
 class CallStore:
@@ -95,13 +113,14 @@ class CallStore:
         return True
 
     def _write(self, ev: dict, ttl_days: int, index_ts: float | None) -> bool:
-        sid, line = ev["sid"], ev.get("line") or "unknown"
+        sid, line = ev["sid"], index_line(ev.get("line"))
         ttl = int(ttl_days) * DAY
         cutoff = (index_ts or time.time()) - ttl
         payload = json.dumps(ev, ensure_ascii=False, separators=(",", ":"))
         added = self._script(
             keys=[keys.call_events(sid), keys.call_seen(sid), keys.calls_index(line), keys.calls_lines()],
-            args=[ev["id"], payload, ttl, "" if index_ts is None else repr(float(index_ts)), sid, cutoff, line],
+            args=[ev["id"], payload, ttl, "" if index_ts is None else repr(float(index_ts)), sid, cutoff, line,
+                  UNKNOWN_INDEX_CAP if line == UNKNOWN_LINE else 0],
         )
         return bool(added)
 

@@ -78,4 +78,5 @@ def build_outages(builder: Builder, spec: OutagesSpec | None, contacts: dict[str
         groups=tuple(spec.groups) if spec.groups is not None else None,
         sender_from=sender_from, messaging_service_sid=spec.sender.messaging_service_sid,
         escalations=tuple(escalations), staff=staff, announcement=spec.announcement,
+        keep_days=spec.keep_days,
     )

@@ -41,6 +41,7 @@ class OutagesSpec(Strict):
     escalations: list[EscalationSpec] = []
     staff: StaffSpec | None = None
     announcement: str | None = None
+    keep_days: int = Field(400, ge=1, le=3650)   # a restored outage and its SMS blasts expire after this
 
     @model_validator(mode="after")
     def _sorted(self) -> OutagesSpec:

@@ -15,6 +15,7 @@ from ivr.menus.model import CodeEntry, Menu, Option, OptionKind, check_code
 Prompt = Menu | CodeEntry
 DEFAULT_ENTRY = "~"
 MAX_DIGITS = 32
+MASK = "***"  # stands in the call record for digits typed at a menu that are not one key
 _DIGITS = re.compile(r"^[0-9*#]*$")
 _PATH = re.compile(r"^[0-9*#~.]{0,200}$")
 
@@ -30,7 +31,11 @@ class Heard(str, Enum):
 
 @dataclass(frozen=True)
 class Entry:
-    """The meaning of one Gather result: `option` and `entry` (for the path) when CHOSEN."""
+    """The meaning of one Gather result: `option` and `entry` (for the path) when CHOSEN.
+
+    `digits` is what the call record may keep: at a menu, anything but a single key is MASK
+    (a PIN or a phone number typed at the wrong prompt is never stored); at a code prompt, the code.
+    """
 
     heard: Heard
     digits: str
@@ -103,15 +108,19 @@ def _option_for(node: Prompt, entry: str) -> Option | None:
 def interpret(node: Prompt, digits: str | None, finished_on_key: str | None = None) -> Entry:
     """Return what `digits` (Twilio's Digits, maybe missing or junk) mean at prompt `node`."""
     raw = (digits or "").strip()
-    if len(raw) > MAX_DIGITS or not _DIGITS.match(raw):
-        return Entry(Heard.INVALID, raw[:MAX_DIGITS])
     if isinstance(node, Menu):
+        if len(raw) > 1:
+            return Entry(Heard.INVALID, MASK)
         if raw == "":
             return Entry(Heard.TIMEOUT, raw)
         if raw == node.repeat_key:
             return Entry(Heard.REPEAT, raw)
         option = node.options.get(raw)
-        return Entry(Heard.CHOSEN, raw, option, raw) if option else Entry(Heard.INVALID, raw)
+        if option is None:
+            return Entry(Heard.INVALID, raw if _DIGITS.match(raw) else MASK)
+        return Entry(Heard.CHOSEN, raw, option, raw)
+    if len(raw) > MAX_DIGITS or not _DIGITS.match(raw):
+        return Entry(Heard.INVALID, raw[:MAX_DIGITS])
     if raw == "" and finished_on_key != "#":
         return Entry(Heard.TIMEOUT, raw)
     if raw == "*":

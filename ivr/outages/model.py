@@ -58,6 +58,8 @@ class StaffEntry:
 class OutagePolicy:
     """A hotline's `outages:` section, built: texts, sender, rate, recipients and escalations.
 
+    `keep_days`: a restored outage and its blasts are kept this many days from the restore.
+
     `sender_from` / `messaging_service_sid` may both be None: the environment then fills them
     (TWILIO_FROM_NUMBER / TWILIO_MESSAGING_SERVICE_SID) when a blast starts.
     """
@@ -71,6 +73,7 @@ class OutagePolicy:
     escalations: tuple[Escalation, ...] = ()
     staff: StaffEntry | None = None
     announcement: str | None = None
+    keep_days: int = 400
 
 
 @dataclass(frozen=True)

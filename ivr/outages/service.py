@@ -92,8 +92,9 @@ def declare(redis: Redis, hotline: Hotline, system: str, message: str, by: str, 
 
 def restore(redis: Redis, hotline: Hotline, system: str, by: str, now: dt.datetime) -> Result:
     """Restore the open outage: cancel pending escalations, blast "restored" to everyone told it
-    was down, and tell escalation contacts that were told. Raises OutageError when none is open
-    (unless the latest one's restore was left half-done: then it is completed)."""
+    was down, and tell escalation contacts that were told; the outage and its blasts then expire
+    `outages.keep_days` after the restore. Raises OutageError when none is open (unless the latest
+    one's restore was left half-done: then it is completed)."""
     _check(hotline, system)
     store = OutageStore(redis)
     oid = store.restore(hotline.line, system, by, now)
@@ -117,6 +118,7 @@ def restore(redis: Redis, hotline: Hotline, system: str, by: str, now: dt.dateti
         if i in outage.fired and step["restore_text"]:
             if _blast(redis, store, oid, BlastKind.ESCALATION_RESTORED, step["restore_text"], step["numbers"], at, i):
                 started.append(f"outage-{oid}-{BlastKind.ESCALATION_RESTORED.value}{i}")
+    store.keep(oid, policy.keep_days, now)  # last: every blast of the outage exists by now
     return Result(store.get(oid), changed, tuple(started))
 
 

@@ -17,6 +17,8 @@ from ivr import keys
 from ivr.outages.model import Outage, OutageState
 from ivr.sms.blast import _t
 
+DAY = 86400
+
 _DECLARE = """
 local existing = redis.call('GET', KEYS[1])
 if existing then return {existing, 0} end
@@ -27,6 +29,7 @@ redis.call('HSET', key, 'id', id, 'state', 'open')
 for k, v in pairs(snap) do redis.call('HSET', key, k, tostring(v)) end
 redis.call('SET', KEYS[1], id)
 redis.call('ZADD', KEYS[3], ARGV[3], id)
+redis.call('PERSIST', KEYS[3])  -- the index lives while an outage is open (see _KEEP)
 return {id, 1}
 """
 
@@ -45,6 +48,37 @@ for _, b in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
   if b == ARGV[1] then return 0 end
 end
 return redis.call('RPUSH', KEYS[1], ARGV[1])
+"""
+
+# Retention of a restored outage. KEYS: the line's outage index, then the outage's keys (hash, calls,
+# blasts, each blast's hash, list and recipients). ARGV: outage key prefix, ttl seconds (> 0).
+# Each key's TTL is set or shortened, never extended. The index drops ids whose outage has expired
+# and, once no outage in it is open, expires with the longest-kept one.
+_KEEP = """
+local ttl = tonumber(ARGV[2])
+for i = 2, #KEYS do
+  local t = redis.call('TTL', KEYS[i])
+  if t == -1 or t > ttl then redis.call('EXPIRE', KEYS[i], ttl) end
+end
+local open = false
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local st = redis.call('HGET', ARGV[1] .. id, 'state')
+  if not st then redis.call('ZREM', KEYS[1], id) elseif st == 'open' then open = true end
+end
+if not open then
+  local t = redis.call('TTL', KEYS[1])
+  if t ~= -2 and t < ttl then redis.call('EXPIRE', KEYS[1], ttl) end
+end
+return #KEYS - 1
+"""
+
+# Link a call to an outage. KEYS: the outage's calls, the outage. ARGV: CallSid. A link that comes
+# after the restore (a call that read "open" just before it) expires with the outage.
+_LINK = """
+redis.call('SADD', KEYS[1], ARGV[1])
+local t = redis.call('TTL', KEYS[2])
+if t > 0 and redis.call('TTL', KEYS[1]) == -1 then redis.call('EXPIRE', KEYS[1], t) end
+return 1
 """
 
 # Fire escalation step ARGV[1] once, and only while the outage is open.
@@ -67,6 +101,8 @@ class OutageStore:
         self._restore = redis.register_script(_RESTORE)
         self._fire = redis.register_script(_FIRE)
         self._add_blast = redis.register_script(_ADD_BLAST)
+        self._keep = redis.register_script(_KEEP)
+        self._link = redis.register_script(_LINK)
 
     def declare(self, line: str, system: str, snapshot: dict[str, object], at: dt.datetime) -> tuple[str, bool]:
         """Open an outage of `system` on `line` unless one is open; returns (id, created).
@@ -84,6 +120,29 @@ class OutageStore:
         oid = self._restore(keys=[keys.outage_open(line, system)],
                             args=[keys.outage(""), at.astimezone(dt.timezone.utc).isoformat(), by])
         return _t(oid) if oid else None
+
+    def keep(self, outage_id: str, keep_days: int, now: dt.datetime) -> int:
+        """Let a restored outage, its call links and its blasts expire `keep_days` after its restore.
+
+        Counted from `restored_at` (from `now` if it has none), so applying it again later never
+        extends the retention; past it, the keys are deleted at once. An open outage is left alone.
+        Returns how many keys it set (0 for an open or unknown outage).
+        """
+        raw = self.raw(outage_id)
+        if not raw.get("id") or raw.get("state") == OutageState.OPEN.value:
+            return 0  # an open outage is kept while it lasts
+        since = _parse_time(raw.get("restored_at")) or now
+        ttl = int(keep_days * DAY - max(0.0, (now - since).total_seconds()))
+        found = [keys.outage(outage_id), keys.outage_calls(outage_id), keys.outage_blasts(outage_id)]
+        for bid in self.blasts(outage_id):
+            found += [keys.blast(bid), keys.blast_recipients(bid)]
+            found += [keys.blast_recipient(bid, _t(n)) for n in self.redis.lrange(keys.blast_recipients(bid), 0, -1)]
+        index = keys.outages_index(raw.get("line", ""))
+        if ttl <= 0:
+            self.redis.delete(*found)
+            self.redis.zrem(index, outage_id)
+            return len(found)
+        return int(self._keep(keys=[index, *found], args=[keys.outage(""), ttl]))
 
     def fire(self, outage_id: str, step: int, at: dt.datetime) -> bool:
         """Claim escalation `step`; returns True for exactly one caller while the outage is open."""
@@ -119,7 +178,7 @@ class OutageStore:
 
     def link_call(self, outage_id: str, call_sid: str) -> None:
         """Remember that call `call_sid` was about this outage."""
-        self.redis.sadd(keys.outage_calls(outage_id), call_sid)
+        self._link(keys=[keys.outage_calls(outage_id), keys.outage(outage_id)], args=[call_sid])
 
     def calls(self, outage_id: str) -> list[str]:
         """Return the CallSids linked to an outage, sorted."""

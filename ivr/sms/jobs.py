@@ -23,6 +23,7 @@ from ivr.sms.twilio_rest import client_from_env
 
 log = logging.getLogger(__name__)
 QUEUE = "sms"
+FAILED_JOB_SECONDS = 7 * 86400  # RQ keeps a failed send_batch job (it lists numbers) this long, not a year
 
 
 def redis_from_env() -> Redis:
@@ -79,7 +80,7 @@ def enqueue_batches(redis: Redis, blast_id: str, numbers: list[str], settings: S
     chunks = [numbers[i:i + size] for i in range(0, len(numbers), size)]
     with q.connection.pipeline() as pipe:
         for chunk in chunks:
-            q.enqueue(send_batch, blast_id, chunk, pipeline=pipe, result_ttl=60,
+            q.enqueue(send_batch, blast_id, chunk, pipeline=pipe, result_ttl=60, failure_ttl=FAILED_JOB_SECONDS,
                       job_timeout=max(600, int(len(chunk) * settings.lease)))
         pipe.execute()
     return len(chunks)

@@ -10,6 +10,7 @@ from flask import Response, current_app, request
 from ivr.app import HotlineState, state_of
 from ivr.calls.events import Outcome, event
 from ivr.calls.spool import valid_sid
+from ivr.calls.store import UNKNOWN_LINE
 from ivr.hotline import Hotline
 from ivr.numbers import is_valid_e164
 from ivr.menus.twiml import speak
@@ -84,7 +85,7 @@ def record(hotline: Hotline | None, kind: str, dedup: str, /, index: bool = Fals
     if not sid:
         return False
     at = now()
-    line = hotline.line if hotline else (form("To", 40) or "unknown")
+    line = hotline.line if hotline else UNKNOWN_LINE  # never a key named after whatever To was posted
     days = hotline.call_log_days if hotline else 90
     try:
         return state().store.add(event(sid, line, kind, dedup, at, **data), days,

@@ -1,0 +1,80 @@
+"""`hotline purge --number E164 (--dry-run | --yes)`: remove one person's number from Redis on request.
+
+See ivr.privacy.purge for what goes. Exit codes: 0 done (or nothing found), 1 Redis unreachable,
+2 bad arguments (no valid number, neither --dry-run nor --yes, a hotline's own number).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+
+import redis as redis_lib
+
+from ivr import numbers
+from ivr.calls.spool import Spool
+from ivr.calls.store import CallStore
+from ivr.cli.common import CliError, fail
+from ivr.privacy.purge import PURGED, Findings, find, is_hotline, purge
+
+_LABELS = {
+    "calls_from": "calls from the number (deleted with their events and index entries)",
+    "calls_naming": f"other calls naming it (number replaced by {PURGED})",
+    "outages": f"outages declared/restored from it by phone (number replaced by {PURGED})",
+    "blast_recipients": "SMS blast recipients (deleted, with their message SIDs)",
+    "staff_lockouts": "staff PIN lockout counters (deleted)",
+}
+_ITEMS = {"calls_from": "calls_from", "calls_naming": "calls_naming", "outages": "outages",
+          "blast_recipients": "recipients", "staff_lockouts": "lockouts"}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("purge", help="remove one person's phone number from the call log, outages and SMS blasts")
+    parser.add_argument("--number", required=True, help="the person's number in E.164 (+4534412350)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--dry-run", action="store_true", help="only show what would be removed")
+    mode.add_argument("--yes", action="store_true", help="remove it (required to change anything)")
+    parser.add_argument("--redis-url", help="Redis URL (default: $REDIS_URL)")
+    parser.add_argument("--spool-dir", help="spool directory flushed first (default: $HOTLINE_SPOOL_DIR)")
+    parser.set_defaults(run=run)
+
+
+def _number(text: str) -> str:
+    number = numbers.to_e164(text)
+    if number is None or not text.strip().startswith(("+", "00")):
+        raise CliError(f"--number {text!r} is not a phone number in E.164 (like +4534412350)")
+    return number
+
+
+def _report(found: Findings, dry_run: bool) -> None:
+    verb = "would go" if dry_run else "removed"
+    print(f"{found.number}: {verb}")
+    for kind, count in found.counts().items():
+        print(f"  {count:5}  {_LABELS[kind]}")
+        if dry_run:
+            for item in getattr(found, _ITEMS[kind]):
+                print(f"         {item}")
+    print("Contact lists and staff callers in the config files are config, not data: "
+          "remove the number there by hand if it is listed.")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        number = _number(args.number)
+        if not (args.dry_run or args.yes):
+            raise CliError("nothing done: add --dry-run to see what would be removed, --yes to remove it")
+        url = args.redis_url or os.environ.get("REDIS_URL")
+        if not url:
+            raise CliError("no Redis: set REDIS_URL or pass --redis-url")
+        client = redis_lib.Redis.from_url(url, decode_responses=True, socket_connect_timeout=2)
+        try:
+            if is_hotline(client, number):
+                raise CliError(f"{number} is a hotline's own number; purge removes a person's number")
+            if not args.dry_run:
+                CallStore(client, Spool(args.spool_dir or None)).flush()  # spooled events are data too
+            found = find(client, number)
+            _report(found if args.dry_run else purge(client, found), args.dry_run)
+        except redis_lib.RedisError as exc:
+            raise CliError(f"cannot reach Redis ({exc}); run the purge again", 1) from None
+    except CliError as exc:
+        return fail(exc)
+    return 0

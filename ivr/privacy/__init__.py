@@ -1,0 +1,1 @@
+"""What the hotline keeps about people, and removing one person's number on request."""

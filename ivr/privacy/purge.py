@@ -1,0 +1,167 @@
+"""Remove one person's phone number from what the hotline keeps in Redis (a request to be forgotten).
+
+`find` looks and changes nothing; `purge` removes what `find` saw:
+- calls made FROM the number: deleted whole (events, dedup set, index entries, outage links,
+  staff session);
+- other calls that name it (a person the call was put through to, an accept, a decline): the
+  number is replaced by PURGED in every event, the rest of the incident stays;
+- outages declared or restored by phone from it (`phone:<number>`): the number replaced;
+- SMS blast recipients with that number: deleted, with their message-SID map entries;
+- a staff PIN lockout counter of the number.
+Contact lists and staff callers in the YAML files are config, not data: they are not touched.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+from redis import Redis
+
+from ivr import keys
+from ivr.calls.events import fold
+from ivr.calls.store import UNKNOWN_LINE
+from ivr.sms.blast import _t
+
+PURGED = "(purged)"
+
+# Replace the number (not followed by a digit) in every event of a call and its dedup ids.
+# KEYS: events, seen. ARGV: number, replacement. Returns how many events changed. TTLs are kept.
+_MASK_CALL = """
+local pat = string.gsub(ARGV[1], '(%W)', '%%%1') .. '%f[%D]'
+local n = 0
+for i, item in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  if string.find(item, pat) then
+    redis.call('LSET', KEYS[1], i - 1, (string.gsub(item, pat, ARGV[2])))
+    n = n + 1
+  end
+end
+for _, m in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  if string.find(m, pat) then
+    redis.call('SREM', KEYS[2], m)
+    redis.call('SADD', KEYS[2], (string.gsub(m, pat, ARGV[2])))
+  end
+end
+return n
+"""
+
+# Delete one blast recipient and keep the blast's counters true. KEYS: recipient, recipient list,
+# blast. ARGV: number. Returns the recipient's message SID ('' if none), or false if it is gone.
+_DROP_RECIPIENT = """
+local st = redis.call('HGET', KEYS[1], 'state')
+if not st then return false end
+local sid = redis.call('HGET', KEYS[1], 'sid') or ''
+if st == 'sent' or st == 'failed' then
+  redis.call('HINCRBY', KEYS[3], 'done', -1)
+  redis.call('HINCRBY', KEYS[3], st, -1)
+end
+redis.call('HINCRBY', KEYS[3], 'total', -1)
+redis.call('LREM', KEYS[2], 0, ARGV[1])
+redis.call('DEL', KEYS[1])
+return sid
+"""
+
+_OUTAGE_HASH = re.compile(r"^hotline:outage:\d+$")
+_WHO_FIELDS = ("declared_by", "restored_by")
+
+
+@dataclass
+class Findings:
+    """What `find` saw of one number; `purge` returns the same shape for what it removed."""
+
+    number: str
+    calls_from: list[str] = field(default_factory=list)     # CallSids, deleted whole
+    calls_naming: list[str] = field(default_factory=list)   # CallSids, the number masked
+    outages: list[str] = field(default_factory=list)        # outage ids, the number masked
+    recipients: list[str] = field(default_factory=list)     # blast ids that texted the number
+    lockouts: list[str] = field(default_factory=list)       # staff PIN failure counters
+
+    def counts(self) -> dict[str, int]:
+        """Return {kind: how many} in a fixed order."""
+        return {"calls_from": len(self.calls_from), "calls_naming": len(self.calls_naming),
+                "outages": len(self.outages), "blast_recipients": len(self.recipients),
+                "staff_lockouts": len(self.lockouts)}
+
+
+def _whole(number: str) -> re.Pattern:
+    return re.compile(re.escape(number) + r"(?!\d)")
+
+
+def names(text: str, number: str) -> bool:
+    """Return True when `text` holds `number` as a whole number (not the start of a longer one)."""
+    return _whole(number).search(text) is not None
+
+
+def is_hotline(redis: Redis, number: str) -> bool:
+    """Return True when `number` is a line with a calls index (purging it would gut the call log)."""
+    return bool(redis.sismember(keys.calls_lines(), number))
+
+
+def find(redis: Redis, number: str) -> Findings:
+    """Return everything in Redis that names `number` (E.164); changes nothing. Raises redis errors."""
+    found = Findings(number)
+    for key in redis.scan_iter(match=keys.call_events("*"), count=500, _type="list"):
+        raw = [_t(item) for item in redis.lrange(key, 0, -1)]
+        if not any(names(item, number) for item in raw):
+            continue
+        sid = _t(key).split(":")[2]
+        record = fold(sid, [json.loads(item) for item in raw])
+        (found.calls_from if record.get("from") == number else found.calls_naming).append(sid)
+    for key in redis.scan_iter(match=keys.outage("*"), count=500, _type="hash"):
+        key = _t(key)
+        if _OUTAGE_HASH.match(key):
+            who = [_t(v) for v in redis.hmget(key, *_WHO_FIELDS) if v is not None]
+            if any(names(v, number) for v in who):
+                found.outages.append(key.rsplit(":", 1)[1])
+    suffix = ":to:" + number
+    for key in redis.scan_iter(match=keys.blast_recipient("*", number), count=500, _type="hash"):
+        key = _t(key)
+        found.recipients.append(key[len(keys.blast("")):-len(suffix)])
+    found.lockouts = [_t(k) for k in redis.scan_iter(match=keys.staff_failures("*", number), count=500)]
+    for part in (found.calls_from, found.calls_naming, found.outages, found.recipients, found.lockouts):
+        part.sort()
+    return found
+
+
+def purge(redis: Redis, found: Findings) -> Findings:
+    """Remove what `found` lists; returns what was actually removed (things may expire meanwhile).
+
+    Each step is safe to repeat: run it again after an interruption. Raises redis errors.
+    """
+    number, done = found.number, Findings(found.number)
+    if found.calls_from:
+        lines = [_t(line) for line in redis.smembers(keys.calls_lines())] + [UNKNOWN_LINE]
+        links = [_t(k) for k in redis.scan_iter(match=keys.outage_calls("*"), count=500)]
+        for sid in found.calls_from:
+            pipe = redis.pipeline()
+            pipe.delete(keys.call_events(sid), keys.call_seen(sid), keys.staff_session(sid))
+            for line in lines:
+                pipe.zrem(keys.calls_index(line), sid)
+            for link in links:
+                pipe.srem(link, sid)
+            if pipe.execute()[0]:
+                done.calls_from.append(sid)
+    mask = redis.register_script(_MASK_CALL)
+    for sid in found.calls_naming:
+        if mask(keys=[keys.call_events(sid), keys.call_seen(sid)], args=[number, PURGED]):
+            done.calls_naming.append(sid)
+    for oid in found.outages:
+        key = keys.outage(oid)
+        values = dict(zip(_WHO_FIELDS, redis.hmget(key, *_WHO_FIELDS)))
+        changed = {f: _whole(number).sub(PURGED, _t(v)) for f, v in values.items()
+                   if v is not None and names(_t(v), number)}
+        if changed:
+            redis.hset(key, mapping=changed)
+            done.outages.append(oid)
+    drop = redis.register_script(_DROP_RECIPIENT)
+    for bid in found.recipients:
+        sid = drop(keys=[keys.blast_recipient(bid, number), keys.blast_recipients(bid), keys.blast(bid)],
+                   args=[number])
+        if sid is None:
+            continue
+        if _t(sid):
+            redis.delete(keys.sms_sid(_t(sid)), keys.sms_early_status(_t(sid)))
+        done.recipients.append(bid)
+    if found.lockouts and redis.delete(*found.lockouts):
+        done.lockouts = list(found.lockouts)
+    return done
