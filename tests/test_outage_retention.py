@@ -106,3 +106,20 @@ def test_a_failed_send_job_with_its_numbers_is_kept_a_week_not_rqs_year(redis_ur
     enqueue_batches(r, "outage-1-down", ["+4534412370", "+4534412371"], SmsSettings())
     (job,) = Queue(QUEUE, connection=r).get_jobs()
     assert job.failure_ttl == 7 * DAY
+
+
+def test_a_resend_after_the_restore_expires_with_its_outage(redis_url):
+    from ivr.sms.resend import resend_gave_up
+
+    hotline = load_config(BRONDBY).lines()[0]
+    r = client(redis_url)
+    oid = service.declare(r, hotline, "nexus", "", "test", T0).outage.id
+    service.restore(r, hotline, "nexus", "test", T0 + dt.timedelta(hours=1))
+    restored = [b for b in OutageStore(r).blasts(oid) if b.endswith("restored")][0]
+    number = BlastStore(r).numbers(restored)[0]
+    r.hset(f"hotline:blast:{restored}:to:{number}", mapping={"state": "failed", "error_code": "gave_up"})
+    assert resend_gave_up(r, restored, "test", T0 + dt.timedelta(hours=2)) == [number]
+    log = f"hotline:blast:{restored}:resends"
+    assert 0 < r.ttl(log) <= r.ttl(f"hotline:blast:{restored}")
+    OutageStore(r).keep(oid, 400, T0 + dt.timedelta(days=401))   # past it: everything goes, the log too
+    assert not r.exists(log, f"hotline:blast:{restored}")

@@ -135,7 +135,7 @@ class OutageStore:
         ttl = int(keep_days * DAY - max(0.0, (now - since).total_seconds()))
         found = [keys.outage(outage_id), keys.outage_calls(outage_id), keys.outage_blasts(outage_id)]
         for bid in self.blasts(outage_id):
-            found += [keys.blast(bid), keys.blast_recipients(bid)]
+            found += [keys.blast(bid), keys.blast_recipients(bid), keys.blast_resends(bid)]
             found += [keys.blast_recipient(bid, _t(n)) for n in self.redis.lrange(keys.blast_recipients(bid), 0, -1)]
         index = keys.outages_index(raw.get("line", ""))
         if ttl <= 0:

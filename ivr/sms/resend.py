@@ -41,6 +41,8 @@ if #moved > 0 then
   redis.call('HINCRBY', KEYS[1], 'resends', 1)
   redis.call('HSET', KEYS[1], 'last_resent_at', ARGV[2], 'last_resent_by', ARGV[3])
   redis.call('RPUSH', KEYS[4], cjson.encode({at = ARGV[2], by = ARGV[3], recipients = #moved}))
+  local ttl = redis.call('TTL', KEYS[1])
+  if ttl > 0 then redis.call('EXPIRE', KEYS[4], ttl) end  -- a restored outage's blast: kept as long
   redis.call('SADD', KEYS[3], ARGV[1])
 end
 return moved
