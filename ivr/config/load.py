@@ -67,7 +67,8 @@ def load_text(text: str, source: str) -> Hotline:
             ConfigError(source, line_of(lines, path), dotted(path), message) for path, message in builder.problems
         ])
     warnings = tuple(
-        str(ConfigError(source, line_of(lines, path), dotted(path), message)) for path, message in warnings_for(spec)
+        str(ConfigError(source, line_of(lines, path), dotted(path), message))
+        for path, message in warnings_for(spec, hotline.contacts)
     )
     return dataclasses.replace(hotline, warnings=warnings) if warnings else hotline
 
