@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from ivr.config import schema as s
+from ivr.config import sms_texts
 from ivr.hotline import Contact
 
 Path = tuple[str | int, ...]
@@ -18,6 +19,7 @@ def warnings_for(spec: s.HotlineSpec, contacts: dict[str, Contact] | None = None
     found: list[tuple[Path, str]] = []
     found += same_numbers(contacts or {})
     found += unmentioned_keys(spec.menu)
+    found += sms_texts.warnings(spec)
     options = list(s.menu_options(spec.menu))
     reached = {o.service for o, _ in options if o.service}
     for sid in spec.services:
