@@ -17,9 +17,6 @@ def warnings_for(spec: s.HotlineSpec, contacts: dict[str, Contact] | None = None
     """Return (field path, message) for each suspicious part of a valid hotline spec (and its
     built contacts, whose numbers are E.164)."""
     found: list[tuple[Path, str]] = []
-    found += same_numbers(contacts or {})
-    found += unmentioned_keys(spec.menu)
-    found += sms_texts.warnings(spec)
     options = list(s.menu_options(spec.menu))
     reached = {o.service for o, _ in options if o.service}
     for sid in spec.services:
@@ -55,8 +52,10 @@ def warnings_for(spec: s.HotlineSpec, contacts: dict[str, Contact] | None = None
             found.append((path, "staff entry without outages.staff: callers will hear it is not available"))
     if has_staff and not staff_options:
         found.append((("outages", "staff"), "no menu option has 'staff: true', so staff cannot declare by phone"))
+    found += same_numbers(contacts or {})
+    found += unmentioned_keys(spec.menu)
+    found += sms_texts.warnings(spec)
     return found
-
 
 
 def same_numbers(contacts: dict[str, Contact]) -> list[tuple[Path, str]]:
