@@ -59,6 +59,13 @@ class HolidayCalendar:
         kept = [n for n in names if n not in self.exclude]
         return "; ".join(kept) or None
 
+    def package_names(self, years: range) -> frozenset[str]:
+        """Return the names the `holidays` package gives this calendar's holidays in `years`
+        (in its language, before `extra` and `exclude`)."""
+        lib = holidays.country_holidays(self.country, subdiv=self.subdivision, categories=self.categories,
+                                        language=_pick_language(self.country, self.language), years=years)
+        return frozenset(name.strip() for value in lib.values() for name in str(value).split(";"))
+
     def eve_of(self, day: dt.date) -> str | None:
         """Return the name of tomorrow's holiday if `day` is its eve (and no holiday itself)."""
         if self.name(day) is not None:

@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DAY_MINUTES = 24 * 60
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 
@@ -74,9 +75,10 @@ def parse_window(text: str) -> Window:
 
 
 def parse_weekdays(text: str) -> tuple[int, ...]:
-    """Parse "mon", "tue-wed", "sat-sun" or "mon,wed" into weekday numbers (Monday is 0).
+    """Parse "mon", "tue-wed", "sat-sun", "mon,wed" or "Monday" into weekday numbers (Monday is 0).
 
-    Raises ValueError for unknown names.
+    Each day is a three-letter abbreviation or the full English name, in any letter case.
+    Raises ValueError for any other name ("thur", "monkey").
     """
     days: list[int] = []
     for part in str(text).lower().replace(" ", "").split(","):
@@ -92,10 +94,12 @@ def parse_weekdays(text: str) -> tuple[int, ...]:
 
 
 def _day(name: str) -> int:
-    try:
-        return WEEKDAYS.index(name[:3])
-    except ValueError:
-        raise ValueError(f"{name!r} is not a weekday (use mon, tue, wed, thu, fri, sat, sun)") from None
+    if name in WEEKDAYS:
+        return WEEKDAYS.index(name)
+    if name in WEEKDAY_NAMES:
+        return WEEKDAY_NAMES.index(name)
+    raise ValueError(f"{name!r} is not a weekday (use mon, tue, wed, thu, fri, sat, sun or the full "
+                     "English names)")
 
 
 def describe_windows(windows: tuple[Window, ...]) -> str:

@@ -165,6 +165,11 @@ def test_examples_load_without_warnings():
      "outages.staff", "  staff:", "no menu option has 'staff: true'"),
     ("    callers: [home_care_duty, nexus_team]", "    callers: [home_care_duty, nexus_team]",
      "menu.options.9", '"9": {label: "Personale', "staff entry without outages.staff"),
+    ('driftvagt: {name: Region Hovedstadens Driftvagt, number: "3864 8888"',
+     'driftvagt: {name: Region Hovedstadens Driftvagt, number: "+45 43 28 27 30"', "contacts.driftvagt.number",
+     "driftvagt: {name: Region", "same number as contacts.home_care_duty (+4543282730)"),
+    ("Tryk 2, hvis netværket", "Tryk to, hvis netværket", "menu.options.2", '"2": {label: Netværk',
+     "the prompt never mentions key 2"),
 ])
 def test_check_warns_with_file_line_and_field(tmp_path, capsys, old, new, field, needle, message):
     text = BRONDBY.replace(old, new, 1)
@@ -178,6 +183,32 @@ def test_check_warns_with_file_line_and_field(tmp_path, capsys, old, new, field,
     expected = f"warning: {path}:{line_of(path, needle)}: {field}: "
     assert any(w.startswith(expected[len("warning: "):]) and message in w for w in hotline.warnings), hotline.warnings
     assert expected in out
+
+
+@pytest.mark.parametrize("prompt, warned", [
+    ("Tryk 1 for Nexus. Tryk 2 for netværket.", []),
+    ("Tryk 1 for Nexus, 2 for netværket.", []),
+    ("Tryk 1 for Nexus. Er et liv i fare, ring 112.", ["2"]),      # the 2 of 112 is not key 2
+    ("Tryk 12 for Nexus.", ["1", "2"]),
+    ("Nexus: tryk én. Netværk: tryk to.", ["1", "2"]),
+])
+def test_menu_keys_the_prompt_never_mentions_are_warned(tmp_path, prompt, warned):
+    old = ("    Tryk 1, hvis Nexus er nede. Tryk 2, hvis netværket eller internettet er nede.\n"
+           "    Tryk stjerne for at høre valgene igen.")
+    path = tmp_path / "w.yaml"
+    path.write_text(BRONDBY.replace(old, "    " + prompt, 1), encoding="utf-8")
+    (hotline,) = load_config(path).lines()
+    keys = sorted(w.split("never mentions key ")[1][0] for w in hotline.warnings if "never mentions key" in w)
+    assert keys == warned   # the staff key 9 is left out of the prompt on purpose and never warned
+
+
+def test_a_submenu_key_its_prompt_never_mentions_is_warned(tmp_path):
+    text = (EXAMPLES / "orebro.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "o.yaml"
+    path.write_text(text.replace("För fel på ett CareLock-lås, tryck 2.", "För fel på ett CareLock-lås, tryck två."),
+                    encoding="utf-8")
+    (hotline,) = load_config(path).lines()
+    assert [w.split(": ", 2)[1] for w in hotline.warnings] == ["menu.options.3.menu.options.2"]
 
 
 def _without_outage_staff(text: str) -> str:

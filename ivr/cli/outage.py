@@ -15,6 +15,7 @@ import sys
 import redis as redis_lib
 
 from ivr.cli.common import CliError, add_config_arg, fail, load, pick_line
+from ivr.config import sms_texts
 from ivr.outages import pins
 
 
@@ -85,6 +86,9 @@ def _act(args: argparse.Namespace, verb: str) -> int:
 
     try:
         hotline = pick_line(load(args), args.line)
+        too_long = sms_texts.declare_problem(hotline, args.message, args.system) if verb == "declare" else None
+        if too_long:
+            raise CliError(too_long)
         client = _redis()
         now = dt.datetime.now(dt.timezone.utc)
         if verb == "declare":

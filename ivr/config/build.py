@@ -5,6 +5,7 @@ Every problem is collected with its field path, so an admin sees them all at onc
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -22,6 +23,8 @@ from schedules.clock import WEEKDAYS, Window, parse_time, parse_weekdays, parse_
 Path = tuple[str | int, ...]
 _DATE = re.compile(r"^(\d{4}-)?\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}$")
+# Twilio language tags of the languages the fixed sentences are written in (ivr/voice/texts.py).
+LANGUAGES = ("da-DK", "sv-SE", "en-AU", "en-CA", "en-GB", "en-IE", "en-IN", "en-NZ", "en-US", "en-ZA")
 _DEFAULT_INVALID = {"da": "Det valg findes ikke.", "sv": "Det valet finns inte."}
 _DEFAULT_TIMEOUT = {"da": "Vi hørte ikke noget valg.", "sv": "Vi hörde inget val."}
 
@@ -80,7 +83,8 @@ class Builder:
             self.fail(("hotline", "timezone"), f"unknown time zone {line.timezone!r}")
             tz = ZoneInfo("UTC")
         numbers = tuple(self.number(n, ("hotline", "numbers", i)) for i, n in enumerate(line.numbers))
-        calendar = self.calendar(line, tz)
+        language = self.language(line.language)
+        calendar = self.calendar(line, language)
         contacts = {
             cid: Contact(cid, c.name, self.number(c.number, ("contacts", cid, "number")))
             for cid, c in spec.contacts.items()
@@ -110,14 +114,23 @@ class Builder:
         plan = Plan(line=numbers[0], tz=tz, services=services, version=self.version)
         return Hotline(
             numbers=numbers, name=line.name, country=line.country, subdivision=line.subdivision,
-            tz=tz, language=line.language, voice=line.voice, fallback=fallback, calendar=calendar,
+            tz=tz, language=language, voice=line.voice, fallback=fallback, calendar=calendar,
             schedules=schedules, plan=plan, menu=menu, contacts=contacts,
             systems={k: v.name for k, v in spec.systems.items()}, sites=sites,
             source=self.source, version=self.version, outages=outages,
             call_log_days=line.call_log_days, caller_id=caller_id,
         )
 
-    def calendar(self, line: s.LineSpec, tz: ZoneInfo) -> HolidayCalendar:
+    def language(self, tag: str) -> str:
+        """Return `tag` as one of LANGUAGES (any letter case), or record a problem and return en-US."""
+        found = next((known for known in LANGUAGES if known.lower() == tag.lower()), None)
+        if found is None:
+            self.fail(("hotline", "language"), f"{tag!r} is not a language the hotline speaks; use the Twilio "
+                                               f"language tag of Danish, Swedish or English: {', '.join(LANGUAGES)}")
+            return "en-US"
+        return found
+
+    def calendar(self, line: s.LineSpec, language: str) -> HolidayCalendar:
         known = available_categories(line.country)
         for i, cat in enumerate(line.holidays.categories):
             if cat not in known:
@@ -129,15 +142,39 @@ class Builder:
             elif _bad_date(day):
                 self.fail(("hotline", "holidays", "extra", day), _bad_date(day))
         try:
-            return HolidayCalendar(
+            calendar = HolidayCalendar(
                 country=line.country, subdivision=line.subdivision,
                 categories=tuple(c for c in line.holidays.categories if c in known) or ("public",),
                 extra=tuple(line.holidays.extra.items()), exclude=tuple(line.holidays.exclude),
-                language=line.language,
+                language=language,
             )
         except (NotImplementedError, KeyError, ValueError) as exc:
             self.fail(("hotline", "country"), f"no holiday calendar for {line.country}/{line.subdivision}: {exc}")
             return HolidayCalendar(country="DK")
+        self.check_excludes(calendar, line.holidays.exclude)
+        return calendar
+
+    def check_excludes(self, calendar: HolidayCalendar, exclude: list[str]) -> None:
+        """Record a problem for each excluded date that does not exist and each name that is no
+        holiday of the calendar's country and categories in the years around now (not checked when
+        the language was refused: the names would be in the wrong language)."""
+        if any(path == ("hotline", "language") for path, _ in self.problems):
+            return
+        this_year = dt.date.today().year
+        years = range(this_year - 2, this_year + 3)
+        names: frozenset[str] | None = None
+        for i, entry in enumerate(exclude):
+            path = ("hotline", "holidays", "exclude", i)
+            if _DATE.match(entry):
+                if _bad_date(entry):
+                    self.fail(path, _bad_date(entry))
+                continue
+            names = calendar.package_names(years) if names is None else names
+            if entry not in names:
+                near = difflib.get_close_matches(entry, names, n=1)
+                hint = f" (did you mean {near[0]!r}?)" if near else ""
+                self.fail(path, f"{entry!r} is no holiday of {calendar.country} ({', '.join(calendar.categories)}) "
+                                f"in {years[0]}-{years[-1]}{hint}; known: {', '.join(sorted(names))}")
 
     # -- schedules -----------------------------------------------------------------------------
     def windows(self, texts: list[str], path: Path) -> tuple[Window, ...]:
@@ -286,7 +323,7 @@ class Builder:
 
     # -- menus ---------------------------------------------------------------------------------
     def menu(self, m: s.MenuSpec, path: Path, keys: str) -> Menu:
-        lang = self.spec.hotline.language.split("-")[0]
+        lang = self.spec.hotline.language.split("-")[0].lower()
         if not m.prompt.strip():
             self.fail(path + ("prompt",), "a prompt must say something (the caller would hear silence)")
         if m.repeat_key in m.options:
@@ -314,7 +351,7 @@ class Builder:
             for code in codes:
                 if not str(code).isdigit():
                     self.fail(path + ("code", "codes"), f"code {code!r} must be digits only")
-            lang = self.spec.hotline.language.split("-")[0]
+            lang = self.spec.hotline.language.split("-")[0].lower()
             entry = CodeEntry(
                 prompt=c.prompt, codes=codes,
                 invalid_prompt=c.invalid_prompt or _DEFAULT_INVALID.get(lang, "That code is not accepted."),

@@ -4,13 +4,18 @@
 """
 from __future__ import annotations
 
+import re
+
 from ivr.config import schema as s
+from ivr.config import sms_texts
+from ivr.hotline import Contact
 
 Path = tuple[str | int, ...]
 
 
-def warnings_for(spec: s.HotlineSpec) -> list[tuple[Path, str]]:
-    """Return (field path, message) for each suspicious part of a valid hotline spec."""
+def warnings_for(spec: s.HotlineSpec, contacts: dict[str, Contact] | None = None) -> list[tuple[Path, str]]:
+    """Return (field path, message) for each suspicious part of a valid hotline spec (and its
+    built contacts, whose numbers are E.164)."""
     found: list[tuple[Path, str]] = []
     options = list(s.menu_options(spec.menu))
     reached = {o.service for o, _ in options if o.service}
@@ -47,5 +52,37 @@ def warnings_for(spec: s.HotlineSpec) -> list[tuple[Path, str]]:
             found.append((path, "staff entry without outages.staff: callers will hear it is not available"))
     if has_staff and not staff_options:
         found.append((("outages", "staff"), "no menu option has 'staff: true', so staff cannot declare by phone"))
+    found += same_numbers(contacts or {})
+    found += unmentioned_keys(spec.menu)
+    found += sms_texts.warnings(spec)
     return found
 
+
+def same_numbers(contacts: dict[str, Contact]) -> list[tuple[Path, str]]:
+    """Return a warning for each contact whose number an earlier contact already has."""
+    first: dict[str, str] = {}
+    found: list[tuple[Path, str]] = []
+    for cid, contact in contacts.items():
+        if contact.number in first:
+            found.append((("contacts", cid, "number"),
+                          f"same number as contacts.{first[contact.number]} ({contact.number}): a copy-paste "
+                          "slip? One number is one contact; give its roles as targets"))
+        first.setdefault(contact.number, cid)
+    return found
+
+
+def unmentioned_keys(menu: s.MenuSpec, path: Path = ("menu",)) -> list[tuple[Path, str]]:
+    """Return a warning for each digit key of a menu (or submenu) whose prompt does not contain that
+    digit on its own ("tryk 2", "press 2", "2 for ..."; the 2 of "112" does not count).
+
+    Staff entries are left out of the prompt on purpose and never warned about.
+    """
+    menus = [(menu, path)] + [(o.menu, where + ("menu",)) for o, where in s.menu_options(menu, path) if o.menu]
+    found: list[tuple[Path, str]] = []
+    for m, where in menus:
+        for key, option in m.options.items():
+            if key.isdigit() and not option.staff and not re.search(rf"(?<!\d){key}(?!\d)", m.prompt):
+                found.append((where + ("options", key),
+                              f"the prompt never mentions key {key} (no digit {key} on its own in it): callers "
+                              "will not know to press it"))
+    return found

@@ -14,6 +14,7 @@ from ivr.config.build import Builder
 from ivr.config.errors import ConfigError, ConfigErrors
 from ivr.config.lint import warnings_for
 from ivr.config.schema import HotlineSpec
+from ivr.config.source import SourceProblem, read_text
 from ivr.config.yamlsrc import YamlProblem, dotted, line_of, load
 from ivr.hotline import Hotline
 from ivr.numbers import candidates
@@ -66,7 +67,8 @@ def load_text(text: str, source: str) -> Hotline:
             ConfigError(source, line_of(lines, path), dotted(path), message) for path, message in builder.problems
         ])
     warnings = tuple(
-        str(ConfigError(source, line_of(lines, path), dotted(path), message)) for path, message in warnings_for(spec)
+        str(ConfigError(source, line_of(lines, path), dotted(path), message))
+        for path, message in warnings_for(spec, hotline.contacts)
     )
     return dataclasses.replace(hotline, warnings=warnings) if warnings else hotline
 
@@ -93,8 +95,11 @@ def _pydantic_errors(exc: ValidationError, source: str, lines: dict) -> list[Con
 def load_config(path: str | os.PathLike | None = None) -> Config:
     """Load a file or a directory of *.yaml files (the embedded default when `path` is None).
 
-    Raises ConfigErrors listing every problem in every file; nothing half-loads.
+    Raises ConfigErrors listing every problem in every file (unreadable bytes included); nothing
+    half-loads.
     """
+    unreadable: list[ConfigError] = []
+    sources: list[tuple[str, str | None]]
     if path is None:
         text = resources.files("ivr.defaults").joinpath("demo.yaml").read_text(encoding="utf-8")
         sources = [(DEFAULT_NAME, text)]
@@ -109,17 +114,28 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
             files = [root]
         else:
             raise ConfigErrors([ConfigError(str(root), None, "", "no such file or directory")])
-        sources = [(str(p), p.read_text(encoding="utf-8")) for p in files]
+        sources = []
+        for file in files:
+            try:
+                sources.append((str(file), read_text(file)))
+            except SourceProblem as exc:
+                sources.append((str(file), None))
+                unreadable.append(ConfigError(str(file), exc.line, "", exc.message))
         where = str(root)
-    errors: list[ConfigError] = []
+    errors: list[ConfigError] = list(unreadable)
     hotlines: dict[str, Hotline] = {}
     digest = hashlib.sha256()
     for name, text in sources:
+        if text is None:
+            continue
         digest.update(text.encode())
         try:
             hotline = load_text(text, name)
         except ConfigErrors as exc:
             errors.extend(exc.errors)
+            continue
+        except Exception as exc:  # noqa: BLE001 - any file content must end in a refusal, never a crash
+            errors.append(ConfigError(name, None, "", f"could not be loaded ({type(exc).__name__}: {exc})"))
             continue
         for number in hotline.numbers:
             other = hotlines.get(number)

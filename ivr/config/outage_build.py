@@ -8,6 +8,7 @@ from __future__ import annotations
 import string
 from typing import TYPE_CHECKING
 
+from ivr.config import sms_texts
 from ivr.config.outage_schema import OutagesSpec
 from ivr.hotline import Contact
 from ivr.outages import pins
@@ -44,6 +45,8 @@ def build_outages(builder: Builder, spec: OutagesSpec | None, contacts: dict[str
     check_text(builder, spec.texts.restored, base + ("texts", "restored"))
     if spec.announcement:
         check_text(builder, spec.announcement, base + ("announcement",))
+    for path, problem in sms_texts.problems(builder.spec):
+        builder.fail(path, problem)
     if spec.groups is not None:
         for i, group in enumerate(spec.groups):
             if group not in site_groups:
