@@ -15,6 +15,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from ivr import keys
 from ivr.calls.events import Outcome
+from ivr.digits import ascii_int
 from ivr.hotline import Hotline
 from ivr.menus.twiml import speak
 from ivr.outages import pins, service
@@ -147,7 +148,7 @@ def system():
     verb = request_verb()
     systems = list(hotline.systems)
     digits, tries = form("Digits", 2), int_arg("t", 1, 10)
-    if not digits.isdigit() or not 1 <= int(digits) <= len(systems):
+    if not 1 <= (ascii_int(digits) or 0) <= len(systems):
         if tries >= MAX_PROMPTS:
             return twiml(_bye(hotline))
         lead = [say("invalid", hotline.language)] if digits else []

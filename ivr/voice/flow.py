@@ -12,6 +12,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.calls.chain import Chain, chain_from_decision, chain_from_dict
 from ivr.calls.events import Outcome
+from ivr.digits import is_ascii_digits
 from ivr.hotline import Hotline
 from ivr.voice import render
 from ivr.voice.context import call_sid, caller_id, record, state, url
@@ -30,7 +31,7 @@ def epoch(moment: dt.datetime) -> int:
 
 def moment_of(raw: str, fallback: dt.datetime) -> dt.datetime:
     """Return epoch-seconds text as an aware UTC datetime, `fallback` when malformed."""
-    if raw.isdigit() and len(raw) <= 11:
+    if is_ascii_digits(raw) and len(raw) <= 11:
         return dt.datetime.fromtimestamp(int(raw), dt.timezone.utc)
     return fallback
 
@@ -123,7 +124,7 @@ def continue_chain(hotline: Hotline, chain: Chain, at: dt.datetime, index: int,
 
 
 def dial_result(hotline: Hotline, chain: Chain, at: dt.datetime, index: int, status: str,
-                duration: str) -> VoiceResponse:
+                duration: int | None) -> VoiceResponse:
     """Log how step `index` went and return what comes next (hang up when someone took the call)."""
     sid = call_sid()
     end = index >= len(chain.legs)
@@ -136,7 +137,7 @@ def dial_result(hotline: Hotline, chain: Chain, at: dt.datetime, index: int, sta
         accepted = ", ".join(numbers) if status in CONNECTED else None
     record(hotline, "attempt", str(index), step=index, numbers=numbers,
            names=list(leg.names) if leg else [], status=status or "unknown", screened=screened,
-           accepted_by=accepted, duration=int(duration) if duration.isdigit() else None)
+           accepted_by=accepted, duration=duration)
     if accepted:
         record(hotline, "outcome", f"dial:{index}", outcome=Outcome.ANSWERED.value, detail=f"step {index}")
         resp = VoiceResponse()
