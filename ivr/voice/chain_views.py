@@ -67,7 +67,7 @@ def screen_answer():
     hotline, parent, index = found
     callee = form("To", 40) or form("Called", 40)
     if (form("Digits", 8)) == "1":
-        record(hotline, "accept", str(index), sid=parent, step=index, number=callee, leg=call_sid())
+        record(hotline, "accept", f"{hotline.line}:{index}", sid=parent, step=index, number=callee, leg=call_sid())
         speak(resp, text("connecting", hotline.language), hotline)
         return twiml(resp)
     record(hotline, "decline", f"{index}:{call_sid() or callee}", sid=parent, step=index, number=callee,

@@ -57,7 +57,7 @@ def reach_service(hotline: Hotline, service_id: str, lead: Iterable[str] = ()) -
     """
     st = state()
     sid = call_sid()
-    frozen = st.store.decision(sid) if sid else None
+    frozen = st.store.decision(sid, hotline.line) if sid else None
     chain = None
     if frozen:
         try:
@@ -69,7 +69,7 @@ def reach_service(hotline: Hotline, service_id: str, lead: Iterable[str] = ()) -
         at = st.now()
         decision = decide(hotline.plan, service_id, at)
         chain = chain_from_decision(decision)
-        record(hotline, "service", "service", service=service_id, decision=decision.to_dict(),
+        record(hotline, "service", f"service:{hotline.line}", service=service_id, decision=decision.to_dict(),
                extra=hook_extras(hotline, service_id, sid, at))
     words = [text("emergency_112", hotline.language)] if chain.emergency else []
     words += list(lead) + list(chain.announcements)
@@ -77,9 +77,9 @@ def reach_service(hotline: Hotline, service_id: str, lead: Iterable[str] = ()) -
 
 
 def load_chain(hotline: Hotline | None, sid: str, service_id: str, at: dt.datetime) -> Chain | None:
-    """Return the chain frozen for call `sid`; without one, decide again for `at` (same config,
+    """Return the chain frozen for call `sid` on this hotline; without one, decide again for `at` (same config,
     same answer); None when even that is impossible (unknown hotline or service)."""
-    data = state().store.decision(sid) if sid else None
+    data = state().store.decision(sid, hotline.line) if sid and hotline else None
     if data:
         try:
             return chain_from_dict(data)
@@ -132,7 +132,7 @@ def dial_result(hotline: Hotline, chain: Chain, at: dt.datetime, index: int, sta
     numbers = [chain.end_number or ""] if end else list(leg.numbers)
     screened = bool(leg and leg.screen and not chain.emergency)
     if screened:
-        accepted = state().store.accepted(sid).get(index)
+        accepted = state().store.accepted(sid, hotline.line).get(index)
     else:
         accepted = ", ".join(numbers) if status in CONNECTED else None
     record(hotline, "attempt", str(index), step=index, numbers=numbers,
