@@ -44,7 +44,7 @@ def incoming():
         return twiml(say_and_hang_up(None, [text("unknown_line", None)]))
     sayings = announcements(hotline)
     record(hotline, "start", "start", index=True, hotline=hotline.name, to=form("To", 40),
-           announced=sayings, **{"from": form("From", 40)})
+           announced=sayings, stir=form("StirVerstat", 40) or None, **{"from": form("From", 40)})
     return twiml(prompt(hotline, hotline.menu, url("/voice/menu", p="", t=0, n=0), sayings))
 
 
