@@ -30,7 +30,7 @@ from typing import Callable
 import redis
 from flask import Flask
 
-from ivr import signature, webhook_guard
+from ivr import health, signature, webhook_guard
 from ivr.calls.spool import Spool
 from ivr.calls.store import CallStore, connect_redis
 from ivr.config.lastgood import load_or_last_good
@@ -114,15 +114,8 @@ def create_app(config: Config | None = None, *, redis_url=_ENV, auth_token=_ENV,
 
     @app.get("/healthz")
     def healthz():
-        """Liveness: config version, lines, whether Redis answers, how many calls wait in the spool."""
-        try:
-            redis_ok = bool(state.redis is not None and state.redis.ping())
-        except redis.RedisError:
-            redis_ok = False
-        return {"ok": True, "config_version": state.config.version,
-                "config_refused": [str(e) for e in refused],
-                "lines": [h.line for h in state.config.lines()], "redis": redis_ok,
-                "spooled_calls": len(state.store.spool.pending())}
+        """Public health: status ok/degraded, reason codes, counts (see ivr.health); always 200."""
+        return health.report(state, len(refused))
 
     return app
 
