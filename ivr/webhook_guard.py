@@ -3,7 +3,8 @@
 Twilio only ever POSTs small form bodies (a few kB) that arrive at once. Under the webhook prefixes:
 - another method than POST: 405 (logged at INFO, nothing recorded);
 - a Content-Length over the cap (64 kB): 413 before a byte of the body is read; a chunked body
-  that grows past the cap: 413 as well (Flask's MAX_CONTENT_LENGTH);
+  that grows to the cap: 413 as well (the cap is Flask's app-wide MAX_CONTENT_LENGTH: no route of
+  the app takes more);
 - under gunicorn, a body that has not fully arrived within `HOTLINE_BODY_SECONDS` (default 5):
   408. This bounds how long one slow client holds a worker thread; it cannot stop many slow clients
   from holding all of them at once, which is the reverse proxy's job (deploy/nginx-hotline.conf).
