@@ -16,7 +16,7 @@ Environment: HOTLINE_CONFIG, REDIS_URL, TWILIO_AUTH_TOKEN, PUBLIC_BASE_URL, HOTL
 HOTLINE_LAST_GOOD_DIR (where a copy of the last config that loaded is kept: a refused
 HOTLINE_CONFIG makes the app serve that copy, loudly, instead of failing to boot), and
 HOTLINE_INSECURE_NO_SIGNATURE=1 (development only: turns the signature check off, loudly),
-HOTLINE_BODY_SECONDS (under gunicorn, how long a webhook body may take to arrive; default 5).
+HOTLINE_BODY_SECONDS (under gunicorn, how long a webhook body may take to arrive; default 3).
 """
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ Twilio only ever POSTs small form bodies (a few kB) that arrive at once. Under t
 - a Content-Length over the cap (64 kB): 413 before a byte of the body is read; a chunked body
   that grows to the cap: 413 as well (the cap is Flask's app-wide MAX_CONTENT_LENGTH: no route of
   the app takes more);
-- under gunicorn, a body that has not fully arrived within `HOTLINE_BODY_SECONDS` (default 5):
+- under gunicorn, a body that has not fully arrived within `HOTLINE_BODY_SECONDS` (default 3):
   408. This bounds how long one slow client holds a worker thread; it cannot stop many slow clients
   from holding all of them at once, which is the reverse proxy's job (deploy/nginx-hotline.conf).
 A refused connection's read side is shut, so gunicorn does not read on for the rest of the body.
@@ -23,7 +23,7 @@ from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
-BODY_SECONDS = 5.0
+BODY_SECONDS = 3.0  # Twilio sends a webhook body at once; 3 s leaves room for TCP retransmits
 
 
 def body_seconds_from_env() -> float:
