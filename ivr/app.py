@@ -15,7 +15,8 @@ Exceptions in announcers and hooks are logged and never break a call.
 Environment: HOTLINE_CONFIG, REDIS_URL, TWILIO_AUTH_TOKEN, PUBLIC_BASE_URL, HOTLINE_SPOOL_DIR,
 HOTLINE_LAST_GOOD_DIR (where a copy of the last config that loaded is kept: a refused
 HOTLINE_CONFIG makes the app serve that copy, loudly, instead of failing to boot), and
-HOTLINE_INSECURE_NO_SIGNATURE=1 (development only: turns the signature check off, loudly).
+HOTLINE_INSECURE_NO_SIGNATURE=1 (development only: turns the signature check off, loudly),
+HOTLINE_BODY_SECONDS (under gunicorn, how long a webhook body may take to arrive; default 3).
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from typing import Callable
 import redis
 from flask import Flask
 
-from ivr import signature
+from ivr import health, signature, webhook_guard
 from ivr.calls.spool import Spool
 from ivr.calls.store import CallStore, connect_redis
 from ivr.config.lastgood import load_or_last_good
@@ -39,6 +40,8 @@ log = logging.getLogger(__name__)
 
 # Modules with init_app(app) that add blueprints, announcers or hooks (e.g. the outage module).
 PLUGINS: tuple[str, ...] = ("ivr.outages.voice",)
+# Paths only Twilio posts to: POST only, small bodies (ivr.webhook_guard), signed (ivr.signature).
+WEBHOOK_PREFIXES: tuple[str, ...] = ("/voice", "/sms")
 
 _ENV = object()
 
@@ -101,7 +104,8 @@ def create_app(config: Config | None = None, *, redis_url=_ENV, auth_token=_ENV,
     app.extensions["hotline.announcers"] = state.announcers
     app.extensions["hotline.service_hooks"] = state.service_hooks
 
-    signature.init_app(app, token, base, verify_signatures, prefixes=("/voice", "/sms"))
+    webhook_guard.init_app(app, WEBHOOK_PREFIXES)   # first: refusals before any body is read
+    signature.init_app(app, token, base, verify_signatures, prefixes=WEBHOOK_PREFIXES)
     from ivr.voice import init_app as init_voice
 
     init_voice(app)
@@ -110,15 +114,8 @@ def create_app(config: Config | None = None, *, redis_url=_ENV, auth_token=_ENV,
 
     @app.get("/healthz")
     def healthz():
-        """Liveness: config version, lines, whether Redis answers, how many calls wait in the spool."""
-        try:
-            redis_ok = bool(state.redis is not None and state.redis.ping())
-        except redis.RedisError:
-            redis_ok = False
-        return {"ok": True, "config_version": state.config.version,
-                "config_refused": [str(e) for e in refused],
-                "lines": [h.line for h in state.config.lines()], "redis": redis_ok,
-                "spooled_calls": len(state.store.spool.pending())}
+        """Public health: status ok/degraded, reason codes, counts (see ivr.health); always 200."""
+        return health.report(state, len(refused))
 
     return app
 

@@ -48,9 +48,10 @@ def outages_index(line: str) -> str:
     return f"{PREFIX}:outages:{line}"
 
 
-def staff_failures(line: str, caller: str) -> str:
-    """Return the counter of wrong PINs from `caller` on `line` (expires with the lockout)."""
-    return f"{PREFIX}:staff:fail:{line}:{caller}"
+def staff_attempts(line: str, caller: str) -> str:
+    """Return the hash of `caller`'s PIN attempts on `line`: `fails` (wrong PINs) and `busy` (checks
+    under way); it expires with the lockout (see ivr.outages.lockout)."""
+    return f"{PREFIX}:staff:attempts:{line}:{caller}"
 
 
 # -- SMS blasts (ivr.sms) ---------------------------------------------------------------------

@@ -115,7 +115,7 @@ def test_three_wrong_pins_lock_the_number_out(voice_app, redis_url):
     assert locked.kind == "gather" and locked.url.endswith("/voice")   # back at the top menu
     later, turn = _staff_call(va)
     assert turn.says[0] == "For mange forkerte koder. Prøv igen senere." and turn.kind == "gather"
-    ttl = client(redis_url).ttl("hotline:staff:fail:+4570112299:" + CALLER)
+    ttl = client(redis_url).ttl("hotline:staff:attempts:+4570112299:" + CALLER)
     assert 14 * 60 < ttl <= 15 * 60
 
 

@@ -53,7 +53,8 @@ def world(voice_app, redis_url):
     OutageStore(r).link_call(oid, mine.sid)
     service.restore(r, brondby, "nexus", "cli:admin", T0 + dt.timedelta(hours=1))
     BlastStore(r).mark_sent(f"outage-{oid}-down", site, "SM" + "1" * 32, "queued", 30)
-    r.set(f"hotline:staff:fail:+4570112299:{CALLER}", 2, ex=900)
+    r.hset(f"hotline:staff:attempts:+4570112299:{CALLER}", mapping={"fails": 2, "busy": 0})
+    r.expire(f"hotline:staff:attempts:+4570112299:{CALLER}", 900)
     return {"va": va, "r": r, "mine": mine, "theirs": theirs, "oid": oid, "site": site}
 
 
@@ -102,7 +103,7 @@ def test_purging_a_caller_deletes_their_calls_and_masks_them_as_staff(world, cap
     assert va.record(theirs.sid)["from"] == OTHER                     # someone else's call stays
     outage = OutageStore(r).get(oid)
     assert (outage.declared_by, outage.restored_by) == ("phone:(purged)", "cli:admin")
-    assert not r.exists(f"hotline:staff:fail:+4570112299:{CALLER}")
+    assert not r.exists(f"hotline:staff:attempts:+4570112299:{CALLER}")
     assert CALLER not in _everything(r)
     assert find(r, CALLER).counts() == dict.fromkeys(find(r, CALLER).counts(), 0)
     assert main(["purge", "--number", CALLER, "--yes"]) == 0              # again: nothing left, no error

@@ -123,4 +123,4 @@ def test_one_deployment_serves_every_example_by_its_number(redis_url, tmp_path, 
         for number in hotline.numbers:
             turn = CallSim(post, number, "+4534412350", AUTH_TOKEN, base_url=BASE_URL).start()
             assert_gather(turn, hotline, hotline.menu)
-    assert client.get("/healthz").get_json()["lines"] == [h.line for h in config.lines()]
+    assert client.get("/healthz").get_json()["lines"] == len(config.lines())

@@ -104,18 +104,19 @@ def _apply(record: dict, ev: dict) -> None:
         record["started_at"] = ev.get("at")
 
 
-def accepted_steps(events: list[dict]) -> dict[int, str]:
-    """Return {step index: accepting number} from a call's `accept` events."""
+def accepted_steps(events: list[dict], line: str) -> dict[int, str]:
+    """Return {step index: accepting number} from a call's `accept` events on hotline `line`."""
     out: dict[int, str] = {}
     for ev in events:
-        if ev.get("type") == "accept" and isinstance(ev.get("step"), int):
+        if ev.get("type") == "accept" and ev.get("line") == line and isinstance(ev.get("step"), int):
             out.setdefault(ev["step"], ev.get("number") or "")
     return out
 
 
-def frozen_decision(events: list[dict]) -> dict | None:
-    """Return the decision frozen when the service was reached (the first `service` event), or None."""
+def frozen_decision(events: list[dict], line: str) -> dict | None:
+    """Return the decision frozen when the service was reached on hotline `line` (the first
+    `service` event of that line), or None. A CallSid seen on another line never lends its chain."""
     for ev in sorted(events, key=lambda e: e.get("at", "")):
-        if ev.get("type") == "service" and ev.get("decision"):
+        if ev.get("type") == "service" and ev.get("line") == line and ev.get("decision"):
             return ev["decision"]
     return None

@@ -164,13 +164,13 @@ class CallStore:
         events = self.events(sid)
         return fold(sid, events) if events else None
 
-    def decision(self, sid: str) -> dict | None:
-        """Return the decision frozen for this call when its service was reached, or None."""
-        return frozen_decision(self.events(sid))
+    def decision(self, sid: str, line: str) -> dict | None:
+        """Return the decision frozen for this call on hotline `line` when its service was reached, or None."""
+        return frozen_decision(self.events(sid), line)
 
-    def accepted(self, sid: str) -> dict[int, str]:
-        """Return {step: number} of screened steps whose callee pressed 1."""
-        return accepted_steps(self.events(sid))
+    def accepted(self, sid: str, line: str) -> dict[int, str]:
+        """Return {step: number} of screened steps on hotline `line` whose callee pressed 1."""
+        return accepted_steps(self.events(sid), line)
 
     def recent(self, lines: Iterable[str] | None = None, since: dt.datetime | None = None,
                limit: int = 1000) -> list[dict]:

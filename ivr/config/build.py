@@ -13,6 +13,7 @@ import phonenumbers
 
 from ivr.config import schema as s
 from ivr.config.outage_build import build_outages
+from ivr.digits import is_ascii_digits
 from ivr.hotline import Contact, Hotline, Site
 from ivr.menus.model import CodeEntry, Menu, Option, OptionKind
 from routing import Exhausted, ExhaustedKind, Plan, RouteKind, Rule, Service, Step, Target
@@ -349,7 +350,7 @@ class Builder:
                 self.fail(path + ("code", "prompt"), "a prompt must say something (the caller would hear silence)")
             codes = dict(c.codes) if isinstance(c.codes, dict) else {x: x for x in c.codes}
             for code in codes:
-                if not str(code).isdigit():
+                if not is_ascii_digits(str(code)):
                     self.fail(path + ("code", "codes"), f"code {code!r} must be digits only")
             lang = self.spec.hotline.language.split("-")[0].lower()
             entry = CodeEntry(

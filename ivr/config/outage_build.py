@@ -75,7 +75,8 @@ def build_outages(builder: Builder, spec: OutagesSpec | None, contacts: dict[str
                          "(make one with `hotline outage hash-pin`), never the PIN itself")
         callers = tuple(builder.party(ref, path + ("callers", j), contacts)[0]
                         for j, ref in enumerate(spec.staff.callers))
-        staff = StaffEntry(callers, spec.staff.pin_hash, spec.staff.max_attempts, spec.staff.lockout_minutes)
+        staff = StaffEntry(callers, spec.staff.pin_hash, spec.staff.max_attempts, spec.staff.lockout_minutes,
+                           spec.staff.require_attestation)
     return OutagePolicy(
         down_text=spec.texts.down, restored_text=spec.texts.restored, rate=spec.rate,
         groups=tuple(spec.groups) if spec.groups is not None else None,

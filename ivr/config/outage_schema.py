@@ -4,6 +4,8 @@ Numbers, contact references, groups and placeholders are checked in ivr.config.o
 """
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from ivr.config.schema import Ident, Strict, Text
@@ -31,6 +33,7 @@ class StaffSpec(Strict):
     pin_hash: str
     max_attempts: int = Field(3, ge=1, le=10)
     lockout_minutes: int = Field(15, ge=1, le=24 * 60)
+    require_attestation: Literal["A"] | None = None
 
 
 class OutagesSpec(Strict):

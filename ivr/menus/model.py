@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from ivr.digits import is_ascii_digits
+
 
 class OptionKind(str, Enum):
     """Where a key leads."""
@@ -67,7 +69,7 @@ class Option:
 def check_code(entry: CodeEntry, typed: str) -> str | None:
     """Return the accepted code ("" for a bare # where allowed) or None when `typed` is refused."""
     digits = typed[:-1] if typed.endswith("#") else typed
-    if not digits.isdigit() and digits != "":
+    if not is_ascii_digits(digits) and digits != "":
         return None
     if digits == "":
         return "" if entry.allow_empty else None

@@ -52,6 +52,7 @@ class StaffEntry:
     pin_hash: str
     max_attempts: int = 3
     lockout_minutes: int = 15
+    require_attestation: str | None = None   # "A": only callers whose caller ID Twilio verified at level A
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import secrets
 ALGORITHM = "pbkdf2_sha256"
 ITERATIONS = 200_000
 FORMAT = re.compile(r"^pbkdf2_sha256\$(\d{4,7})\$([A-Za-z0-9_-]{8,})\$([A-Za-z0-9_-]{43})$")
-PIN = re.compile(r"^\d{4,12}$")
+PIN = re.compile(r"^[0-9]{4,12}$")
 
 
 def _b64(raw: bytes) -> str:

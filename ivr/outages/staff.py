@@ -1,9 +1,11 @@
 """The staff entry by phone: declare or restore an outage (Flask blueprint under /voice/staff).
 
-Every view re-checks the caller (allow-list, lockout, and after the PIN a short-lived session
-per CallSid in Redis), so no step can be reached by posting to it directly. The PIN is compared
-with the configured PBKDF2 hash and is never logged or recorded. After `max_attempts` wrong PINs
-the caller's number is locked out for `lockout_minutes` (counted from the last wrong PIN).
+Every view re-checks the caller (allow-list, optionally the caller ID's STIR/SHAKEN attestation,
+lockout, and after the PIN a short-lived session per CallSid in Redis), so no step can be reached
+by posting to it directly. The PIN is compared with the configured PBKDF2 hash and is never logged
+or recorded. Each comparison first takes an attempt slot (ivr.outages.lockout), so concurrent
+requests never compare more than `max_attempts` PINs; after `max_attempts` wrong PINs the caller's
+number is locked out for `lockout_minutes` (counted from the last attempt).
 Signatures are checked by ivr.signature for everything under /voice.
 """
 from __future__ import annotations
@@ -15,9 +17,11 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from ivr import keys
 from ivr.calls.events import Outcome
+from ivr.digits import ascii_int
 from ivr.hotline import Hotline
 from ivr.menus.twiml import speak
 from ivr.outages import pins, service
+from ivr.outages.lockout import PinAttempts
 from ivr.outages.staff_texts import say
 from ivr.voice.context import call_sid, form, hotline_for_request, int_arg, now, record, state, twiml, url
 
@@ -71,12 +75,32 @@ def _admit(need_session: bool) -> tuple[Hotline | None, VoiceResponse | None]:
     if caller not in staff.callers:
         log.warning("staff entry refused for a caller not on the allow-list of %s", hotline.line)
         return hotline, _back_to_menu(hotline, "not_available")
-    if int(redis.get(keys.staff_failures(hotline.line, caller)) or 0) >= staff.max_attempts:
+    if staff.require_attestation and _attestation(hotline) != staff.require_attestation:
+        log.warning("staff entry refused on %s: caller ID not attested %s", hotline.line, staff.require_attestation)
+        return hotline, _back_to_menu(hotline, "not_available")
+    if _attempts(hotline, caller).locked():
         log.warning("staff entry refused for a locked-out caller on %s", hotline.line)
         return hotline, _back_to_menu(hotline, "locked")
     if need_session and redis.get(keys.staff_session(call_sid())) != caller:
         return hotline, _bye(hotline, "not_available")
     return hotline, None
+
+
+def _attempts(hotline: Hotline, caller: str) -> PinAttempts:
+    staff = hotline.outages.staff
+    return PinAttempts(state().redis, hotline.line, caller, staff.max_attempts, staff.lockout_minutes)
+
+
+def _attestation(hotline: Hotline) -> str | None:
+    """Return the STIR/SHAKEN attestation level ("A", "B", "C") that Twilio verified for the caller
+    ID of this call (its StirVerstat, from this request or the call's first webhook), else None."""
+    verstat = form("StirVerstat", 40)
+    if not verstat:
+        starts = [ev for ev in state().store.events(call_sid())
+                  if ev.get("type") == "start" and ev.get("line") == hotline.line]
+        verstat = str(starts[0].get("stir") or "") if starts else ""
+    prefix = "TN-Validation-Passed-"
+    return verstat[len(prefix):] if verstat.startswith(prefix) and len(verstat) == len(prefix) + 1 else None
 
 
 @bp.post("/start")
@@ -100,14 +124,23 @@ def pin():
         if tries >= MAX_PROMPTS:
             return twiml(_bye(hotline))
         return twiml(_gather(hotline, url("/voice/staff/pin", t=tries + 1), [say("pin", hotline.language)], None, 10))
-    if pins.check_pin(digits, staff.pin_hash):
-        redis.delete(keys.staff_failures(hotline.line, caller))
+    attempts = _attempts(hotline, caller)
+    if not attempts.take():
+        log.warning("staff PIN not checked on %s: attempts used up or under way", hotline.line)
+        return twiml(_back_to_menu(hotline, "locked"))
+    try:
+        right = pins.check_pin(digits, staff.pin_hash)
+    except BaseException:
+        attempts.release()
+        raise
+    if right and attempts.right():
         redis.set(keys.staff_session(call_sid()), caller, ex=SESSION_SECONDS)
         record(hotline, "outcome", "staff:pin", outcome=Outcome.STAFF.value, detail="PIN accepted")
         return twiml(_gather(hotline, url("/voice/staff/action", t=1), [say("action", hotline.language)], 1))
-    key = keys.staff_failures(hotline.line, caller)
-    failures = redis.incr(key)
-    redis.expire(key, staff.lockout_minutes * 60)
+    if right:
+        log.warning("right staff PIN on %s refused: locked out meanwhile", hotline.line)
+        return twiml(_back_to_menu(hotline, "locked"))
+    failures = attempts.wrong()
     log.warning("wrong staff PIN on %s (%d of %d)", hotline.line, failures, staff.max_attempts)
     if failures >= staff.max_attempts:
         record(hotline, "outcome", "staff:locked", outcome=Outcome.STAFF.value, detail="locked out")
@@ -147,7 +180,7 @@ def system():
     verb = request_verb()
     systems = list(hotline.systems)
     digits, tries = form("Digits", 2), int_arg("t", 1, 10)
-    if not digits.isdigit() or not 1 <= int(digits) <= len(systems):
+    if not 1 <= (ascii_int(digits) or 0) <= len(systems):
         if tries >= MAX_PROMPTS:
             return twiml(_bye(hotline))
         lead = [say("invalid", hotline.language)] if digits else []

@@ -117,7 +117,7 @@ def find(redis: Redis, number: str) -> Findings:
     for key in redis.scan_iter(match=keys.blast_recipient("*", number), count=500, _type="hash"):
         key = _t(key)
         found.recipients.append(key[len(keys.blast("")):-len(suffix)])
-    found.lockouts = [_t(k) for k in redis.scan_iter(match=keys.staff_failures("*", number), count=500)]
+    found.lockouts = [_t(k) for k in redis.scan_iter(match=keys.staff_attempts("*", number), count=500)]
     for part in (found.calls_from, found.calls_naming, found.outages, found.recipients, found.lockouts):
         part.sort()
     return found

@@ -16,6 +16,9 @@ from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 
+# Refusals of requests that are not a call's webhook (unsigned, other method, too slow, too large).
+REFUSALS = (403, 405, 408, 413)
+
 
 def init_app(app: Flask) -> None:
     """Register the voice blueprints and the safe-TwiML error handler."""
@@ -28,8 +31,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _safe(exc: Exception):
-        if isinstance(exc, HTTPException) and (exc.code == 403 or not request.path.startswith("/voice")):
-            return exc
+        if isinstance(exc, HTTPException) and (exc.code in REFUSALS or not request.path.startswith("/voice")):
+            return exc  # requests Twilio never sends for a call: refused as they are, quietly
         if not request.path.startswith("/voice"):
             log.exception("unhandled error on %s", request.path)
             return exc if isinstance(exc, HTTPException) else ("internal error", 500)

@@ -10,7 +10,8 @@ from ivr.calls.events import Outcome
 from ivr.calls.spool import valid_sid
 from ivr.menus.twiml import speak
 from ivr.voice import flow, render
-from ivr.voice.context import arg, call_sid, form, hotline_for_request, int_arg, now, record, safe_answer, twiml, url
+from ivr.voice.context import (arg, call_sid, form, hotline_for_request, int_arg, int_form, now, record,
+                               safe_answer, twiml, url)
 from ivr.voice.texts import text
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ def dial():
     if index < 0 or index > len(chain.legs):
         return twiml(safe_answer(hotline, f"dial action for step {arg('i', 8)!r}"))
     return twiml(flow.dial_result(hotline, chain, at, index, form("DialCallStatus", 20),
-                                  form("DialCallDuration", 8)))
+                                  int_form("DialCallDuration")))
 
 
 def _screen_context():
@@ -66,7 +67,7 @@ def screen_answer():
     hotline, parent, index = found
     callee = form("To", 40) or form("Called", 40)
     if (form("Digits", 8)) == "1":
-        record(hotline, "accept", str(index), sid=parent, step=index, number=callee, leg=call_sid())
+        record(hotline, "accept", f"{hotline.line}:{index}", sid=parent, step=index, number=callee, leg=call_sid())
         speak(resp, text("connecting", hotline.language), hotline)
         return twiml(resp)
     record(hotline, "decline", f"{index}:{call_sid() or callee}", sid=parent, step=index, number=callee,
@@ -82,10 +83,9 @@ def recorded():
     if hotline is None:
         return twiml(safe_answer(None, "recording for an unknown line"))
     recording = form("RecordingUrl", 500)
-    duration = form("RecordingDuration", 8)
     resp = VoiceResponse()
     if recording:
-        record(hotline, "recording", "action", url=recording, duration=int(duration) if duration.isdigit() else None)
+        record(hotline, "recording", "action", url=recording, duration=int_form("RecordingDuration"))
         record(hotline, "outcome", "recorded", outcome=Outcome.VOICEMAIL.value, detail="message recorded")
         speak(resp, text("recorded", hotline.language), hotline)
     else:
@@ -100,7 +100,6 @@ def recording_status():
     """Twilio's recording status callback: the final recording URL once it is available."""
     recording = form("RecordingUrl", 500)
     if recording and form("RecordingStatus", 20) in ("completed", ""):
-        duration = form("RecordingDuration", 8)
         record(hotline_for_request(), "recording", f"status:{form('RecordingSid', 64) or recording}",
-               url=recording, duration=int(duration) if duration.isdigit() else None)
+               url=recording, duration=int_form("RecordingDuration"))
     return twiml(VoiceResponse())

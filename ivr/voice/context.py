@@ -11,6 +11,7 @@ from ivr.app import HotlineState, state_of
 from ivr.calls.events import Outcome, event
 from ivr.calls.spool import valid_sid
 from ivr.calls.store import UNKNOWN_LINE
+from ivr.digits import ascii_int
 from ivr.hotline import Hotline
 from ivr.numbers import is_valid_e164
 from ivr.menus.twiml import speak
@@ -25,6 +26,11 @@ def state() -> HotlineState:
     return state_of(current_app)
 
 
+def int_form(name: str) -> int | None:
+    """Return a posted count of seconds (ASCII digits, at most 8), None when missing or malformed."""
+    return ascii_int(form(name, 9), None, 99_999_999)
+
+
 def form(name: str, limit: int = 64) -> str:
     """Return a posted field as text, cut to `limit` characters ('' when missing)."""
     return (request.form.get(name) or "")[:limit]
@@ -36,9 +42,8 @@ def arg(name: str, limit: int = 200) -> str:
 
 
 def int_arg(name: str, default: int = 0, high: int = 1000) -> int:
-    """Return a small non-negative int query argument, `default` when missing or malformed."""
-    raw = arg(name, 8)
-    return int(raw) if raw.isdigit() and int(raw) <= high else default
+    """Return a small non-negative int query argument (ASCII digits), `default` when missing or malformed."""
+    return ascii_int(arg(name, 8), default, high)
 
 
 def call_sid() -> str:

@@ -12,6 +12,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.calls.chain import Chain, chain_from_decision, chain_from_dict
 from ivr.calls.events import Outcome
+from ivr.digits import is_ascii_digits
 from ivr.hotline import Hotline
 from ivr.voice import render
 from ivr.voice.context import call_sid, caller_id, record, state, url
@@ -30,7 +31,7 @@ def epoch(moment: dt.datetime) -> int:
 
 def moment_of(raw: str, fallback: dt.datetime) -> dt.datetime:
     """Return epoch-seconds text as an aware UTC datetime, `fallback` when malformed."""
-    if raw.isdigit() and len(raw) <= 11:
+    if is_ascii_digits(raw) and len(raw) <= 11:
         return dt.datetime.fromtimestamp(int(raw), dt.timezone.utc)
     return fallback
 
@@ -56,7 +57,7 @@ def reach_service(hotline: Hotline, service_id: str, lead: Iterable[str] = ()) -
     """
     st = state()
     sid = call_sid()
-    frozen = st.store.decision(sid) if sid else None
+    frozen = st.store.decision(sid, hotline.line) if sid else None
     chain = None
     if frozen:
         try:
@@ -68,7 +69,7 @@ def reach_service(hotline: Hotline, service_id: str, lead: Iterable[str] = ()) -
         at = st.now()
         decision = decide(hotline.plan, service_id, at)
         chain = chain_from_decision(decision)
-        record(hotline, "service", "service", service=service_id, decision=decision.to_dict(),
+        record(hotline, "service", f"service:{hotline.line}", service=service_id, decision=decision.to_dict(),
                extra=hook_extras(hotline, service_id, sid, at))
     words = [text("emergency_112", hotline.language)] if chain.emergency else []
     words += list(lead) + list(chain.announcements)
@@ -76,9 +77,9 @@ def reach_service(hotline: Hotline, service_id: str, lead: Iterable[str] = ()) -
 
 
 def load_chain(hotline: Hotline | None, sid: str, service_id: str, at: dt.datetime) -> Chain | None:
-    """Return the chain frozen for call `sid`; without one, decide again for `at` (same config,
+    """Return the chain frozen for call `sid` on this hotline; without one, decide again for `at` (same config,
     same answer); None when even that is impossible (unknown hotline or service)."""
-    data = state().store.decision(sid) if sid else None
+    data = state().store.decision(sid, hotline.line) if sid and hotline else None
     if data:
         try:
             return chain_from_dict(data)
@@ -123,7 +124,7 @@ def continue_chain(hotline: Hotline, chain: Chain, at: dt.datetime, index: int,
 
 
 def dial_result(hotline: Hotline, chain: Chain, at: dt.datetime, index: int, status: str,
-                duration: str) -> VoiceResponse:
+                duration: int | None) -> VoiceResponse:
     """Log how step `index` went and return what comes next (hang up when someone took the call)."""
     sid = call_sid()
     end = index >= len(chain.legs)
@@ -131,12 +132,12 @@ def dial_result(hotline: Hotline, chain: Chain, at: dt.datetime, index: int, sta
     numbers = [chain.end_number or ""] if end else list(leg.numbers)
     screened = bool(leg and leg.screen and not chain.emergency)
     if screened:
-        accepted = state().store.accepted(sid).get(index)
+        accepted = state().store.accepted(sid, hotline.line).get(index)
     else:
         accepted = ", ".join(numbers) if status in CONNECTED else None
     record(hotline, "attempt", str(index), step=index, numbers=numbers,
            names=list(leg.names) if leg else [], status=status or "unknown", screened=screened,
-           accepted_by=accepted, duration=int(duration) if duration.isdigit() else None)
+           accepted_by=accepted, duration=duration)
     # For people: steps count from 1 as `hotline route` prints them; the exhausted dial is no step.
     said = "end number" if end else f"step {index + 1}"
     if accepted:

@@ -12,8 +12,8 @@ from ivr.menus import nav
 from ivr.menus.model import Menu, OptionKind
 from ivr.menus.twiml import prompt, say_and_hang_up, speak
 from ivr.voice import flow
-from ivr.voice.context import (caller_id, fallback_done_url, form, hotline_for_request, int_arg, arg, record,
-                               safe_answer, state, twiml, url)
+from ivr.voice.context import (caller_id, fallback_done_url, form, hotline_for_request, int_arg, int_form, arg,
+                               record, safe_answer, state, twiml, url)
 from ivr.voice.texts import text
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def incoming():
         return twiml(say_and_hang_up(None, [text("unknown_line", None)]))
     sayings = announcements(hotline)
     record(hotline, "start", "start", index=True, hotline=hotline.name, to=form("To", 40),
-           announced=sayings, **{"from": form("From", 40)})
+           announced=sayings, stir=form("StirVerstat", 40) or None, **{"from": form("From", 40)})
     return twiml(prompt(hotline, hotline.menu, url("/voice/menu", p="", t=0, n=0), sayings))
 
 
@@ -157,10 +157,9 @@ def fallback_done():
     status = form("DialCallStatus", 20)
     connected = status in flow.CONNECTED
     if hotline is not None:
-        duration = form("DialCallDuration", 8)
         record(hotline, "attempt", "fallback", step="fallback", numbers=[hotline.fallback], names=[],
                status=status or "unknown", screened=False, accepted_by=hotline.fallback if connected else None,
-               duration=int(duration) if duration.isdigit() else None)
+               duration=int_form("DialCallDuration"))
     resp = VoiceResponse()
     if not connected:
         speak(resp, text("nobody", hotline.language if hotline else None), hotline)
@@ -173,6 +172,5 @@ def status():
     """The call's status callback: note when and how it ended."""
     final = form("CallStatus", 20)
     if final in ("completed", "busy", "failed", "no-answer", "canceled"):
-        record(hotline_for_request(), "end", "end", call_status=final,
-               duration=int(form("CallDuration", 8)) if form("CallDuration", 8).isdigit() else None)
+        record(hotline_for_request(), "end", "end", call_status=final, duration=int_form("CallDuration"))
     return twiml(VoiceResponse())
