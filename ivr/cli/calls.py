@@ -38,7 +38,10 @@ def since_of(text: str | None, now: dt.datetime | None = None) -> dt.datetime | 
     now = now or dt.datetime.now(dt.timezone.utc)
     match = _RELATIVE.match(text.strip())
     if match:
-        return now - dt.timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        try:
+            return now - dt.timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        except OverflowError:
+            raise CliError(f"--since {text!r} reaches back too far; give an age like 12h or 7d") from None
     try:
         at = dt.datetime.fromisoformat(text)
     except ValueError:
