@@ -1,8 +1,8 @@
 """`hotline outage declare|restore|list|show|hash-pin`: outages from the admin's shell.
 
-Redis comes from REDIS_URL; Twilio settings from the environment (see ivr.sms.twilio_rest).
-Exit codes: 0 done (also "already open": nothing sent twice), 1 could not (no open outage,
-Redis down, no sender), 2 bad arguments or config.
+Redis comes from REDIS_URL (required, see ivr.cli.redis_env); Twilio settings from the
+environment (see ivr.sms.twilio_rest). Exit codes: 0 done (also "already open": nothing sent
+twice), 1 could not (no open outage, Redis down, no sender), 2 bad arguments or config.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import sys
 
 import redis as redis_lib
 
+from ivr.cli import redis_env
 from ivr.cli.common import CliError, add_config_arg, fail, load, pick_line
 from ivr.outages import pins
 
@@ -49,15 +50,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run_hash_pin)
 
 
-def _redis() -> redis_lib.Redis:
-    from ivr.sms.jobs import redis_from_env
+def _redis(changes: bool) -> tuple[redis_lib.Redis, str]:
+    """Return (a client that answered, its URL); raises CliError naming the URL.
 
-    client = redis_from_env()
-    try:
-        client.ping()
-    except redis_lib.RedisError as exc:
-        raise CliError(f"cannot reach Redis at REDIS_URL ({exc}); nothing was changed", 1) from None
-    return client
+    `changes`: the command writes, so an unreachable Redis means nothing was changed.
+    """
+    url = redis_env.required_url()
+    return redis_env.reachable(url, then="; nothing was changed" if changes else ""), url
 
 
 def _by(args: argparse.Namespace) -> str:
@@ -79,7 +78,7 @@ def _act(args: argparse.Namespace, verb: str) -> int:
 
     try:
         hotline = pick_line(load(args), args.line)
-        client = _redis()
+        client, url = _redis(changes=True)
         now = dt.datetime.now(dt.timezone.utc)
         if verb == "declare":
             result = service.declare(client, hotline, args.system, args.message, _by(args), now)
@@ -90,7 +89,8 @@ def _act(args: argparse.Namespace, verb: str) -> int:
     except service.OutageError as exc:
         return fail(CliError(str(exc), 1))
     except redis_lib.RedisError as exc:
-        return fail(CliError(f"Redis failed half-way ({exc}); run the same command again to complete it", 1))
+        return fail(CliError(f"{redis_env.failed(url, exc, 'half-way')}; run the same command again to complete it",
+                             1))
     o = result.outage
     if args.json:
         print(json.dumps({**o.to_json(), "changed": result.changed, "blasts": list(result.blasts)},
@@ -120,11 +120,12 @@ def run_list(args: argparse.Namespace) -> int:
 
     try:
         hotline = pick_line(load(args), args.line)
-        outages = OutageStore(_redis()).list(hotline.line, args.limit)
+        client, url = _redis(changes=False)
+        outages = OutageStore(client).list(hotline.line, args.limit)
     except CliError as exc:
         return fail(exc)
     except redis_lib.RedisError as exc:
-        return fail(CliError(f"Redis failed ({exc}); nothing was changed", 1))
+        return fail(CliError(redis_env.failed(url, exc), 1))
     if args.open:
         outages = [o for o in outages if o.state is OutageState.OPEN]
     if args.json:
@@ -167,11 +168,12 @@ def show(client: redis_lib.Redis, outage_id: str) -> dict | None:
 
 def run_show(args: argparse.Namespace) -> int:
     try:
-        data = show(_redis(), args.id)
+        client, url = _redis(changes=False)
+        data = show(client, args.id)
     except CliError as exc:
         return fail(exc)
     except redis_lib.RedisError as exc:
-        return fail(CliError(f"Redis failed ({exc}); nothing was changed", 1))
+        return fail(CliError(redis_env.failed(url, exc), 1))
     if data is None:
         return fail(CliError(f"no outage {args.id}", 1))
     if args.json:

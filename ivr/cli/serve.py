@@ -2,7 +2,9 @@
 
 Signatures stay checked: without TWILIO_AUTH_TOKEN the server uses the development token
 DEV_TOKEN, which `hotline call --url` also uses. `--insecure` turns the check off (logged loudly).
-Without Redis, call records are spooled to HOTLINE_SPOOL_DIR and flushed once Redis is reachable.
+Without Redis (no --redis-url, REDIS_URL unset, or --no-redis), call records are only spooled to
+HOTLINE_SPOOL_DIR, and the banner says so; with one, they are spooled while it is unreachable and
+flushed once it answers.
 For production use the Procfile's gunicorn line.
 """
 from __future__ import annotations
@@ -13,6 +15,8 @@ import os
 import shutil
 import sys
 
+from ivr.calls.store import connect_redis
+from ivr.cli import redis_env
 from ivr.cli.common import CliError, add_config_arg, fail, load
 
 DEV_TOKEN = "hotline-development-token"
@@ -44,11 +48,13 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         config = load(args)
+        redis_url = None if args.no_redis else redis_env.url_from(args.redis_url)
+        if redis_url:  # refuse a URL that is not one before serving
+            redis_env.client(redis_url, connect_redis, redis_env.source(args.redis_url))
     except CliError as exc:
         return fail(exc)
     from ivr.app import create_app, state_of
 
-    redis_url = None if args.no_redis else (args.redis_url or os.environ.get("REDIS_URL") or None)
     token = os.environ.get("TWILIO_AUTH_TOKEN") or DEV_TOKEN
     wildcard = args.host in ("0.0.0.0", "::", "")
     shown = f"http://{'127.0.0.1' if wildcard else args.host}:{args.port}"
@@ -63,7 +69,12 @@ def run(args: argparse.Namespace) -> int:
     print(f"  config   {config.source} (version {config.version})")
     for hotline in config.lines():
         print(f"  line     {hotline.line}  {hotline.name}")
-    print(f"  redis    {redis_url or 'none'}; call records spool to {state.spool_dir} until Redis is reachable")
+    if redis_url:
+        print(f"  redis    {redis_env.mask(redis_url)}; call records spool to {state.spool_dir} "
+              "while it is unreachable")
+    else:
+        why = "--no-redis" if args.no_redis else "REDIS_URL is not set"
+        print(f"  redis    none ({why}): call records only spool to {state.spool_dir}")
     hooks = public or shown
     print(f"  webhooks {hooks}/voice (fallback: {hooks}/voice/fallback, status: {hooks}/voice/status)")
     if args.insecure:
