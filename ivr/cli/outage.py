@@ -195,8 +195,13 @@ def run_hash_pin(args: argparse.Namespace) -> int:
     if args.stdin:
         pin = sys.stdin.readline().strip()
     else:
-        pin = getpass.getpass("PIN (4-12 digits): ")
-        if getpass.getpass("again: ") != pin:
+        try:
+            pin = getpass.getpass("PIN (4-12 digits): ")
+            again = getpass.getpass("again: ")
+        except EOFError:
+            print(file=sys.stderr)
+            return fail(CliError("no PIN given (end of input); type it at the prompt, or use --stdin", 2))
+        if again != pin:
             return fail(CliError("the two PINs differ", 2))
     try:
         print(pins.hash_pin(pin))
