@@ -81,3 +81,23 @@ def test_an_unexpected_exception_is_one_line_with_where_to_look(capsys, monkeypa
     assert main(["check"]) == 1
     err = capsys.readouterr().err
     assert "Traceback" in err and "disk on fire" in err
+
+
+# -- environment that is not what it should be ---------------------------------------------------
+
+def test_a_port_that_is_not_one_is_refused(capsys, monkeypatch):
+    monkeypatch.setenv("PORT", "abc")
+    _, err = hotline(capsys, "check", "--config", BRONDBY, code=0)  # PORT only matters to serve
+    _, err = hotline(capsys, "serve", "--config", BRONDBY, code=2)
+    assert "PORT 'abc' is not a port" in err
+    monkeypatch.delenv("PORT")
+    with pytest.raises(SystemExit) as stop:
+        main(["serve", "--config", BRONDBY, "--port", "99999"])
+    assert stop.value.code == 2 and "99999 is not a port (1-65535)" in capsys.readouterr().err
+
+
+def test_worker_maintenance_seconds_that_are_not_a_number(capsys, monkeypatch, redis_url):
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("HOTLINE_WORKER_MAINTENANCE_SECONDS", "often")
+    _, err = hotline(capsys, "worker", "--burst", code=2)
+    assert "HOTLINE_WORKER_MAINTENANCE_SECONDS 'often' is not a whole number of seconds" in err

@@ -29,8 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     printed as one line too ("hotline: internal error: ..."), exit 1, with the traceback only
     when HOTLINE_DEBUG is set.
     """
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
         return int(args.run(args) or 0)
     except BrokenPipeError:
         return EXIT_OK

@@ -26,14 +26,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("serve", help="development server for the voice webhooks (no Redis or Twilio needed)")
     add_config_arg(parser)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 5000),
-                        help="port (default $PORT or 5000)")
+    parser.add_argument("--port", type=port, help="port (default $PORT or 5000)")
     parser.add_argument("--redis-url", help="Redis URL (default $REDIS_URL; none: records are spooled)")
     parser.add_argument("--no-redis", action="store_true", help="ignore REDIS_URL: spool call records only")
     parser.add_argument("--public-url", help="the URL Twilio uses (default $PUBLIC_BASE_URL, else http://HOST:PORT)")
     parser.add_argument("--insecure", action="store_true",
                         help="turn the X-Twilio-Signature check off (development only; logged loudly)")
     parser.set_defaults(run=run)
+
+
+def port(text: str) -> int:
+    """Return `text` as a TCP port; raises argparse.ArgumentTypeError when it is not 1-65535."""
+    if not text.strip().isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text} is not a port (1-65535)")
+    return int(text)
+
+
+def port_from_env() -> int:
+    """Return $PORT, else 5000; raises CliError (exit 2) when $PORT is not a port."""
+    text = os.environ.get("PORT") or "5000"
+    try:
+        return port(text)
+    except argparse.ArgumentTypeError:
+        raise CliError(f"PORT {text!r} is not a port (1-65535)") from None
 
 
 def command_name() -> str:
@@ -48,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         config = load(args)
+        if args.port is None:
+            args.port = port_from_env()
         redis_url = None if args.no_redis else redis_env.url_from(args.redis_url)
         if redis_url:  # refuse a URL that is not one before serving
             redis_env.client(redis_url, connect_redis, redis_env.source(args.redis_url))

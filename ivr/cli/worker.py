@@ -36,6 +36,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
+def _seconds(name: str, default: int) -> int:
+    """Return environment variable `name` as whole seconds (> 0), else `default`; raises CliError."""
+    text = os.environ.get(name) or str(default)
+    if not text.strip().isdigit() or int(text) < 1:
+        raise CliError(f"{name} {text!r} is not a whole number of seconds (e.g. {default})")
+    return int(text)
+
+
 def _running(pid: int) -> bool:
     """Return True when process `pid` exists and is not a zombie."""
     try:
@@ -92,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
 
     names = args.queues or list(DEFAULT_QUEUES)
     try:
+        maintenance = _seconds("HOTLINE_WORKER_MAINTENANCE_SECONDS", 30)
         url = redis_env.required_url()
         client = redis_env.reachable(url)
     except CliError as exc:
@@ -104,7 +113,6 @@ def run(args: argparse.Namespace) -> int:
         if resumed:
             log.info("watching %d unfinished blast(s) again", resumed)
         queues = [Queue(name, connection=client) for name in names]
-        maintenance = int(os.environ.get("HOTLINE_WORKER_MAINTENANCE_SECONDS") or 30)
         worker = HotlineWorker(queues, connection=client, name=args.name, maintenance_interval=maintenance)
         worker.work(burst=args.burst, with_scheduler=True, logging_level=args.log_level)
     except redis.RedisError as exc:
