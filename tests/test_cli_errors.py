@@ -101,3 +101,11 @@ def test_worker_maintenance_seconds_that_are_not_a_number(capsys, monkeypatch, r
     monkeypatch.setenv("HOTLINE_WORKER_MAINTENANCE_SECONDS", "often")
     _, err = hotline(capsys, "worker", "--burst", code=2)
     assert "HOTLINE_WORKER_MAINTENANCE_SECONDS 'often' is not a whole number of seconds" in err
+
+
+def test_worker_without_twilio_credentials_refuses_to_start(capsys, monkeypatch, redis_url):
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.delenv("TWILIO_ACCOUNT_SID", raising=False)
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
+    _, err = hotline(capsys, "worker", "--burst", code=2)
+    assert "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN" in err and "not set" in err

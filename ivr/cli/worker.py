@@ -36,6 +36,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
+def _twilio_settings() -> None:
+    """Raise CliError (exit 2) when Twilio's credentials are missing: every SMS job would fail."""
+    from ivr.sms.twilio_rest import TwilioConfigError, client_from_env
+
+    try:
+        client_from_env()
+    except TwilioConfigError:
+        raise CliError("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set: the worker sends the SMS "
+                       "through Twilio; set both (docs/outages.md lists the settings)") from None
+
+
 def _seconds(name: str, default: int) -> int:
     """Return environment variable `name` as whole seconds (> 0), else `default`; raises CliError."""
     text = os.environ.get(name) or str(default)
@@ -103,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
         maintenance = _seconds("HOTLINE_WORKER_MAINTENANCE_SECONDS", 30)
         url = redis_env.required_url()
         client = redis_env.reachable(url)
+        _twilio_settings()
     except CliError as exc:
         return fail(exc)
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
