@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from ivr.cli import main
+from tests.cli_helpers import hotline
 from tests.examples import EXAMPLES
 from tests.support.redis_server import free_port
 
@@ -44,15 +45,6 @@ def server(tmp_path_factory):
     yield url
     proc.terminate()
     proc.wait(timeout=20)
-
-
-def hotline(capsys, *argv: str, code: int) -> tuple[str, str]:
-    """Run `hotline argv` in-process; assert the exit code and no traceback; return (out, err)."""
-    got = main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    assert got == code, (got, out, err)
-    return out, err
 
 
 def call(capsys, monkeypatch, *argv: str) -> tuple[int, str, str]:

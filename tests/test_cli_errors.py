@@ -10,20 +10,11 @@ from pathlib import Path
 import pytest
 
 from ivr.cli import main
+from tests.cli_helpers import hotline
 from tests.examples import EXAMPLES
-from tests.support.redis_server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 BRONDBY = str(EXAMPLES / "brondby.yaml")
-
-
-def hotline(capsys, *argv: str, code: int) -> tuple[str, str]:
-    """Run `hotline argv` in-process; assert the exit code and no traceback; return (out, err)."""
-    got = main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    assert got == code, (got, out, err)
-    return out, err
 
 
 # -- arguments and prompts ---------------------------------------------------------------------

@@ -3,21 +3,12 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.cli import main
+from tests.cli_helpers import hotline
 from tests.examples import EXAMPLES
 from tests.support.redis_server import free_port
 
 BRONDBY = str(EXAMPLES / "brondby.yaml")
 SECRET = "s3cret-pw"
-
-
-def hotline(capsys, *argv: str, code: int) -> tuple[str, str]:
-    """Run `hotline argv` in-process; assert the exit code and no traceback; return (out, err)."""
-    got = main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    assert got == code, (got, out, err)
-    return out, err
 
 
 @pytest.fixture
