@@ -146,7 +146,7 @@ def test_cli_calls_with_redis_down_shows_the_spool_and_fails(redis_server, redis
         assert main(["calls", "--json"]) == 1
         captured = capsys.readouterr()
         assert [r["call_sid"] for r in json.loads(captured.out)] == ["CA7"]
-        assert "Redis unreachable" in captured.err
+        assert f"cannot reach Redis at {redis_url}" in captured.err
     finally:
         redis_server.start()
 

@@ -19,8 +19,10 @@ import urllib.request
 from ivr import numbers
 from ivr.calls.timeline import step_label
 from ivr.callsim import CallError, CallSim, Turn, path_of
+from ivr.calls.store import connect_redis
+from ivr.cli import redis_env
 from ivr.cli.common import CliError, add_config_arg, fail, load, moment, pick_line
-from ivr.cli.serve import DEV_TOKEN
+from ivr.cli.serve import DEV_TOKEN, command_name
 
 LOCAL_BASE = "http://hotline.local"
 DIAL_CHOICES = {"a": "accept", "r": "reject", "l": "no-answer", "b": "busy", "v": "voicemail", "h": "hangup"}
@@ -60,7 +62,10 @@ def _keys_ok(typed: str) -> bool:
 
 
 def http_post(url: str, params: dict, headers: dict) -> tuple[int, str]:
-    """POST form data with urllib; returns (status, body) also for HTTP errors."""
+    """POST form data with urllib; returns (status, body) also for HTTP errors.
+
+    Raises urllib.error.URLError (or another OSError) when no HTTP answer comes.
+    """
     data = urllib.parse.urlencode(params).encode()
     req = urllib.request.Request(url, data=data, headers={**headers, "Content-Type":
                                                           "application/x-www-form-urlencoded"})
@@ -71,6 +76,48 @@ def http_post(url: str, params: dict, headers: dict) -> tuple[int, str]:
         return exc.code, exc.read().decode(errors="replace")
 
 
+def server_url(text: str) -> str:
+    """Return --url without a trailing slash; raises CliError (exit 2) when it is not http(s)://HOST."""
+    parts = urllib.parse.urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise CliError(f"--url {text!r} is not an http(s) URL like http://127.0.0.1:5000")
+    return text.rstrip("/")
+
+
+def token_source(option: str | None) -> tuple[str, str]:
+    """Return (token, where it came from) for signing: --token, else $TWILIO_AUTH_TOKEN, else DEV_TOKEN."""
+    if option:
+        return option, "--token"
+    if os.environ.get("TWILIO_AUTH_TOKEN"):
+        return os.environ["TWILIO_AUTH_TOKEN"], "$TWILIO_AUTH_TOKEN"
+    return DEV_TOKEN, "the development token"
+
+
+def remote_post(base: str, source: str):
+    """Return a `post` for CallSim against the server at `base` that raises CliError (exit 1)
+    when nothing answers there or the server refuses the signature; `source` names the token used.
+    """
+    port = urllib.parse.urlsplit(base).port
+
+    def post(url: str, params: dict, headers: dict) -> tuple[int, str]:
+        try:
+            status, body = http_post(url, params, headers)
+        except OSError as exc:
+            reason = getattr(exc, "reason", exc)
+            start = f"`{command_name()} serve" + (f" --port {port}`" if port else "`")
+            raise CliError(f"nothing answers at {base} ({reason}); start a server there with {start} "
+                           "or leave out --url to call in-process", 1) from None
+        if status == 403:
+            raise CliError(
+                f"{base} refused the signature (HTTP 403): this call signed with {source}, and the server "
+                "checks with its own $TWILIO_AUTH_TOKEN, else the development token (`hotline serve`), "
+                "against its public URL (--public-url or $PUBLIC_BASE_URL, else the URL called); give both "
+                "sides the same token (--token here, or the same TWILIO_AUTH_TOKEN)", 1)
+        return status, body
+
+    return post
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         config = load(args)
@@ -79,14 +126,18 @@ def run(args: argparse.Namespace) -> int:
             raise CliError("--at only works in-process: a running server uses its own clock "
                            "(start it with `hotline serve --at ISO` to rehearse a moment)")
         at = moment(args.at, hotline)
+        base = server_url(args.url) if args.url else None
+        redis_url = redis_env.required_url() if args.log and not args.url else None
+        if redis_url:
+            redis_env.client(redis_url, connect_redis)
     except CliError as exc:
         return fail(exc)
     names = {c.number: c.name for c in hotline.contacts.values()}
     store = None
-    if args.url:
-        base = args.url.rstrip("/")
-        token = args.token or os.environ.get("TWILIO_AUTH_TOKEN") or DEV_TOKEN
-        sim = CallSim(http_post, hotline.line, numbers.normalise(args.caller, (hotline.country,)), token, base_url=base)
+    if base:
+        token, source = token_source(args.token)
+        sim = CallSim(remote_post(base, source), hotline.line, numbers.normalise(args.caller, (hotline.country,)),
+                      token, base_url=base)
     else:
         import logging
 
@@ -97,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
         ivr_log.setLevel(logging.ERROR)  # no "Redis not set" noise for a private call log
         started = time.monotonic()
         token = "in-process-" + os.urandom(8).hex()
-        app = create_app(config, redis_url=os.environ.get("REDIS_URL") if args.log else None,
+        app = create_app(config, redis_url=redis_url,
                          auth_token=token, public_base_url=LOCAL_BASE,
                          now=lambda: at + dt.timedelta(seconds=time.monotonic() - started),
                          spool_dir=None if args.log else tempfile.mkdtemp(prefix="hotline-call-"))
@@ -113,13 +164,16 @@ def run(args: argparse.Namespace) -> int:
     when = "on the server's clock" if args.url else f"at {at.isoformat(timespec='minutes')}"
     print(f"Calling {hotline.line} ({hotline.name}) from {sim.caller} {when}")
     try:
-        play(sim, names)
+        try:
+            play(sim, names)
+        except KeyboardInterrupt:
+            print("\n(hung up)")
+        sim.hang_up()
     except CallError as exc:
         print(f"hotline: the webhook answered something Twilio would refuse: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("\n(hung up)")
-    sim.hang_up()
+    except CliError as exc:
+        return fail(exc)
     if store is not None:
         summarise(store.record(sim.sid) or {}, names)
     else:

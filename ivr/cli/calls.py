@@ -12,6 +12,7 @@ import redis
 
 from ivr.calls.spool import Spool
 from ivr.calls.store import CallStore, connect_redis
+from ivr.cli import redis_env
 from ivr.cli.common import CliError, add_config_arg, fail, normalise
 from ivr.config import ConfigErrors, load_config
 
@@ -41,7 +42,10 @@ def since_of(text: str | None, now: dt.datetime | None = None) -> dt.datetime | 
     now = now or dt.datetime.now(dt.timezone.utc)
     match = _RELATIVE.match(text.strip())
     if match:
-        return now - dt.timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        try:
+            return now - dt.timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        except OverflowError:
+            raise CliError(f"--since {text!r} reaches back too far; give an age like 12h or 7d") from None
     try:
         at = dt.datetime.fromisoformat(text)
     except ValueError:
@@ -65,20 +69,22 @@ def line_of(typed: str, config_path: str | None) -> str:
 def run(args: argparse.Namespace) -> int:
     try:
         since = since_of(args.since)
+        url = redis_env.url_from(args.redis_url)
+        client = redis_env.client(url, connect_redis, redis_env.source(args.redis_url)) if url else None
     except CliError as exc:
         return fail(exc)
-    url = args.redis_url or os.environ.get("REDIS_URL") or None
-    store = CallStore(connect_redis(url), Spool(args.spool_dir or None))
+    store = CallStore(client, Spool(args.spool_dir or None))
     lines = [line_of(args.line, args.config)] if args.line else None
     code = 0
     try:
         records = store.recent(lines, since, limit=max(1, args.limit))
     except redis.RedisError as exc:
-        print(f"hotline: Redis unreachable ({exc}); showing only calls waiting in the spool {store.spool.dir}",
-              file=sys.stderr)
+        print(f"hotline: {redis_env.unreachable(url, exc)}; showing only calls waiting in the spool "
+              f"{store.spool.dir}", file=sys.stderr)
         records, code = store.spooled(lines, since)[: args.limit], 1
     if url is None:
-        print(f"hotline: REDIS_URL not set; showing calls from the spool {store.spool.dir}", file=sys.stderr)
+        print(f"hotline: REDIS_URL is not set; showing only calls from the spool {store.spool.dir}",
+              file=sys.stderr)
     if args.json:
         print(json.dumps(records, ensure_ascii=False, indent=2))
         return code

@@ -5,6 +5,7 @@ import argparse
 import json
 
 from ivr.cli.common import CliError, add_config_arg, fail, load
+from ivr.config.errors import ConfigError
 from ivr.hotline import Hotline
 
 
@@ -19,10 +20,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = load(args)
     except CliError as exc:
+        if args.json:
+            print(json.dumps({"ok": False, "errors": [refusal(e) for e in exc.errors]}, ensure_ascii=False, indent=2))
         return fail(exc)
     hotlines = config.lines()
     if args.json:
-        print(json.dumps({"version": config.version, "hotlines": [summary(h) for h in hotlines]},
+        print(json.dumps({"ok": True, "version": config.version, "hotlines": [summary(h) for h in hotlines]},
                          ensure_ascii=False, indent=2))
         return 0
     print(f"config OK: {config.source} (version {config.version}), {len(hotlines)} hotline(s)")
@@ -51,6 +54,11 @@ def _target(target) -> str:
     end = target.exhausted
     then = f"{end.kind.value} {end.number}" if end.number else end.kind.value
     return f"{target.name} [{target.kind.value}] {chain}; then {then}"
+
+
+def refusal(error: ConfigError) -> dict:
+    """Return one config error as {"file", "line" (None when unknown), "field", "message"}."""
+    return {"file": error.file, "line": error.line, "field": error.path, "message": error.message}
 
 
 def summary(hotline: Hotline) -> dict:

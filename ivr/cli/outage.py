@@ -1,8 +1,8 @@
 """`hotline outage declare|restore|list|show|hash-pin`: outages from the admin's shell.
 
-Redis comes from REDIS_URL; Twilio settings from the environment (see ivr.sms.twilio_rest).
-Exit codes: 0 done (also "already open": nothing sent twice), 1 could not (no open outage,
-Redis down, no sender), 2 bad arguments or config.
+Redis comes from REDIS_URL (required, see ivr.cli.redis_env); Twilio settings from the
+environment (see ivr.sms.twilio_rest). Exit codes: 0 done (also "already open": nothing sent
+twice), 1 could not (no open outage, Redis down, no sender), 2 bad arguments or config.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import sys
 
 import redis as redis_lib
 
+from ivr.cli import redis_env
 from ivr.cli.common import CliError, add_config_arg, fail, load, pick_line
 from ivr.config import sms_texts
 from ivr.outages import pins
@@ -56,15 +57,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run_hash_pin)
 
 
-def _redis() -> redis_lib.Redis:
-    from ivr.sms.jobs import redis_from_env
+def _redis(changes: bool) -> tuple[redis_lib.Redis, str]:
+    """Return (a client that answered, its URL); raises CliError naming the URL.
 
-    client = redis_from_env()
-    try:
-        client.ping()
-    except redis_lib.RedisError as exc:
-        raise CliError(f"cannot reach Redis at REDIS_URL ({exc}); nothing was changed", 1) from None
-    return client
+    `changes`: the command writes, so an unreachable Redis means nothing was changed.
+    """
+    url = redis_env.required_url()
+    return redis_env.reachable(url, then="; nothing was changed" if changes else ""), url
 
 
 def _by(args: argparse.Namespace) -> str:
@@ -89,7 +88,7 @@ def _act(args: argparse.Namespace, verb: str) -> int:
         too_long = sms_texts.declare_problem(hotline, args.message, args.system) if verb == "declare" else None
         if too_long:
             raise CliError(too_long)
-        client = _redis()
+        client, url = _redis(changes=True)
         now = dt.datetime.now(dt.timezone.utc)
         if verb == "declare":
             result = service.declare(client, hotline, args.system, args.message, _by(args), now)
@@ -100,7 +99,8 @@ def _act(args: argparse.Namespace, verb: str) -> int:
     except service.OutageError as exc:
         return fail(CliError(str(exc), 1))
     except redis_lib.RedisError as exc:
-        return fail(CliError(f"Redis failed half-way ({exc}); run the same command again to complete it", 1))
+        return fail(CliError(f"{redis_env.failed(url, exc, 'half-way')}; run the same command again to complete it",
+                             1))
     o = result.outage
     if args.json:
         print(json.dumps({**o.to_json(), "changed": result.changed, "blasts": list(result.blasts)},
@@ -130,11 +130,12 @@ def run_list(args: argparse.Namespace) -> int:
 
     try:
         hotline = pick_line(load(args), args.line)
-        outages = OutageStore(_redis()).list(hotline.line, args.limit)
+        client, url = _redis(changes=False)
+        outages = OutageStore(client).list(hotline.line, args.limit)
     except CliError as exc:
         return fail(exc)
     except redis_lib.RedisError as exc:
-        return fail(CliError(f"Redis failed ({exc}); nothing was changed", 1))
+        return fail(CliError(redis_env.failed(url, exc), 1))
     if args.open:
         outages = [o for o in outages if o.state is OutageState.OPEN]
     if args.json:
@@ -177,11 +178,12 @@ def show(client: redis_lib.Redis, outage_id: str) -> dict | None:
 
 def run_show(args: argparse.Namespace) -> int:
     try:
-        data = show(_redis(), args.id)
+        client, url = _redis(changes=False)
+        data = show(client, args.id)
     except CliError as exc:
         return fail(exc)
     except redis_lib.RedisError as exc:
-        return fail(CliError(f"Redis failed ({exc}); nothing was changed", 1))
+        return fail(CliError(redis_env.failed(url, exc), 1))
     if data is None:
         return fail(CliError(f"no outage {args.id}", 1))
     if args.json:
@@ -203,8 +205,13 @@ def run_hash_pin(args: argparse.Namespace) -> int:
     if args.stdin:
         pin = sys.stdin.readline().strip()
     else:
-        pin = getpass.getpass("PIN (4-12 digits): ")
-        if getpass.getpass("again: ") != pin:
+        try:
+            pin = getpass.getpass("PIN (4-12 digits): ")
+            again = getpass.getpass("again: ")
+        except EOFError:
+            print(file=sys.stderr)
+            return fail(CliError("no PIN given (end of input); type it at the prompt, or use --stdin", 2))
+        if again != pin:
             return fail(CliError("the two PINs differ", 2))
     try:
         print(pins.hash_pin(pin))
@@ -217,15 +224,17 @@ def run_resend(args: argparse.Namespace) -> int:
     """Queue blasts again for recipients that gave up; prints how many per blast."""
     from ivr.outages import resend, service
 
-    by, now = _by(args), dt.datetime.now(dt.timezone.utc)
+    by, now, url = _by(args), dt.datetime.now(dt.timezone.utc), None
     try:
-        done = resend.resend(_redis(), args.id, by, now, args.blast)
+        client, url = _redis(changes=True)
+        done = resend.resend(client, args.id, by, now, args.blast)
     except CliError as exc:
         return fail(exc)
     except service.OutageError as exc:
         return fail(CliError(str(exc), 1))
     except redis_lib.RedisError as exc:
-        return fail(CliError(f"Redis failed half-way ({exc}); run the same command again to complete it", 1))
+        return fail(CliError(f"{redis_env.failed(url, exc, 'half-way')}; run the same command again to complete it",
+                             1))
     if args.json:
         print(json.dumps({"outage": args.id, "by": by, "at": now.isoformat(timespec="seconds"),
                           "queued": sum(len(r.numbers) for r in done), "blasts": [r.to_json() for r in done]},

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from ivr.cli.common import CliError, add_config_arg, fail, load, pick_line
+from ivr.cli.common import CliError, add_config_arg, fail, in_range, load, pick_line
 from ivr.hotline import Hotline
 from routing.timeline import segments
 
@@ -27,6 +27,9 @@ def run(args: argparse.Namespace) -> int:
         monday = _monday(args.week)
         if not 1 <= args.weeks <= 104:
             raise CliError("--weeks must be between 1 and 104")
+        shown = (args.week or "(this week)") + (f" --weeks {args.weeks}" if args.weeks > 1 else "")
+        in_range("--week", shown, monday)
+        in_range("--week", shown, monday + (args.weeks * 7 - 1) * _DAY)
     except CliError as exc:
         return fail(exc)
     for hotline in hotlines:
@@ -42,7 +45,7 @@ def _monday(week: str | None) -> dt.date:
     try:
         year, num = week.upper().split("-W")
         return dt.date.fromisocalendar(int(year), int(num), 1)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise CliError(f"--week {week!r} is not an ISO week like 2026-W52") from None
 
 

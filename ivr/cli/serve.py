@@ -3,7 +3,9 @@
 Signatures stay checked: without TWILIO_AUTH_TOKEN the server uses the development token
 DEV_TOKEN, which `hotline call --url` also uses. `--insecure` turns the check off (logged loudly).
 `--at ISO` starts the server's clock at that moment (it then runs on), to rehearse a night or a
-holiday. Without Redis, call records are spooled to HOTLINE_SPOOL_DIR and flushed once Redis is reachable.
+holiday. Without Redis (no --redis-url, REDIS_URL unset, or --no-redis), call records are only spooled to
+HOTLINE_SPOOL_DIR, and the banner says so; with one, they are spooled while it is unreachable and
+flushed once it answers.
 For production use the Procfile's gunicorn line.
 """
 from __future__ import annotations
@@ -17,6 +19,8 @@ import sys
 import time
 from typing import Callable
 
+from ivr.calls.store import connect_redis
+from ivr.cli import redis_env
 from ivr.cli.common import CliError, add_config_arg, fail, load, moment
 
 DEV_TOKEN = "hotline-development-token"
@@ -26,8 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("serve", help="development server for the voice webhooks (no Redis or Twilio needed)")
     add_config_arg(parser)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 5000),
-                        help="port (default $PORT or 5000)")
+    parser.add_argument("--port", type=port, help="port (default $PORT or 5000)")
     parser.add_argument("--redis-url", help="Redis URL (default $REDIS_URL; none: records are spooled)")
     parser.add_argument("--no-redis", action="store_true", help="ignore REDIS_URL: spool call records only")
     parser.add_argument("--public-url", help="the URL Twilio uses (default $PUBLIC_BASE_URL, else http://HOST:PORT)")
@@ -37,6 +40,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--insecure", action="store_true",
                         help="turn the X-Twilio-Signature check off (development only; logged loudly)")
     parser.set_defaults(run=run)
+
+
+def port(text: str) -> int:
+    """Return `text` as a TCP port; raises argparse.ArgumentTypeError when it is not 1-65535."""
+    if not text.strip().isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text} is not a port (1-65535)")
+    return int(text)
+
+
+def port_from_env() -> int:
+    """Return $PORT, else 5000; raises CliError (exit 2) when $PORT is not a port."""
+    text = os.environ.get("PORT") or "5000"
+    try:
+        return port(text)
+    except argparse.ArgumentTypeError:
+        raise CliError(f"PORT {text!r} is not a port (1-65535)") from None
 
 
 def command_name() -> str:
@@ -59,11 +78,15 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = load(args)
         clock = running_clock(moment(args.at, config.lines()[0])) if args.at else None
+        if args.port is None:
+            args.port = port_from_env()
+        redis_url = None if args.no_redis else redis_env.url_from(args.redis_url)
+        if redis_url:  # refuse a URL that is not one before serving
+            redis_env.client(redis_url, connect_redis, redis_env.source(args.redis_url))
     except CliError as exc:
         return fail(exc)
     from ivr.app import create_app, state_of
 
-    redis_url = None if args.no_redis else (args.redis_url or os.environ.get("REDIS_URL") or None)
     token = os.environ.get("TWILIO_AUTH_TOKEN") or DEV_TOKEN
     wildcard = args.host in ("0.0.0.0", "::", "")
     shown = f"http://{'127.0.0.1' if wildcard else args.host}:{args.port}"
@@ -81,7 +104,12 @@ def run(args: argparse.Namespace) -> int:
     if clock is not None:
         print(f"  clock    started at {clock().astimezone(config.lines()[0].tz).isoformat(timespec='seconds')}"
               " and running (--at): calls are routed and logged at that time")
-    print(f"  redis    {redis_url or 'none'}; call records spool to {state.spool_dir} until Redis is reachable")
+    if redis_url:
+        print(f"  redis    {redis_env.mask(redis_url)}; call records spool to {state.spool_dir} "
+              "while it is unreachable")
+    else:
+        why = "--no-redis" if args.no_redis else "REDIS_URL is not set"
+        print(f"  redis    none ({why}): call records only spool to {state.spool_dir}")
     hooks = public or shown
     print(f"  webhooks {hooks}/voice (fallback: {hooks}/voice/fallback, status: {hooks}/voice/status)")
     if args.insecure:

@@ -1,5 +1,6 @@
 """`hotline worker`: a long-running RQ worker that also runs scheduled jobs (escalations,
-blast watchdogs). The Procfile's `worker:` line. Redis from REDIS_URL.
+blast watchdogs). The Procfile's `worker:` line. Redis from REDIS_URL (required, see
+ivr.cli.redis_env).
 
 RQ lets one worker at a time run the scheduler, by a lock that lives 61 s. When the worker
 holding it is killed, scheduled work would wait for that lock to expire; a worker on the same
@@ -13,9 +14,11 @@ import logging
 import os
 import socket
 
+from ivr.cli import redis_env
 from ivr.cli.common import CliError, fail
 
 DEFAULT_QUEUES = ("sms", "default")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 log = logging.getLogger("ivr.worker")
 
 # Delete the lock only if it is still held by the dead scheduler we looked at.
@@ -28,8 +31,28 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help=f"queue to work on, repeatable (default: {' '.join(DEFAULT_QUEUES)})")
     parser.add_argument("--burst", action="store_true", help="stop when the queues are empty")
     parser.add_argument("--name", help="worker name (default: RQ's)")
-    parser.add_argument("--log-level", default="INFO")
+    parser.add_argument("--log-level", default="INFO", type=str.upper, choices=LOG_LEVELS,
+                        help="how much to log (default INFO)")
     parser.set_defaults(run=run)
+
+
+def _twilio_settings() -> None:
+    """Raise CliError (exit 2) when Twilio's credentials are missing: every SMS job would fail."""
+    from ivr.sms.twilio_rest import TwilioConfigError, client_from_env
+
+    try:
+        client_from_env()
+    except TwilioConfigError:
+        raise CliError("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set: the worker sends the SMS "
+                       "through Twilio; set both (docs/outages.md lists the settings)") from None
+
+
+def _seconds(name: str, default: int) -> int:
+    """Return environment variable `name` as whole seconds (> 0), else `default`; raises CliError."""
+    text = os.environ.get(name) or str(default)
+    if not text.strip().isdigit() or int(text) < 1:
+        raise CliError(f"{name} {text!r} is not a whole number of seconds (e.g. {default})")
+    return int(text)
 
 
 def _running(pid: int) -> bool:
@@ -74,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     from rq import Queue, Worker
 
     import ivr.outages.jobs  # noqa: F401 - load job code (and twilio) once; RQ forks a horse per job
-    from ivr.sms.jobs import redis_from_env, resume_all
+    from ivr.sms.jobs import resume_all
 
     class HotlineWorker(Worker):
         """An RQ Worker that frees a dead scheduler's lock before its maintenance retakes it."""
@@ -86,20 +109,24 @@ def run(args: argparse.Namespace) -> int:
                 log.warning("could not check the scheduler lock: %s", exc)
             super().run_maintenance_tasks()
 
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # INFO dumps every request
-    client = redis_from_env()
     names = args.queues or list(DEFAULT_QUEUES)
     try:
-        client.ping()
+        maintenance = _seconds("HOTLINE_WORKER_MAINTENANCE_SECONDS", 30)
+        url = redis_env.required_url()
+        client = redis_env.reachable(url)
+        _twilio_settings()
+    except CliError as exc:
+        return fail(exc)
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # INFO dumps every request
+    try:
         release_dead_scheduler_locks(client, names)
         resumed = resume_all(client)
+        if resumed:
+            log.info("watching %d unfinished blast(s) again", resumed)
+        queues = [Queue(name, connection=client) for name in names]
+        worker = HotlineWorker(queues, connection=client, name=args.name, maintenance_interval=maintenance)
+        worker.work(burst=args.burst, with_scheduler=True, logging_level=args.log_level)
     except redis.RedisError as exc:
-        return fail(CliError(f"cannot reach Redis at REDIS_URL: {exc}", 1))
-    if resumed:
-        log.info("watching %d unfinished blast(s) again", resumed)
-    queues = [Queue(name, connection=client) for name in names]
-    maintenance = int(os.environ.get("HOTLINE_WORKER_MAINTENANCE_SECONDS") or 30)
-    worker = HotlineWorker(queues, connection=client, name=args.name, maintenance_interval=maintenance)
-    worker.work(burst=args.burst, with_scheduler=True, logging_level=args.log_level)
+        return fail(CliError(redis_env.failed(url, exc), 1))
     return 0

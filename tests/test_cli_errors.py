@@ -1,0 +1,102 @@
+"""Admin mistakes end in one clear line and the right exit code, never a traceback."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ivr.cli import main
+from tests.cli_helpers import hotline
+from tests.examples import EXAMPLES
+
+ROOT = Path(__file__).resolve().parents[1]
+BRONDBY = str(EXAMPLES / "brondby.yaml")
+
+
+# -- arguments and prompts ---------------------------------------------------------------------
+
+def test_worker_log_level_is_a_choice(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["worker", "--log-level", "LOUD"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'LOUD'" in err and "Traceback" not in err
+
+
+def test_hash_pin_at_end_of_input_says_no_pin_was_given():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-m", "ivr.cli", "outage", "hash-pin"], cwd=ROOT, env=env,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+                          start_new_session=True)  # no terminal: getpass reads the (empty) stdin
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "hotline: no PIN given" in proc.stderr
+
+
+def test_check_json_prints_the_errors_as_json(capsys, tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(Path(BRONDBY).read_text(encoding="utf-8").replace('number: "4328 2020"',
+                                                                         'number: "4328 20"', 1), encoding="utf-8")
+    out, _ = hotline(capsys, "check", "--config", str(broken), "--json", code=2)
+    data = json.loads(out)
+    assert data["ok"] is False
+    (error,) = data["errors"]
+    assert error["file"] == str(broken) and isinstance(error["line"], int)
+    assert error["field"] == "contacts.nexus_team.number"
+    assert "not a valid phone number for DK" in error["message"]
+    out, _ = hotline(capsys, "check", "--config", str(tmp_path / "missing.yaml"), "--json", code=2)
+    assert json.loads(out)["errors"][0]["line"] is None
+
+
+def test_check_json_of_a_good_config_says_ok(capsys):
+    out, _ = hotline(capsys, "check", "--config", BRONDBY, "--json", code=0)
+    assert json.loads(out)["ok"] is True
+
+
+# -- an unexpected failure -----------------------------------------------------------------------
+
+def test_an_unexpected_exception_is_one_line_with_where_to_look(capsys, monkeypatch):
+    def boom(args):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("ivr.cli.check.run", boom)
+    monkeypatch.delenv("HOTLINE_DEBUG", raising=False)
+    _, err = hotline(capsys, "check", code=1)
+    assert err.strip() == ("hotline: internal error: RuntimeError: disk on fire "
+                           "(set HOTLINE_DEBUG=1 to see the traceback)")
+    monkeypatch.setenv("HOTLINE_DEBUG", "1")
+    assert main(["check"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "disk on fire" in err
+
+
+# -- environment that is not what it should be ---------------------------------------------------
+
+def test_a_port_that_is_not_one_is_refused(capsys, monkeypatch):
+    monkeypatch.setenv("PORT", "abc")
+    _, err = hotline(capsys, "check", "--config", BRONDBY, code=0)  # PORT only matters to serve
+    _, err = hotline(capsys, "serve", "--config", BRONDBY, code=2)
+    assert "PORT 'abc' is not a port" in err
+    monkeypatch.delenv("PORT")
+    with pytest.raises(SystemExit) as stop:
+        main(["serve", "--config", BRONDBY, "--port", "99999"])
+    assert stop.value.code == 2 and "99999 is not a port (1-65535)" in capsys.readouterr().err
+
+
+def test_worker_maintenance_seconds_that_are_not_a_number(capsys, monkeypatch, redis_url):
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("HOTLINE_WORKER_MAINTENANCE_SECONDS", "often")
+    _, err = hotline(capsys, "worker", "--burst", code=2)
+    assert "HOTLINE_WORKER_MAINTENANCE_SECONDS 'often' is not a whole number of seconds" in err
+
+
+def test_worker_without_twilio_credentials_refuses_to_start(capsys, monkeypatch, redis_url):
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.delenv("TWILIO_ACCOUNT_SID", raising=False)
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
+    _, err = hotline(capsys, "worker", "--burst", code=2)
+    assert "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN" in err and "not set" in err
