@@ -10,7 +10,7 @@ import sys
 
 import redis
 
-from ivr.calls.spool import Spool
+from ivr.calls.spool import Spool, default_dir
 from ivr.calls.store import CallStore, connect_redis
 from ivr.cli.common import CliError, add_config_arg, fail, normalise
 from ivr.config import ConfigErrors, load_config
@@ -27,7 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--limit", type=int, default=200, help="at most this many calls (default 200)")
     parser.add_argument("--json", action="store_true", help="print a JSON array of call records")
     parser.add_argument("--redis-url", help="Redis URL (default: $REDIS_URL)")
-    parser.add_argument("--spool-dir", help="spool directory (default: $HOTLINE_SPOOL_DIR)")
+    parser.add_argument("--spool-dir", help="spool directory (default: $HOTLINE_SPOOL_DIR, else the one of the "
+                                            "deployment serving --config with this Redis)")
     parser.set_defaults(run=run)
 
 
@@ -65,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
     except CliError as exc:
         return fail(exc)
     url = args.redis_url or os.environ.get("REDIS_URL") or None
-    store = CallStore(connect_redis(url), Spool(args.spool_dir or None))
+    spool_dir = args.spool_dir or default_dir(args.config or os.environ.get("HOTLINE_CONFIG") or None, url)
+    store = CallStore(connect_redis(url), Spool(spool_dir))
     lines = [line_of(args.line, args.config)] if args.line else None
     code = 0
     try:
