@@ -162,8 +162,33 @@ def run_example(example: Example, workdir: Path, monkeypatch, capsys) -> tuple[l
     return expected, actual
 
 
+def expand_wildcards(expected: list[str], actual: list[str]) -> list[str]:
+    """Return `expected` with each `...` line replaced by the actual lines it stands for, where
+    the lines around it can be found in order; so a diff shows only what really differs."""
+    segments: list[list[str]] = [[]]
+    for line in expected:
+        if line.strip() == WILDCARD:
+            segments.append([])
+        else:
+            segments[-1].append(line)
+    out, at = list(segments[0]), len(segments[0])
+    for number, segment in enumerate(segments[1:], 2):
+        last = number == len(segments)
+        starts = [len(actual) - len(segment)] if last else range(at, len(actual) - len(segment) + 1)
+        scored = [(sum(a == b for a, b in zip(actual[i:], segment)), -i) for i in starts if i >= at]
+        best = max(scored, default=(0, 0))
+        if best[0] == 0:
+            out += [WILDCARD, *segment]
+            at = len(actual) + 1  # lost the thread: leave the rest as written
+        else:  # where most of the segment's lines are (the first such place)
+            out += [*actual[at:-best[1]], *segment]
+            at = -best[1] + len(segment)
+    return out
+
+
 def failure(example: Example, expected: list[str], actual: list[str]) -> str:
-    diff = "\n".join(difflib.unified_diff(expected, actual, "pasted in the doc", "printed now", lineterm=""))
+    shown = expand_wildcards(expected, actual)
+    diff = "\n".join(difflib.unified_diff(shown, actual, "pasted in the doc", "printed now", lineterm=""))
     return (f"{example.where}: the output pasted under `$ {example.command}` is not what it prints now "
             f"(a '{WILDCARD}' line in the doc stands for any lines). Update the doc:\n{diff}")
 
@@ -188,13 +213,15 @@ def workdir(tmp_path, monkeypatch):
 
 
 def check(example: Example, workdir: Path | None, monkeypatch, capsys) -> None:
-    """Fail (AssertionError with a diff) unless the example prints what is pasted under it."""
+    """Fail the test (with a diff) unless the example prints what is pasted under it."""
     argv, _ = hotline_args(example.command)
     reason = why_not_checkable(argv)
-    assert reason is None, (f"{example.where}: `$ {example.command}` cannot be checked ({reason}); make it "
-                            "deterministic or put `<!-- not checked: REASON -->` on the line before its block")
+    if reason is not None:
+        pytest.fail(f"{example.where}: `$ {example.command}` cannot be checked ({reason}); make it "
+                    "deterministic or put `<!-- not checked: REASON -->` on the line before its block", pytrace=False)
     expected, actual = run_example(example, workdir, monkeypatch, capsys)
-    assert matches(expected, actual), failure(example, expected, actual)
+    if not matches(expected, actual):
+        pytest.fail(failure(example, expected, actual), pytrace=False)
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: f"{e.where} {e.command.split(' --')[0]}")
@@ -241,7 +268,7 @@ def test_markers_skip_a_block_and_unmarked_blocks_that_cannot_run_fail():
     assert (calls.where, calls.skip) == ("SAMPLE.md:10", "needs a live Redis")
     assert outage.skip is None and outage.expected == ["    1  open"]
     assert why_not_checkable(hotline_args(outage.command)[0]) is not None
-    with pytest.raises(AssertionError, match=r"SAMPLE.md:15: .* cannot be checked"):
+    with pytest.raises(pytest.fail.Exception, match=r"SAMPLE.md:15: .* cannot be checked"):
         check(outage, None, None, None)
 
 
@@ -253,6 +280,11 @@ def test_an_abridged_output_matches_and_a_drifted_one_fails_with_a_diff():
     example = Example("X.md:3", "hotline route --keys 5", [])
     message = failure(example, ["(options: 1, 2)"], ["(options: 1, 2, 9)"])
     assert "X.md:3" in message and "-(options: 1, 2)" in message and "+(options: 1, 2, 9)" in message
+    # the abridged parts do not show up as differences, only the drifted line does
+    message = failure(example, ["a", "...", "d", "(options: 1, 2)", "...", "z"],
+                      ["a", "b", "c", "d", "(options: 1, 2, 9)", "x", "z"])
+    changed = [line for line in message.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+    assert changed == ["-(options: 1, 2)", "+(options: 1, 2, 9)"]
 
 
 def test_a_call_transcript_gives_the_typed_keys_and_the_printed_lines():
