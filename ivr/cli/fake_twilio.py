@@ -56,7 +56,8 @@ def describe(operation_id: str, record: dict) -> str:
     """Return one line for an accepted create: what, sid, to, from (or service) and the body."""
     sender = record.get("from") or f"service {record.get('messaging_service_sid')}"
     if operation_id == "CreateMessage":
-        return f"message {record['sid']} to {record['to']} from {sender}: {json.dumps(record['body'], ensure_ascii=False)}"
+        body = json.dumps(record["body"], ensure_ascii=False)
+        return f"message {record['sid']} to {record['to']} from {sender}: {body}"
     return f"call {record['sid']} to {record['to']} from {sender}"
 
 
