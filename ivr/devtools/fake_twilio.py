@@ -21,17 +21,15 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from ivr.devtools.twilio_resources import API, call_resource, error_body, message_resource
 from ivr.devtools.twilio_spec import Match, Problem, SpecValidator, load_validator
 
 TEST_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 TEST_AUTH_TOKEN = "fake-twilio-auth-token"
 TEST_MESSAGING_SERVICE_SID = "MG" + "fedcba9876543210" * 2
-API = "/2010-04-01"
 SERVED = ("CreateMessage", "FetchMessage", "ListMessage", "CreateCall", "FetchCall")
 KNOWN_MESSAGES = {
     20003: "Authenticate",
@@ -63,16 +61,6 @@ class Violation:
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}: " + "; ".join(self.problems)
-
-
-def error_body(status: int, code: int, message: str) -> dict:
-    """Return a Twilio-style error document."""
-    return {
-        "code": code,
-        "message": message,
-        "more_info": f"https://www.twilio.com/docs/errors/{code}",
-        "status": status,
-    }
 
 
 class FakeTwilio:
@@ -266,7 +254,7 @@ class FakeTwilio:
         if fault is not None:
             extra = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
             return fault.status, error_body(fault.status, fault.code, fault.message), extra
-        builder = _message_resource if match.operation_id == "CreateMessage" else _call_resource
+        builder = message_resource if match.operation_id == "CreateMessage" else call_resource
         resource = builder(self.account_sid, form)
         with self._lock:
             self._resources[resource["sid"]] = resource
@@ -364,52 +352,3 @@ def _unimplemented(match: Match) -> Problem:
 
 def _flatten(form: dict[str, list[str]]) -> dict:
     return {name: values[0] if len(values) == 1 else values for name, values in form.items()}
-
-
-def _now() -> str:
-    return format_datetime(datetime.now(timezone.utc).replace(microsecond=0))
-
-
-def _new_sid(prefix: str) -> str:
-    return prefix + secrets.token_hex(16)
-
-
-def _segments(body: str) -> int:
-    if not body:
-        return 0
-    single, multi = (160, 153) if body.isascii() else (70, 67)
-    return 1 if len(body) <= single else -(-len(body) // multi)
-
-
-def _message_resource(account_sid: str, form: dict[str, list[str]]) -> dict:
-    first = lambda name: form.get(name, [None])[0]  # noqa: E731
-    sid, now = _new_sid("SM"), _now()
-    uri = f"{API}/Accounts/{account_sid}/Messages/{sid}"
-    return {
-        "account_sid": account_sid, "api_version": "2010-04-01", "body": first("Body") or "",
-        "date_created": now, "date_sent": None, "date_updated": now, "direction": "outbound-api",
-        "error_code": None, "error_message": None, "from": first("From"),
-        "messaging_service_sid": first("MessagingServiceSid"),
-        "num_media": str(len(form.get("MediaUrl", []))), "num_segments": str(_segments(first("Body") or "")),
-        "price": None, "price_unit": "USD", "sid": sid, "status": "queued",
-        "subresource_uris": {"media": f"{uri}/Media.json"}, "to": first("To"), "uri": f"{uri}.json",
-    }
-
-
-def _call_resource(account_sid: str, form: dict[str, list[str]]) -> dict:
-    first = lambda name: form.get(name, [None])[0]  # noqa: E731
-    sid, now = _new_sid("CA"), _now()
-    uri = f"{API}/Accounts/{account_sid}/Calls/{sid}"
-    return {
-        "sid": sid, "date_created": now, "date_updated": now, "parent_call_sid": None,
-        "account_sid": account_sid, "to": first("To"), "to_formatted": first("To"),
-        "from": first("From"), "from_formatted": first("From"), "phone_number_sid": None,
-        "status": "queued", "start_time": None, "end_time": None, "duration": None,
-        "price": None, "price_unit": "USD", "direction": "outbound-api", "answered_by": None,
-        "api_version": "2010-04-01", "forwarded_from": None, "group_sid": None,
-        "caller_name": None, "queue_time": "0", "trunk_sid": None, "uri": f"{uri}.json",
-        "subresource_uris": {
-            "notifications": f"{uri}/Notifications.json", "recordings": f"{uri}/Recordings.json",
-            "events": f"{uri}/Events.json",
-        },
-    }
