@@ -12,7 +12,8 @@ What the app holds, for views and for other modules' extensions (documented cont
   reaches a service.
 Exceptions in announcers and hooks are logged and never break a call.
 
-Environment: HOTLINE_CONFIG, REDIS_URL, TWILIO_AUTH_TOKEN, PUBLIC_BASE_URL, HOTLINE_SPOOL_DIR,
+Environment: HOTLINE_CONFIG, REDIS_URL, TWILIO_AUTH_TOKEN, PUBLIC_BASE_URL, HOTLINE_SPOOL_DIR (default:
+a directory of this deployment's own, see ivr.calls.spool.default_dir),
 HOTLINE_LAST_GOOD_DIR (where a copy of the last config that loaded is kept: a refused
 HOTLINE_CONFIG makes the app serve that copy, loudly, instead of failing to boot), and
 HOTLINE_INSECURE_NO_SIGNATURE=1 (development only: turns the signature check off, loudly),
@@ -31,7 +32,7 @@ import redis
 from flask import Flask
 
 from ivr import health, signature, webhook_guard
-from ivr.calls.spool import Spool
+from ivr.calls.spool import Spool, default_dir as spool_default_dir
 from ivr.calls.store import CallStore, connect_redis
 from ivr.config.lastgood import load_or_last_good
 from ivr.config.load import Config, config_from_env
@@ -92,7 +93,8 @@ def create_app(config: Config | None = None, *, redis_url=_ENV, auth_token=_ENV,
     url = _env(redis_url, "REDIS_URL")
     token = _env(auth_token, "TWILIO_AUTH_TOKEN")
     base = _env(public_base_url, "PUBLIC_BASE_URL")
-    spool = Spool(_env(spool_dir, "HOTLINE_SPOOL_DIR"))
+    source = os.environ["HOTLINE_CONFIG"] if config is None and refused else cfg.source
+    spool = Spool(_env(spool_dir, "HOTLINE_SPOOL_DIR") or spool_default_dir(source, url))
     if verify_signatures is None:
         verify_signatures = os.environ.get("HOTLINE_INSECURE_NO_SIGNATURE", "") not in ("1", "true", "yes")
     client = connect_redis(url)

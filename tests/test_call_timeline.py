@@ -168,7 +168,7 @@ def test_cli_show_with_redis_down_reads_the_spool_and_fails(redis_server, cli_en
     try:
         assert main(["calls", "--show", "CA7"]) == 1
         captured = capsys.readouterr()
-        assert "Redis unreachable" in captured.err and "from      +4534412350" in captured.out
+        assert "cannot reach Redis at" in captured.err and "from      +4534412350" in captured.out
         assert main(["calls", "--show", "CA8"]) == 1
         assert "no call CA8 in the spool" in capsys.readouterr().err
     finally:

@@ -142,3 +142,23 @@ def test_invalid_input_at_the_prompts_asks_again(monkeypatch, capsys):
     assert "(you hung up while it rang)" not in out
     assert "step 1    Hjemmeplejens vagt: no-answer" in out
     assert "recording https://" in out and "outcome   voicemail" in out
+
+
+def test_q_hangs_up_at_every_prompt_and_every_prompt_says_so(monkeypatch, capsys):
+    # the keypad prompt
+    code, out = play(monkeypatch, capsys, "q\n", "--at", "2026-11-23T10:00")
+    assert code == 0 and "keys, Enter = say nothing, q = hang up > " in out
+    assert "(you hung up)" in out and "outcome   hung_up" in out
+    # the prompt of the person rung: q hangs up while it rings, and the prompt says q
+    code, out = play(monkeypatch, capsys, "1\nq\n", "--at", "2026-11-23T10:00")
+    assert code == 0 and "[v]oicemail picks up, q = hang up > " in out
+    assert "(you hung up while it rang)" in out and "outcome   abandoned" in out
+    # the voicemail prompt: q hangs up without a message
+    code, out = play(monkeypatch, capsys, "1\nl\nq\n", "--at", "2026-11-22T10:00")
+    assert code == 0 and "leave a message? [y]es / [n]o, q = hang up > " in out
+    assert "(you hung up)" in out and "recording https://" not in out
+
+
+def test_h_still_hangs_up_while_it_rings(monkeypatch, capsys):
+    code, out = play(monkeypatch, capsys, "1\nh\n", "--at", "2026-11-23T10:00")
+    assert code == 0 and "(you hung up while it rang)" in out and "outcome   abandoned" in out

@@ -8,7 +8,8 @@ import sys
 import traceback
 
 # Modules of ivr.cli that each add one or more subcommands.
-COMMANDS = ("check", "route", "schedule", "outage", "worker", "calls", "call", "serve", "purge")
+COMMANDS = ("check", "route", "schedule", "outage", "worker", "calls", "call", "serve", "purge",
+            "fake_twilio")
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 

@@ -25,7 +25,9 @@ from ivr.cli.common import CliError, add_config_arg, fail, load, moment, pick_li
 from ivr.cli.serve import DEV_TOKEN, command_name
 
 LOCAL_BASE = "http://hotline.local"
-DIAL_CHOICES = {"a": "accept", "r": "reject", "l": "no-answer", "b": "busy", "v": "voicemail", "h": "hangup"}
+HANG_UP = "q"  # hangs up at every prompt; "h" is also taken while it rings
+DIAL_CHOICES = {"a": "accept", "r": "reject", "l": "no-answer", "b": "busy", "v": "voicemail",
+                HANG_UP: "hangup", "h": "hangup"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -58,7 +60,7 @@ def ask(prompt: str, valid=None) -> str | None:
 
 def _keys_ok(typed: str) -> bool:
     """Return True for what a phone keypad can send (digits, * and #), nothing, or q."""
-    return typed.lower() == "q" or all(c in "0123456789*#" for c in typed)
+    return typed.lower() == HANG_UP or all(c in "0123456789*#" for c in typed)
 
 
 def http_post(url: str, params: dict, headers: dict) -> tuple[int, str]:
@@ -194,8 +196,8 @@ def play(sim: CallSim, names: dict[str, str]) -> None:
         if turn.kind == "gather":
             finish = turn.verb.get("finishOnKey") or ""
             hint = " (end with #)" if finish == "#" else ""
-            keys = ask(f"keys{hint}, Enter = say nothing, q = hang up > ", _keys_ok)
-            if keys is None or keys.lower() == "q":
+            keys = ask(f"keys{hint}, Enter = say nothing, {HANG_UP} = hang up > ", _keys_ok)
+            if keys is None or keys.lower() == HANG_UP:
                 print("(you hung up)")
                 return
             turn = sim.press(keys)
@@ -205,9 +207,9 @@ def play(sim: CallSim, names: dict[str, str]) -> None:
             who = ", ".join(f"{names.get(n, n)} {n}" if n in names else n for n, _ in numbers)
             print(f"  dialling: {who} (rings {turn.verb.get('timeout', '30')} s"
                   f"{', screened: must press 1' if screened else ''})")
-            choice = ask("  [a]nswer, [r]eject, [l]et ring, [b]usy, [v]oicemail picks up, [h]ang up > ",
+            choice = ask(f"  [a]nswer, [r]eject, [l]et ring, [b]usy, [v]oicemail picks up, {HANG_UP} = hang up > ",
                          lambda typed: typed[:1].lower() in DIAL_CHOICES)
-            outcome = DIAL_CHOICES[(choice or "h")[:1].lower()]
+            outcome = DIAL_CHOICES[(choice or HANG_UP)[:1].lower()]
             if outcome == "hangup":
                 sim.ring("canceled")
                 print("(you hung up while it rang)")
@@ -221,7 +223,12 @@ def play(sim: CallSim, names: dict[str, str]) -> None:
             if outcome == "accept":
                 print("  (connected: you talk, then hang up)")
         elif turn.kind == "record":
-            choice = ask("  leave a message? [y]es / [n]o > ", lambda typed: typed[:1].lower() in ("y", "n"))
+            choice = ask(f"  leave a message? [y]es / [n]o, {HANG_UP} = hang up > ",
+                         lambda typed: typed[:1].lower() in ("y", "n", HANG_UP))
+            if choice is None or choice[:1].lower() == HANG_UP:
+                sim.leave_message("")  # hanging up during <Record>: Twilio posts the action without a recording
+                print("(you hung up)")
+                return
             turn = sim.leave_message("" if (choice or "n")[:1].lower() != "y" else
                                      "https://api.twilio.com/2010-04-01/Accounts/AC/Recordings/RE-simulated")
         else:

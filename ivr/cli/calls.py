@@ -10,7 +10,7 @@ import sys
 
 import redis
 
-from ivr.calls.spool import Spool
+from ivr.calls.spool import Spool, default_dir
 from ivr.calls.store import CallStore, connect_redis
 from ivr.cli import redis_env
 from ivr.cli.common import CliError, add_config_arg, fail, normalise
@@ -30,7 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--limit", type=int, default=200, help="at most this many calls (default 200)")
     parser.add_argument("--json", action="store_true", help="print a JSON array of call records")
     parser.add_argument("--redis-url", help="Redis URL (default: $REDIS_URL)")
-    parser.add_argument("--spool-dir", help="spool directory (default: $HOTLINE_SPOOL_DIR)")
+    parser.add_argument("--spool-dir", help="spool directory (default: $HOTLINE_SPOOL_DIR, else the one of the "
+                                            "deployment serving --config with this Redis)")
     parser.add_argument("--show", metavar="SID", help="one call (CallSid) as a timeline; with --json its record")
     parser.set_defaults(run=run_or_show)
 
@@ -66,14 +67,23 @@ def line_of(typed: str, config_path: str | None) -> str:
     return hotline.line if hotline is not None else normalise(typed)
 
 
+def open_log(args: argparse.Namespace) -> tuple[str | None, redis.Redis | None, Spool]:
+    """Return (Redis URL or None, its client or None, the spool) that --redis-url, --spool-dir and
+    --config name; the spool defaults to the one of the deployment serving that config with that
+    Redis. Raises CliError for a URL that is not one."""
+    url = redis_env.url_from(args.redis_url)
+    client = redis_env.client(url, connect_redis, redis_env.source(args.redis_url)) if url else None
+    spool_dir = args.spool_dir or default_dir(args.config or os.environ.get("HOTLINE_CONFIG") or None, url)
+    return url, client, Spool(spool_dir)
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         since = since_of(args.since)
-        url = redis_env.url_from(args.redis_url)
-        client = redis_env.client(url, connect_redis, redis_env.source(args.redis_url)) if url else None
+        url, client, spool = open_log(args)
     except CliError as exc:
         return fail(exc)
-    store = CallStore(client, Spool(args.spool_dir or None))
+    store = CallStore(client, spool)
     lines = [line_of(args.line, args.config)] if args.line else None
     code = 0
     try:
@@ -128,16 +138,19 @@ def run_show(args: argparse.Namespace) -> int:
     sid = args.show.strip()
     if not valid_sid(sid):
         return fail(CliError(f"{args.show!r} is not a CallSid (letters and digits, like CA0123...)", 2))
-    url = args.redis_url or os.environ.get("REDIS_URL") or None
-    spool = Spool(args.spool_dir or None)
-    client, code = connect_redis(url), 0
+    try:
+        url, client, spool = open_log(args)
+    except CliError as exc:
+        return fail(exc)
+    code = 0
     if client is None:
-        print(f"hotline: REDIS_URL not set; looking in the spool {spool.dir} only", file=sys.stderr)
+        print(f"hotline: REDIS_URL is not set; looking in the spool {spool.dir} only", file=sys.stderr)
     else:
         try:
             client.ping()
         except redis.RedisError as exc:
-            print(f"hotline: Redis unreachable ({exc}); looking in the spool {spool.dir} only", file=sys.stderr)
+            print(f"hotline: {redis_env.unreachable(url, exc)}; looking in the spool {spool.dir} only",
+                  file=sys.stderr)
             client, code = None, 1
     record = CallStore(client, spool).record(sid)
     if record is None:
