@@ -105,7 +105,9 @@ class CallStore:
         )
         return bool(added)
 
-    def _replay(self, ev: dict) -> None:
+    def _replay(self, spooled: dict) -> None:
+        """Write one spooled event; `spooled` is left as it was (a failed flush puts it back)."""
+        ev = dict(spooled)
         ttl_days = ev.pop("_ttl_days", None) or 90
         index_ts = ev.pop("_index_ts", None)
         self._write(ev, ttl_days, index_ts)
