@@ -56,3 +56,29 @@ def test_an_append_racing_a_flush_is_not_lost(tmp_path, monkeypatch):
             thread.join(5)
     spool.flush(lambda ev: replayed.append(ev["id"]))
     assert sorted(set(replayed)) == ["entry:0", "start:start"]
+
+
+def test_writers_and_a_flusher_in_separate_processes_lose_no_event(tmp_path):
+    # As in production: two gunicorn workers of four threads spool events while another flushes.
+    import json
+    import multiprocessing
+
+    from tests.support.spool_race import flush_until, write_events
+
+    spool_dir, stop, sink = tmp_path / "spool", tmp_path / "stop", tmp_path / "sink.json"
+    ctx = multiprocessing.get_context("spawn")
+    flusher = ctx.Process(target=flush_until, args=(str(spool_dir), str(stop), str(sink)))
+    flusher.start()
+    writers = [ctx.Process(target=write_events, args=(str(spool_dir), w, 4, 2000, 40)) for w in range(2)]
+    for w in writers:
+        w.start()
+    for w in writers:
+        w.join(120)
+        assert w.exitcode == 0
+    stop.touch()
+    flusher.join(120)
+    assert flusher.exitcode == 0
+    replayed = json.loads(sink.read_text())
+    Spool(spool_dir).flush(lambda ev: replayed.append(ev["id"]))
+    assert len(set(replayed)) == 2 * 4 * 2000, "every appended event is replayed"
+    assert not list(spool_dir.iterdir())
