@@ -1,16 +1,19 @@
 """CallStore: call events into Redis, atomically de-duplicated; a local spool when Redis is down.
 
-Calls never wait on a dead Redis for long: connection timeouts are short, there are no retry
-back-offs, and after a failure Redis is skipped for `pause` seconds (events go to the spool).
-When Redis answers again, the spool is replayed (see ivr.calls.spool).
+Calls never wait on a dead Redis for long: the web app's client passes the gate (ivr.calls.gate:
+short timeouts, no retries, a breaker that skips Redis for a pause after a failure), and events
+that cannot be written go to the spool. A flusher thread per process (started on first use, again
+after a fork) replays the spool when Redis answers again (see ivr.calls.spool), off the call path.
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
 import logging
+import os
 import threading
 import time
+import weakref
 from typing import Iterable
 
 import redis
@@ -19,11 +22,13 @@ from redis.retry import Retry
 
 from ivr import keys
 from ivr.calls.events import accepted_steps, fold, frozen_decision
+from ivr.calls.gate import Breaker, breaker_of
 from ivr.calls.spool import Spool, valid_sid
 
 log = logging.getLogger(__name__)
 
 DAY = 86400
+FLUSH_EVERY = 1.0  # seconds between the flusher's looks at the spool
 
 # KEYS: events, seen, index, lines. ARGV: event id, event JSON, ttl seconds, index score ('' = none),
 # sid, index cutoff score, line.
@@ -60,38 +65,46 @@ class CallStore:
     def __init__(self, client: redis.Redis | None, spool: Spool, pause: float = 2.0):
         self.redis = client
         self.spool = spool
-        self.pause = pause
-        self._down_until = 0.0
+        self.breaker = breaker_of(client) or Breaker(pause)
         self._lock = threading.Lock()
         self._script = client.register_script(_APPEND) if client is not None else None
+        self._start_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._flusher: threading.Thread | None = None
+        self._flusher_pid = 0
 
     # -- health -------------------------------------------------------------------------------
     def available(self) -> bool:
-        """Return True when Redis is configured and not in its pause after a failure."""
-        return self.redis is not None and time.monotonic() >= self._down_until
+        """Return True when Redis is configured and its breaker would let a command through."""
+        return self.redis is not None and not self.breaker.is_open()
 
     def _failed(self, exc: Exception) -> None:
-        if time.monotonic() >= self._down_until:
+        if not self.breaker.is_open():
             log.warning("Redis unreachable (%s); call events go to the spool %s", exc, self.spool.dir)
-        self._down_until = time.monotonic() + self.pause
+        self.breaker.failed(exc)
 
     # -- writing ------------------------------------------------------------------------------
-    def add(self, ev: dict, ttl_days: int, index_ts: float | None = None) -> bool:
+    def add(self, ev: dict, ttl_days: int, index_ts: float | None = None, spool_only: bool = False) -> bool:
         """Record one event; returns False when an event with the same id was already there.
 
-        Redis down: the event is spooled (and True returned unless the spool already has it).
+        Redis down (or `spool_only`): the event is spooled (True unless the spool already has it)
+        and replayed into Redis later by the flusher thread.
         Never raises for Redis trouble; raises OSError only when Redis AND the spool fail.
         """
-        if self.available():
+        self._ensure_flusher()
+        if not spool_only and self.available():
             try:
                 new = self._write(ev, ttl_days, index_ts)
-                self._maybe_flush()
+                if self.spool.pending():
+                    self._wake.set()
                 return new
             except redis.RedisError as exc:
                 self._failed(exc)
         if any(old.get("id") == ev["id"] for old in self.spool.events(ev["sid"])):
             return False
         self.spool.append({**ev, "_ttl_days": ttl_days, "_index_ts": index_ts})
+        if spool_only:
+            self._wake.set()
         return True
 
     def _write(self, ev: dict, ttl_days: int, index_ts: float | None) -> bool:
@@ -123,11 +136,20 @@ class CallStore:
                 self._failed(exc)
                 return 0
 
-    def _maybe_flush(self) -> None:
-        if self.spool.pending():
-            count = self.flush()
-            if count:
-                log.info("flushed %d spooled call events into Redis", count)
+    def _ensure_flusher(self) -> None:
+        """Start this process's flusher thread unless it runs (a fork leaves threads behind)."""
+        if self.redis is None or (self._flusher_pid == os.getpid() and self._flusher and self._flusher.is_alive()):
+            return
+        if self._flusher_pid != os.getpid():   # forked: locks held by the parent's threads stay held
+            self._start_lock, self._lock = threading.Lock(), threading.Lock()
+        with self._start_lock:
+            if self._flusher_pid == os.getpid() and self._flusher and self._flusher.is_alive():
+                return
+            self._wake = threading.Event()
+            self._flusher = threading.Thread(target=_flush_loop, args=(weakref.ref(self), self._wake),
+                                             name="hotline-spool-flusher", daemon=True)
+            self._flusher_pid = os.getpid()
+            self._flusher.start()
 
     # -- reading ------------------------------------------------------------------------------
     def events(self, sid: str) -> list[dict]:
@@ -191,3 +213,21 @@ class CallStore:
                 continue
             out.append(record)
         return sorted(out, key=lambda r: r.get("started_at") or "", reverse=True)
+
+
+def _flush_loop(store_ref: "weakref.ref[CallStore]", wake: threading.Event) -> None:
+    """Replay the spool whenever woken or every FLUSH_EVERY s; ends when the store is gone."""
+    while True:
+        wake.wait(FLUSH_EVERY)
+        wake.clear()
+        store = store_ref()
+        if store is None:
+            return
+        try:
+            if store.spool.pending() and not store.breaker.is_open():
+                count = store.flush()
+                if count:
+                    log.info("flushed %d spooled call events into Redis", count)
+        except Exception:  # noqa: BLE001 - the flusher must outlive a full disk or a bad file
+            log.exception("spool flush failed")
+        del store

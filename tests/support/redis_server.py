@@ -119,6 +119,16 @@ class RedisServer:
             self._log.close()
             self._log = None
 
+    def freeze(self) -> None:
+        """Make the server hang (SIGSTOP): connections are accepted, nothing is answered."""
+        if self._proc is not None:
+            self._signal(self._proc, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """Let a frozen server go on (SIGCONT); no-op if not running."""
+        if self._proc is not None:
+            self._signal(self._proc, signal.SIGCONT)
+
     def close(self) -> None:
         """Stop the server and delete its temporary directory."""
         self.stop()
