@@ -39,8 +39,10 @@ class RedisServer:
 
     host = "127.0.0.1"
 
-    def __init__(self, binary: str = "redis-server", startup_timeout: float = 10.0):
+    def __init__(self, binary: str = "redis-server", startup_timeout: float = 10.0,
+                 extra_args: tuple[str, ...] = ()):
         self.binary = binary
+        self.extra_args = tuple(extra_args)  # e.g. ("--appendonly", "yes"): later options win
         self.startup_timeout = startup_timeout
         self._port: int | None = None
         self._proc: subprocess.Popen | None = None
@@ -205,6 +207,7 @@ class RedisServer:
             "--dir", str(self._dir),
             "--daemonize", "no",
             "--logfile", "",
+            *self.extra_args,
         ]
         self._proc = subprocess.Popen(
             args,
