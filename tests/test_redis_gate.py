@@ -130,3 +130,12 @@ def test_twilio_fallback_url_never_touches_redis_and_its_events_arrive_later(voi
     record = va.state.redis.lrange(f"hotline:call:{call.sid}:events", 0, -1)
     assert len(record) == 2, "the flusher replays the spooled fallback events"
     assert va.record(call.sid)["outcome"] == "fallback"
+
+
+def test_tls_and_unix_socket_urls_keep_their_kind_of_connection():
+    from ivr.calls.gate import GatedSSLConnection, GatedUnixConnection
+
+    assert gated_client("rediss://cache.example.org:6380/0").connection_pool.connection_class is GatedSSLConnection
+    assert gated_client("unix:///run/redis.sock").connection_pool.connection_class is GatedUnixConnection
+    assert gated_client("redis://127.0.0.1:6379/0").connection_pool.connection_class is GatedConnection
+    assert gated_client("") is None

@@ -10,7 +10,8 @@
 
 Each command waits at most `timeout` seconds (connect and read) and is never retried, so with a
 hung Redis one request loses at most one timeout, and while the breaker is open none at all.
-`budget(seconds)` also caps what one request (one thread) may spend waiting on Redis in total.
+`budget(seconds)` also gives one request (one thread) a deadline: once `seconds` have passed since
+it began, its Redis commands are skipped (the call store spools instead).
 `GateClosed` is a `redis.ConnectionError`, so callers' `except redis.RedisError` covers it.
 """
 from __future__ import annotations
@@ -118,8 +119,8 @@ def _budget_left() -> bool:
     return deadline is None or time.monotonic() < deadline
 
 
-class GatedConnection(redis.Connection):
-    """A redis-py connection that asks its Breaker before each command and reports how it went."""
+class _Gated:
+    """Mixed into a redis-py connection class: asks the Breaker before each command, reports how it went."""
 
     def __init__(self, *args, breaker: Breaker, **kwargs):
         super().__init__(*args, **kwargs)
@@ -166,6 +167,21 @@ class GatedConnection(redis.Connection):
         return response
 
 
+class GatedConnection(_Gated, redis.Connection):
+    """A TCP connection (redis://) through the gate."""
+
+
+class GatedSSLConnection(_Gated, redis.SSLConnection):
+    """A TLS connection (rediss://) through the gate."""
+
+
+class GatedUnixConnection(_Gated, redis.UnixDomainSocketConnection):
+    """A Unix socket connection (unix://) through the gate."""
+
+
+_CLASSES = {"rediss": GatedSSLConnection, "unix": GatedUnixConnection}
+
+
 def gated_client(url: str | None, breaker: Breaker | None = None, timeout: float = TIMEOUT,
                  pause: float = PAUSE) -> redis.Redis | None:
     """Return a Redis client for `url` whose commands pass the breaker (a new one unless given).
@@ -175,7 +191,8 @@ def gated_client(url: str | None, breaker: Breaker | None = None, timeout: float
     if not url:
         return None
     return redis.Redis.from_url(
-        url, connection_class=GatedConnection, breaker=breaker or Breaker(pause),
+        url, connection_class=_CLASSES.get(url.split("://", 1)[0].lower(), GatedConnection),
+        breaker=breaker or Breaker(pause),
         socket_connect_timeout=timeout, socket_timeout=timeout, retry=Retry(NoBackoff(), 0),
         health_check_interval=0, decode_responses=True,
     )
