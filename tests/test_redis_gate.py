@@ -3,6 +3,8 @@ budget per request, and call-path readers (outage status, Twilio's fallback) tha
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -139,3 +141,28 @@ def test_tls_and_unix_socket_urls_keep_their_kind_of_connection():
     assert gated_client("unix:///run/redis.sock").connection_pool.connection_class is GatedUnixConnection
     assert gated_client("redis://127.0.0.1:6379/0").connection_pool.connection_class is GatedConnection
     assert gated_client("") is None
+
+
+def test_a_forked_worker_gets_fresh_locks_and_its_own_flusher(redis_url, tmp_path):
+    # gunicorn --preload forks workers from a process whose threads may hold a lock at that moment.
+    from ivr.calls.events import event
+    from ivr.calls.spool import Spool
+    from ivr.calls.store import CallStore
+
+    store = CallStore(gated_client(redis_url), Spool(tmp_path))
+    at = dt.datetime(2026, 11, 23, 21, 0, tzinfo=dt.timezone.utc)
+    assert store.add(event("CA1", "+45", "start", "start", at), 7)
+    store.breaker._lock.acquire()          # as if a thread of the parent held it when it forked
+    pid = os.fork()
+    if pid == 0:                           # the child: must neither hang nor lose its flusher
+        ok = store.add(event("CA2", "+45", "start", "start", at), 7) and store._flusher.is_alive()
+        os._exit(0 if ok else 1)
+    store.breaker._lock.release()
+    deadline = time.monotonic() + 20
+    while (done := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if done[0] == 0:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    assert done[0] == pid and os.waitstatus_to_exitcode(done[1]) == 0
+    assert store.record("CA2")["line"] == "+45"

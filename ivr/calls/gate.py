@@ -17,7 +17,6 @@ it began, its Redis commands are skipped (the call store spools instead).
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from contextlib import contextmanager
@@ -26,6 +25,8 @@ from typing import Callable, Iterator
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+
+from ivr.calls.forksafe import renew_after_fork
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +47,14 @@ class Breaker:
         self.pause = pause
         self.clock = clock
         self._lock = threading.Lock()
-        self._pid = os.getpid()
         self._open_until: float | None = None   # None: closed
         self._probe_until = 0.0                  # a probe is in flight until then
+        renew_after_fork(self)
+
+    def _after_fork(self) -> None:
+        self._lock, self._probe_until = threading.Lock(), 0.0
 
     def _guard(self) -> threading.Lock:
-        if self._pid != os.getpid():            # forked: a lock held by another thread stays held
-            self._lock, self._pid, self._probe_until = threading.Lock(), os.getpid(), 0.0
         return self._lock
 
     def admit(self) -> bool:

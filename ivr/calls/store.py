@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import threading
 import time
 import weakref
@@ -22,6 +21,7 @@ from redis.retry import Retry
 
 from ivr import keys
 from ivr.calls.events import accepted_steps, fold, frozen_decision
+from ivr.calls.forksafe import renew_after_fork
 from ivr.calls.gate import Breaker, breaker_of
 from ivr.calls.spool import Spool, valid_sid
 
@@ -71,7 +71,10 @@ class CallStore:
         self._start_lock = threading.Lock()
         self._wake = threading.Event()
         self._flusher: threading.Thread | None = None
-        self._flusher_pid = 0
+        renew_after_fork(self)
+
+    def _after_fork(self) -> None:
+        self._lock, self._start_lock, self._flusher = threading.Lock(), threading.Lock(), None
 
     # -- health -------------------------------------------------------------------------------
     def available(self) -> bool:
@@ -137,18 +140,15 @@ class CallStore:
                 return 0
 
     def _ensure_flusher(self) -> None:
-        """Start this process's flusher thread unless it runs (a fork leaves threads behind)."""
-        if self.redis is None or (self._flusher_pid == os.getpid() and self._flusher and self._flusher.is_alive()):
+        """Start this process's flusher thread unless it runs (started lazily: after a fork too)."""
+        if self.redis is None or (self._flusher is not None and self._flusher.is_alive()):
             return
-        if self._flusher_pid != os.getpid():   # forked: locks held by the parent's threads stay held
-            self._start_lock, self._lock = threading.Lock(), threading.Lock()
         with self._start_lock:
-            if self._flusher_pid == os.getpid() and self._flusher and self._flusher.is_alive():
+            if self._flusher is not None and self._flusher.is_alive():
                 return
             self._wake = threading.Event()
             self._flusher = threading.Thread(target=_flush_loop, args=(weakref.ref(self), self._wake),
                                              name="hotline-spool-flusher", daemon=True)
-            self._flusher_pid = os.getpid()
             self._flusher.start()
 
     # -- reading ------------------------------------------------------------------------------

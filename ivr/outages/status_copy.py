@@ -9,7 +9,6 @@ reads in a process wait up to `first_wait` seconds for the thread's first try.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 import weakref
@@ -17,6 +16,7 @@ from typing import Callable, Iterable
 
 from redis import Redis, RedisError
 
+from ivr.calls.forksafe import renew_after_fork
 from ivr.hotline import Hotline
 from ivr.outages.model import Outage
 from ivr.outages.store import OutageStore
@@ -39,9 +39,12 @@ class OutageStatusCopy:
         self._by_line: dict[str, list[Outage]] = {}
         self._tried = threading.Event()   # the thread's first refresh has been tried
         self._thread: threading.Thread | None = None
-        self._pid = 0
         self._start_lock = threading.Lock()
         self.refreshed_at: float | None = None   # time.monotonic() of the last good refresh
+        renew_after_fork(self)
+
+    def _after_fork(self) -> None:
+        self._start_lock, self._thread = threading.Lock(), None
 
     def open_outages(self, hotline: Hotline) -> list[Outage]:
         """Return the open outages of the hotline's systems, oldest first (as of the last refresh)."""
@@ -71,14 +74,11 @@ class OutageStatusCopy:
         return True
 
     def _ensure_thread(self) -> None:
-        if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
+        if self._thread is not None and self._thread.is_alive():
             return
-        if self._pid != os.getpid():   # forked: a lock held by the parent's threads stays held
-            self._start_lock = threading.Lock()
         with self._start_lock:
-            if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
+            if self._thread is not None and self._thread.is_alive():
                 return
-            self._pid = os.getpid()
             self._thread = threading.Thread(target=_refresh_loop, args=(weakref.ref(self), self.every),
                                             name="hotline-outage-status", daemon=True)
             self._thread.start()
