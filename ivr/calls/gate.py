@@ -31,7 +31,7 @@ from ivr.calls.forksafe import renew_after_fork
 log = logging.getLogger(__name__)
 
 TIMEOUT = 0.25   # seconds for one connect or one reply on the call path
-CALL_BUDGET = 0.5  # seconds of Redis time one webhook request may spend in all
+CALL_BUDGET = 0.5  # seconds after a webhook request began from which its Redis commands are skipped
 PAUSE = 2.0      # seconds the breaker stays open after a failure
 _FAILURES = (redis.ConnectionError, redis.TimeoutError, OSError)
 
@@ -98,7 +98,7 @@ _local = threading.local()
 
 @contextmanager
 def budget(seconds: float) -> Iterator[None]:
-    """Within the block, this thread's Redis commands fail with GateClosed once `seconds` are spent."""
+    """Within the block, this thread's Redis commands fail with GateClosed once `seconds` have passed."""
     start_budget(seconds)
     try:
         yield
@@ -107,7 +107,7 @@ def budget(seconds: float) -> Iterator[None]:
 
 
 def start_budget(seconds: float) -> None:
-    """Give this thread `seconds` of Redis time from now on (e.g. at the start of a request)."""
+    """Skip this thread's Redis commands once `seconds` from now have passed (set per request)."""
     _local.deadline = time.monotonic() + seconds
 
 
