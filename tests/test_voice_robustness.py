@@ -201,7 +201,7 @@ def test_redis_stopped_mid_call_the_call_goes_on_and_the_record_arrives_later(cf
         assert turn.numbers == [("+4534412361", None)]
         turn = call.ring("accept")
         assert [v.tag for v in turn.root] == ["Hangup"]
-        assert va.state.store.spool.pending(), "events must be spooled while Redis is down"
+        assert list(va.state.store.spool.dir.glob("*")), "events must be spooled while Redis is down"
         redis_server.start()
         call.hang_up()                              # Redis answers: the flusher thread replays the spool
         deadline = time.monotonic() + 10
