@@ -3,14 +3,18 @@
 What the app holds, for views and for other modules' extensions (documented contract):
 
 - `app.extensions["hotline"]`: a `HotlineState` with `.config` (ivr.config.Config), `.redis`
-  (a redis.Redis or None), `.store` (ivr.calls.CallStore), `.now()` (aware UTC now, replaceable
+  (a redis.Redis or None, made by ivr.calls.gate: short timeouts, no retries, one circuit breaker
+  per process; a skipped or failed command raises a redis.RedisError), `.store` (ivr.calls.CallStore), `.now()` (aware UTC now, replaceable
   in tests), `.public_base_url`, `.spool_dir`.
 - `app.extensions["hotline.announcers"]`: list of callables `(hotline, redis_or_None, now) ->
   list[str]`; their sentences are spoken at the start of every call, before the menu.
 - `app.extensions["hotline.service_hooks"]`: list of callables `(hotline, service_id, call_sid,
   redis_or_None, now) -> dict`; the dicts are merged into the call record's `extra` when the caller
   reaches a service.
-Exceptions in announcers and hooks are logged and never break a call.
+Announcers and hooks run on the call path: they must not wait on Redis (read what they need from a
+copy kept fresh off the call path, as ivr.outages.status_copy does); every Redis command of a
+/voice request counts against one time budget (ivr.calls.gate.CALL_BUDGET). Exceptions in
+announcers and hooks are logged and never break a call.
 
 Environment: HOTLINE_CONFIG, REDIS_URL, TWILIO_AUTH_TOKEN, PUBLIC_BASE_URL, HOTLINE_SPOOL_DIR (default:
 a directory of this deployment's own, see ivr.calls.spool.default_dir),
@@ -32,8 +36,9 @@ import redis
 from flask import Flask
 
 from ivr import health, signature, webhook_guard
+from ivr.calls.gate import gated_client
 from ivr.calls.spool import Spool, default_dir as spool_default_dir
-from ivr.calls.store import CallStore, connect_redis
+from ivr.calls.store import CallStore
 from ivr.config.lastgood import load_or_last_good
 from ivr.config.load import Config, config_from_env
 
@@ -97,7 +102,7 @@ def create_app(config: Config | None = None, *, redis_url=_ENV, auth_token=_ENV,
     spool = Spool(_env(spool_dir, "HOTLINE_SPOOL_DIR") or spool_default_dir(source, url))
     if verify_signatures is None:
         verify_signatures = os.environ.get("HOTLINE_INSECURE_NO_SIGNATURE", "") not in ("1", "true", "yes")
-    client = connect_redis(url)
+    client = gated_client(url, pause=redis_pause)
     if client is None:
         log.warning("REDIS_URL is not set: call records are only spooled to %s", spool.dir)
     state = HotlineState(cfg, client, CallStore(client, spool, pause=redis_pause), now or utc_now,

@@ -97,7 +97,7 @@ def test_store_spools_quickly_when_redis_is_down_and_flushes_later(redis_server,
     assert time.monotonic() - began < 3, "a dead Redis must not hold up a call"
     assert store.record("CA9")["line"] == "+45"
     redis_server.start()
-    assert store.flush() == 1
+    store.flush()                      # unless the store's flusher thread was quicker
     assert not list(tmp_path.glob("*"))
     assert store.flush() == 0
     assert [r["call_sid"] for r in store.recent(["+45"])] == ["CA9"]

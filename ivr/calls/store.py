@@ -1,8 +1,9 @@
 """CallStore: call events into Redis, atomically de-duplicated; a local spool when Redis is down.
 
-Calls never wait on a dead Redis for long: connection timeouts are short, there are no retry
-back-offs, and after a failure Redis is skipped for `pause` seconds (events go to the spool).
-When Redis answers again, the spool is replayed (see ivr.calls.spool).
+Calls never wait on a dead Redis for long: the web app's client passes the gate (ivr.calls.gate:
+short timeouts, no retries, a breaker that skips Redis for a pause after a failure), and events
+that cannot be written go to the spool. A flusher thread per process (started on first use, again
+after a fork) replays the spool when Redis answers again (see ivr.calls.spool), off the call path.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import logging
 import re
 import threading
 import time
+import weakref
 from typing import Iterable
 
 import redis
@@ -20,11 +22,14 @@ from redis.retry import Retry
 
 from ivr import keys
 from ivr.calls.events import accepted_steps, fold, frozen_decision
+from ivr.calls.forksafe import renew_after_fork
+from ivr.calls.gate import Breaker, breaker_of
 from ivr.calls.spool import Spool, valid_sid
 
 log = logging.getLogger(__name__)
 
 DAY = 86400
+FLUSH_EVERY = 1.0  # seconds between the flusher's looks at the spool
 
 UNKNOWN_LINE = "unknown"     # the one index of calls to numbers that are not our hotlines
 UNKNOWN_INDEX_CAP = 1000     # ... which keeps only this many newest CallSids
@@ -78,38 +83,49 @@ class CallStore:
     def __init__(self, client: redis.Redis | None, spool: Spool, pause: float = 2.0):
         self.redis = client
         self.spool = spool
-        self.pause = pause
-        self._down_until = 0.0
+        self.breaker = breaker_of(client) or Breaker(pause)
         self._lock = threading.Lock()
         self._script = client.register_script(_APPEND) if client is not None else None
+        self._start_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._flusher: threading.Thread | None = None
+        renew_after_fork(self)
+
+    def _after_fork(self) -> None:
+        self._lock, self._start_lock, self._flusher = threading.Lock(), threading.Lock(), None
 
     # -- health -------------------------------------------------------------------------------
     def available(self) -> bool:
-        """Return True when Redis is configured and not in its pause after a failure."""
-        return self.redis is not None and time.monotonic() >= self._down_until
+        """Return True when Redis is configured and its breaker would let a command through."""
+        return self.redis is not None and not self.breaker.is_open()
 
     def _failed(self, exc: Exception) -> None:
-        if time.monotonic() >= self._down_until:
+        if not self.breaker.is_open():
             log.warning("Redis unreachable (%s); call events go to the spool %s", exc, self.spool.dir)
-        self._down_until = time.monotonic() + self.pause
+        self.breaker.failed(exc)
 
     # -- writing ------------------------------------------------------------------------------
-    def add(self, ev: dict, ttl_days: int, index_ts: float | None = None) -> bool:
+    def add(self, ev: dict, ttl_days: int, index_ts: float | None = None, spool_only: bool = False) -> bool:
         """Record one event; returns False when an event with the same id was already there.
 
-        Redis down: the event is spooled (and True returned unless the spool already has it).
+        Redis down (or `spool_only`): the event is spooled (True unless the spool already has it)
+        and replayed into Redis later by the flusher thread.
         Never raises for Redis trouble; raises OSError only when Redis AND the spool fail.
         """
-        if self.available():
+        self._ensure_flusher()
+        if not spool_only and self.available():
             try:
                 new = self._write(ev, ttl_days, index_ts)
-                self._maybe_flush()
+                if self.spool.pending():
+                    self._wake.set()
                 return new
             except redis.RedisError as exc:
                 self._failed(exc)
         if any(old.get("id") == ev["id"] for old in self.spool.events(ev["sid"])):
             return False
         self.spool.append({**ev, "_ttl_days": ttl_days, "_index_ts": index_ts})
+        if spool_only:
+            self._wake.set()
         return True
 
     def _write(self, ev: dict, ttl_days: int, index_ts: float | None) -> bool:
@@ -124,7 +140,9 @@ class CallStore:
         )
         return bool(added)
 
-    def _replay(self, ev: dict) -> None:
+    def _replay(self, spooled: dict) -> None:
+        """Write one spooled event; `spooled` is left as it was (a failed flush puts it back)."""
+        ev = dict(spooled)
         ttl_days = ev.pop("_ttl_days", None) or 90
         index_ts = ev.pop("_index_ts", None)
         self._write(ev, ttl_days, index_ts)
@@ -140,11 +158,17 @@ class CallStore:
                 self._failed(exc)
                 return 0
 
-    def _maybe_flush(self) -> None:
-        if self.spool.pending():
-            count = self.flush()
-            if count:
-                log.info("flushed %d spooled call events into Redis", count)
+    def _ensure_flusher(self) -> None:
+        """Start this process's flusher thread unless it runs (started lazily: after a fork too)."""
+        if self.redis is None or (self._flusher is not None and self._flusher.is_alive()):
+            return
+        with self._start_lock:
+            if self._flusher is not None and self._flusher.is_alive():
+                return
+            self._wake = threading.Event()
+            self._flusher = threading.Thread(target=_flush_loop, args=(weakref.ref(self), self._wake),
+                                             name="hotline-spool-flusher", daemon=True)
+            self._flusher.start()
 
     # -- reading ------------------------------------------------------------------------------
     def events(self, sid: str) -> list[dict]:
@@ -208,3 +232,21 @@ class CallStore:
                 continue
             out.append(record)
         return sorted(out, key=lambda r: r.get("started_at") or "", reverse=True)
+
+
+def _flush_loop(store_ref: "weakref.ref[CallStore]", wake: threading.Event) -> None:
+    """Replay the spool whenever woken or every FLUSH_EVERY s; ends when the store is gone."""
+    while True:
+        wake.wait(FLUSH_EVERY)
+        wake.clear()
+        store = store_ref()
+        if store is None:
+            return
+        try:
+            if store.spool.pending() and not store.breaker.is_open():
+                count = store.flush()
+                if count:
+                    log.info("flushed %d spooled call events into Redis", count)
+        except Exception:  # noqa: BLE001 - the flusher must outlive a full disk or a bad file
+            log.exception("spool flush failed")
+        del store

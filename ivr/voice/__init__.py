@@ -4,7 +4,8 @@ Endpoints (all POST, all signed by Twilio): /voice (incoming call), /voice/menu 
 /voice/dial (Dial action), /voice/screen and /voice/screen/answer (callee's whisper),
 /voice/recorded (Record action), /voice/recording (recording status), /voice/status (call status
 callback), /voice/fallback (Twilio's Fallback URL). No voice view ever answers a call with a 5xx:
-an exception becomes an apology and a dial to the hotline's fallback number.
+an exception becomes an apology and a dial to the hotline's fallback number. Every request under
+/voice gets one Redis time budget (ivr.calls.gate.CALL_BUDGET).
 """
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import logging
 from flask import Flask, request
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
+
+from ivr.calls import gate
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +31,15 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(menu_bp)
     app.register_blueprint(chain_bp)
+
+    @app.before_request
+    def _redis_budget():
+        if request.path.startswith("/voice"):
+            gate.start_budget(gate.CALL_BUDGET)
+
+    @app.teardown_request
+    def _end_redis_budget(_exc):
+        gate.end_budget()
 
     @app.errorhandler(Exception)
     def _safe(exc: Exception):

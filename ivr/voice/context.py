@@ -81,9 +81,10 @@ def twiml(resp: VoiceResponse) -> Response:
 
 
 def record(hotline: Hotline | None, kind: str, dedup: str, /, index: bool = False, sid: str | None = None,
-           **data) -> bool:
+           spool_only: bool = False, **data) -> bool:
     """Add an event to the current call's record; returns False for a duplicate or no CallSid.
 
+    `spool_only`: write to the spool, not Redis (replayed later; for views that must not touch Redis).
     Never raises: a failing store is logged (the call goes on).
     """
     sid = sid if sid is not None else call_sid()
@@ -94,7 +95,7 @@ def record(hotline: Hotline | None, kind: str, dedup: str, /, index: bool = Fals
     days = hotline.call_log_days if hotline else 90
     try:
         return state().store.add(event(sid, line, kind, dedup, at, **data), days,
-                                 at.timestamp() if index else None)
+                                 at.timestamp() if index else None, spool_only=spool_only)
     except Exception:  # noqa: BLE001 - the call must go on even when nothing can be written
         log.exception("could not record %s event for call %s", kind, sid)
         return False

@@ -133,12 +133,16 @@ def _fallback_route(hotline: Hotline, reason: str) -> VoiceResponse:
 
 @bp.post("/voice/fallback")
 def fallback():
-    """Twilio's Fallback URL: an apology and the hotline's fallback number; needs no Redis."""
+    """Twilio's Fallback URL: an apology and the hotline's fallback number; never touches Redis
+    (Twilio calls it when the other webhooks failed, perhaps because Redis hangs): the events are
+    spooled and reach the call log with the next flush."""
     hotline = hotline_for_request()
     if hotline is None:
         return twiml(say_and_hang_up(None, [text("unknown_line", None)]))
-    record(hotline, "fallback", "fallback", index=True, detail=form("ErrorCode", 10), **{"from": form("From", 40)})
-    record(hotline, "outcome", "fallback", outcome=Outcome.FALLBACK.value, detail=f"Twilio error {form('ErrorCode', 10)}")
+    record(hotline, "fallback", "fallback", index=True, spool_only=True, detail=form("ErrorCode", 10),
+           **{"from": form("From", 40)})
+    record(hotline, "outcome", "fallback", spool_only=True, outcome=Outcome.FALLBACK.value,
+           detail=f"Twilio error {form('ErrorCode', 10)}")
     resp = VoiceResponse()
     speak(resp, text("error", hotline.language), hotline)
     resp.dial(hotline.fallback, caller_id=caller_id(hotline), timeout=45, action=fallback_done_url(), method="POST")

@@ -39,8 +39,10 @@ class RedisServer:
 
     host = "127.0.0.1"
 
-    def __init__(self, binary: str = "redis-server", startup_timeout: float = 10.0):
+    def __init__(self, binary: str = "redis-server", startup_timeout: float = 10.0,
+                 extra_args: tuple[str, ...] = ()):
         self.binary = binary
+        self.extra_args = tuple(extra_args)  # e.g. ("--appendonly", "yes"): later options win
         self.startup_timeout = startup_timeout
         self._port: int | None = None
         self._proc: subprocess.Popen | None = None
@@ -119,6 +121,16 @@ class RedisServer:
             self._log.close()
             self._log = None
 
+    def freeze(self) -> None:
+        """Make the server hang (SIGSTOP): connections are accepted, nothing is answered."""
+        if self._proc is not None:
+            self._signal(self._proc, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """Let a frozen server go on (SIGCONT); no-op if not running."""
+        if self._proc is not None:
+            self._signal(self._proc, signal.SIGCONT)
+
     def close(self) -> None:
         """Stop the server and delete its temporary directory."""
         self.stop()
@@ -195,6 +207,7 @@ class RedisServer:
             "--dir", str(self._dir),
             "--daemonize", "no",
             "--logfile", "",
+            *self.extra_args,
         ]
         self._proc = subprocess.Popen(
             args,

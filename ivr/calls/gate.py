@@ -1,0 +1,207 @@
+"""The one way the web process reaches Redis: short timeouts, no retries, a circuit breaker, a budget.
+
+`gated_client(url)` returns an ordinary `redis.Redis` whose connections pass every command
+(plain, script, pipeline) through one `Breaker`, shared by all threads of the process:
+
+- closed: commands go through; a connection failure or timeout opens it;
+- open: for `pause` seconds every command fails at once with `GateClosed` (no socket touched);
+- half-open: after the pause exactly one command (the probe) goes through; its success closes
+  the breaker, its failure opens it for another pause. Other threads fail fast meanwhile.
+
+Each command waits at most `timeout` seconds (connect and read) and is never retried, so with a
+hung Redis one request loses at most one timeout, and while the breaker is open none at all.
+`budget(seconds)` also gives one request (one thread) a deadline: once `seconds` have passed since
+it began, its Redis commands are skipped (the call store spools instead).
+`GateClosed` is a `redis.ConnectionError`, so callers' `except redis.RedisError` covers it.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from ivr.calls.forksafe import renew_after_fork
+
+log = logging.getLogger(__name__)
+
+TIMEOUT = 0.25   # seconds for one connect or one reply on the call path
+CALL_BUDGET = 0.5  # seconds after a webhook request began from which its Redis commands are skipped
+PAUSE = 2.0      # seconds the breaker stays open after a failure
+_FAILURES = (redis.ConnectionError, redis.TimeoutError, OSError)
+
+
+class GateClosed(redis.ConnectionError):
+    """Redis is skipped: the breaker is open, or the request's Redis budget is used up."""
+
+
+class Breaker:
+    """A circuit breaker shared by the threads of one process (see the module docstring)."""
+
+    def __init__(self, pause: float = PAUSE, clock: Callable[[], float] = time.monotonic):
+        self.pause = pause
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._open_until: float | None = None   # None: closed
+        self._probe_until = 0.0                  # a probe is in flight until then
+        renew_after_fork(self)
+
+    def _after_fork(self) -> None:
+        self._lock, self._probe_until = threading.Lock(), 0.0
+
+    def _guard(self) -> threading.Lock:
+        return self._lock
+
+    def admit(self) -> bool:
+        """Return True when a command may go to Redis now (closed, or this is the half-open probe)."""
+        with self._guard():
+            if self._open_until is None:
+                return True
+            now = self.clock()
+            if now < self._open_until or now < self._probe_until:
+                return False
+            self._probe_until = now + max(self.pause, TIMEOUT * 4)
+            return True
+
+    def is_open(self) -> bool:
+        """Return True while commands would be refused (open and no probe due); takes no probe."""
+        with self._guard():
+            if self._open_until is None:
+                return False
+            now = self.clock()
+            return now < self._open_until or now < self._probe_until
+
+    def succeeded(self) -> None:
+        """Close the breaker (Redis answered)."""
+        if self._open_until is None:
+            return
+        with self._guard():
+            if self._open_until is not None:
+                log.warning("Redis answers again; the breaker is closed")
+            self._open_until, self._probe_until = None, 0.0
+
+    def failed(self, exc: BaseException) -> None:
+        """Open the breaker for `pause` seconds (Redis did not answer)."""
+        with self._guard():
+            if self._open_until is None:
+                log.warning("Redis unreachable (%s); skipping it for %.1f s at a time", exc, self.pause)
+            self._open_until, self._probe_until = self.clock() + self.pause, 0.0
+
+
+_local = threading.local()
+
+
+@contextmanager
+def budget(seconds: float) -> Iterator[None]:
+    """Within the block, this thread's Redis commands fail with GateClosed once `seconds` have passed."""
+    start_budget(seconds)
+    try:
+        yield
+    finally:
+        end_budget()
+
+
+def start_budget(seconds: float) -> None:
+    """Skip this thread's Redis commands once `seconds` from now have passed (set per request)."""
+    _local.deadline = time.monotonic() + seconds
+
+
+def end_budget() -> None:
+    """Lift this thread's budget (e.g. at the end of a request)."""
+    _local.deadline = None
+
+
+def _budget_left() -> bool:
+    deadline = getattr(_local, "deadline", None)
+    return deadline is None or time.monotonic() < deadline
+
+
+class _Gated:
+    """Mixed into a redis-py connection class: asks the Breaker before each command, reports how it went."""
+
+    def __init__(self, *args, breaker: Breaker, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.breaker = breaker
+        self._inside = False   # the handshake inside connect() sends commands of its own
+
+    @contextmanager
+    def _admitted(self) -> Iterator[None]:
+        """Ask the budget and the breaker once per outer call (connect's handshake is inside)."""
+        if self._inside:
+            yield
+            return
+        if not _budget_left():
+            raise GateClosed("this request's Redis time is used up")
+        if not self.breaker.admit():
+            raise GateClosed("Redis is skipped after a failure (breaker open)")
+        self._inside = True
+        try:
+            yield
+        except _FAILURES as exc:
+            if not isinstance(exc, GateClosed):
+                self.breaker.failed(exc)
+            raise
+        finally:
+            self._inside = False
+
+    def connect_check_health(self, *args, **kwargs):
+        if self._sock:
+            return None
+        with self._admitted():
+            return super().connect_check_health(*args, **kwargs)
+
+    def send_packed_command(self, command, check_health=True):
+        with self._admitted():
+            return super().send_packed_command(command, check_health)
+
+    def read_response(self, *args, **kwargs):
+        try:
+            response = super().read_response(*args, **kwargs)
+        except _FAILURES as exc:
+            self.breaker.failed(exc)
+            raise
+        self.breaker.succeeded()
+        return response
+
+
+class GatedConnection(_Gated, redis.Connection):
+    """A TCP connection (redis://) through the gate."""
+
+
+class GatedSSLConnection(_Gated, redis.SSLConnection):
+    """A TLS connection (rediss://) through the gate."""
+
+
+class GatedUnixConnection(_Gated, redis.UnixDomainSocketConnection):
+    """A Unix socket connection (unix://) through the gate."""
+
+
+_CLASSES = {"rediss": GatedSSLConnection, "unix": GatedUnixConnection}
+
+
+def gated_client(url: str | None, breaker: Breaker | None = None, timeout: float = TIMEOUT,
+                 pause: float = PAUSE) -> redis.Redis | None:
+    """Return a Redis client for `url` whose commands pass the breaker (a new one unless given).
+
+    Returns None when `url` is empty. Connecting is lazy: nothing is raised here.
+    """
+    if not url:
+        return None
+    return redis.Redis.from_url(
+        url, connection_class=_CLASSES.get(url.split("://", 1)[0].lower(), GatedConnection),
+        breaker=breaker or Breaker(pause),
+        socket_connect_timeout=timeout, socket_timeout=timeout, retry=Retry(NoBackoff(), 0),
+        health_check_interval=0, decode_responses=True,
+    )
+
+
+def breaker_of(client: redis.Redis | None) -> Breaker | None:
+    """Return the Breaker of a client made by gated_client, else None."""
+    if client is None:
+        return None
+    return client.connection_pool.connection_kwargs.get("breaker")

@@ -1,0 +1,173 @@
+"""The gate between the web process and Redis: a shared breaker with a half-open probe, a time
+budget per request, and call-path readers (outage status, Twilio's fallback) that do not wait."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import redis
+
+from ivr.calls.gate import Breaker, GateClosed, GatedConnection, breaker_of, budget, gated_client
+from ivr.config import load_config
+from ivr.outages.status_copy import OutageStatusCopy
+from ivr.outages.store import OutageStore
+from tests.sms_helpers import client
+
+BRONDBY = Path(__file__).resolve().parents[1] / "examples" / "brondby.yaml"
+T0 = dt.datetime(2026, 11, 23, 8, 12, tzinfo=dt.timezone.utc)
+
+
+class FakeClock:
+    def __init__(self):
+        self.t = 100.0
+
+    def __call__(self):
+        return self.t
+
+
+@contextmanager
+def hung(redis_server):
+    """Redis accepts connections but answers nothing (SIGSTOP) until the block ends."""
+    redis_server.freeze()
+    try:
+        yield
+    finally:
+        redis_server.thaw()
+
+
+def test_breaker_opens_on_failure_and_lets_one_probe_through_after_the_pause():
+    clock = FakeClock()
+    b = Breaker(pause=2.0, clock=clock)
+    assert b.admit() and not b.is_open()
+    b.failed(OSError("timeout"))
+    assert b.is_open() and not b.admit()
+    clock.t += 2.0
+    assert not b.is_open()
+    assert b.admit(), "the first caller after the pause is the probe"
+    assert not b.admit() and b.is_open(), "the others fail fast while the probe is out"
+    b.failed(OSError("still hung"))
+    assert not b.admit()
+    clock.t += 2.0
+    assert b.admit()
+    b.succeeded()
+    assert b.admit() and b.admit() and not b.is_open()
+
+
+def test_a_hung_redis_costs_one_short_timeout_then_nothing(redis_server, redis_url):
+    r = gated_client(redis_url, pause=30.0)
+    assert r.set("k", "v")
+    with hung(redis_server):
+        began = time.monotonic()
+        with pytest.raises(redis.TimeoutError):
+            r.get("k")
+        first = time.monotonic() - began
+        began = time.monotonic()
+        for _ in range(20):
+            with pytest.raises(GateClosed):
+                r.get("k")
+        with pytest.raises(GateClosed):
+            r.pipeline().get("k").get("k").execute()
+        rest = time.monotonic() - began
+    assert first < 2.0, "one read timeout (0.25 s), no retry"
+    assert rest < 0.5, "an open breaker touches no socket"
+    assert breaker_of(r).is_open()
+
+
+def test_the_probe_closes_the_breaker_when_redis_answers_again(redis_server, redis_url):
+    r = gated_client(redis_url, pause=0.2)
+    with hung(redis_server):
+        with pytest.raises(redis.TimeoutError):
+            r.get("k")
+    time.sleep(0.3)
+    assert r.set("k", "v") and r.get("k") == "v"
+    assert not breaker_of(r).is_open()
+
+
+def test_a_used_up_budget_skips_redis_without_opening_the_breaker(redis_url):
+    r = gated_client(redis_url)
+    with budget(0.0):
+        with pytest.raises(GateClosed):
+            r.get("k")
+    assert not breaker_of(r).is_open()
+    assert r.get("k") is None
+
+
+def test_the_outage_status_copy_is_read_without_redis(redis_server, redis_url):
+    cfg = load_config(BRONDBY)
+    hotline = cfg.lines()[0]
+    oid, _ = OutageStore(client(redis_url)).declare(hotline.line, "nexus", {"message": "", "declared_by": "test"}, T0)
+    copy = OutageStatusCopy(gated_client(redis_url, pause=30.0), cfg.lines, every=3600)
+    assert [o.id for o in copy.open_outages(hotline)] == [oid], "the first read waits for the first refresh"
+    with hung(redis_server):
+        assert not copy.refresh(), "Redis hangs: the copy is kept"
+        began = time.monotonic()
+        for _ in range(50):
+            assert copy.open_id(hotline, "nexus") == oid
+        assert time.monotonic() - began < 0.5
+    time.sleep(0.1)
+
+
+def test_twilio_fallback_url_never_touches_redis_and_its_events_arrive_later(voice_app, monkeypatch):
+    sent = []
+    real = GatedConnection.send_packed_command
+
+    def counting(self, command, check_health=True):
+        if threading.get_ident() == request_thread:   # not the flusher thread, which may run meanwhile
+            sent.append(command)
+        return real(self, command, check_health)
+
+    request_thread = threading.get_ident()   # the Flask test client runs the view in this thread
+
+    va = voice_app()
+    call = va.call()
+    monkeypatch.setattr(GatedConnection, "send_packed_command", counting)
+    turn = call.send("/voice/fallback", call._call_params(ErrorCode="11200"))
+    monkeypatch.setattr(GatedConnection, "send_packed_command", real)
+    assert turn.kind == "dial" and not sent
+    deadline = time.monotonic() + 10
+    key = f"hotline:call:{call.sid}:events"
+    while va.state.redis.llen(key) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    record = va.state.redis.lrange(key, 0, -1)
+    assert len(record) == 2, "the flusher replays the spooled fallback events"
+    assert va.record(call.sid)["outcome"] == "fallback"
+
+
+def test_tls_and_unix_socket_urls_keep_their_kind_of_connection():
+    from ivr.calls.gate import GatedSSLConnection, GatedUnixConnection
+
+    assert gated_client("rediss://cache.example.org:6380/0").connection_pool.connection_class is GatedSSLConnection
+    assert gated_client("unix:///run/redis.sock").connection_pool.connection_class is GatedUnixConnection
+    assert gated_client("redis://127.0.0.1:6379/0").connection_pool.connection_class is GatedConnection
+    assert gated_client("") is None
+
+
+def test_a_forked_worker_gets_fresh_locks_and_its_own_flusher(redis_url, tmp_path):
+    # gunicorn --preload forks workers from a process whose threads may hold a lock at that moment.
+    from ivr.calls.events import event
+    from ivr.calls.spool import Spool
+    from ivr.calls.store import CallStore
+
+    store = CallStore(gated_client(redis_url), Spool(tmp_path))
+    at = dt.datetime(2026, 11, 23, 21, 0, tzinfo=dt.timezone.utc)
+    assert store.add(event("CA1", "+45", "start", "start", at), 7)
+    store.breaker._lock.acquire()          # as if a thread of the parent held it when it forked
+    pid = os.fork()
+    if pid == 0:                           # the child: must neither hang nor lose its flusher
+        ok = store.add(event("CA2", "+45", "start", "start", at), 7) and store._flusher.is_alive()
+        os._exit(0 if ok else 1)
+    store.breaker._lock.release()
+    deadline = time.monotonic() + 20
+    while (done := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if done[0] == 0:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    assert done[0] == pid and os.waitstatus_to_exitcode(done[1]) == 0
+    assert store.record("CA2")["line"] == "+45"
