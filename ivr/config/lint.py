@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from ivr.config import schema as s
+from ivr.config.notify_build import notify_warnings
 
 Path = tuple[str | int, ...]
 
@@ -47,5 +48,5 @@ def warnings_for(spec: s.HotlineSpec) -> list[tuple[Path, str]]:
             found.append((path, "staff entry without outages.staff: callers will hear it is not available"))
     if has_staff and not staff_options:
         found.append((("outages", "staff"), "no menu option has 'staff: true', so staff cannot declare by phone"))
-    return found
+    return found + notify_warnings(spec)
 
