@@ -44,7 +44,7 @@ def make(line: str, number: int, secret: str, expires: float) -> str:
 
 def read(token: str, secret: str, now: float | None = None) -> tuple[str, int] | None:
     """Return (line, number) of a valid, unexpired token; None for anything else."""
-    parts = token.split("-")
+    parts = token.split("-", 3)  # the signature (base64url) may itself hold "-"
     if not secret or len(parts) != 4 or not parts[0].isdigit() or not parts[1].isdigit() or len(token) > 80:
         return None
     payload = "-".join(parts[:3])
