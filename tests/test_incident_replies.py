@@ -1,0 +1,69 @@
+"""POST /sms/incoming in-process: signed, TwiML <Message> replies, strangers change nothing."""
+from __future__ import annotations
+
+import logging
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from ivr.callsim import sign
+from ivr.incidents import paging
+from ivr.incidents.jobs import settle_call, snapshot
+from ivr.incidents.store import IncidentStore
+from tests.incident_helpers import OFFICE, TECH1, TECH2, missed_into_voicemail, notify_config
+from tests.sms_helpers import client
+from tests.support.voice import AUTH_TOKEN, BASE_URL
+
+LINE = "+4570112299"
+
+
+@pytest.fixture
+def paged(voice_app, redis_url, monkeypatch):
+    """An app whose incident 1 (a missed call) has paged tech1 and tech2 (no worker: sending waits)."""
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("TWILIO_FROM_NUMBER", LINE)
+    app = voice_app(notify_config(), at=OFFICE)
+    call = missed_into_voicemail(app)
+    r = client(redis_url)
+    settle_call(r, snapshot(app.config.lines()[0], call.caller, BASE_URL), call.sid, OFFICE)
+    assert paging.page(LINE, 1, 0) == "sent"
+    return app, r
+
+
+def sms(app, sender: str, body: str, token: str = AUTH_TOKEN) -> tuple[int, str]:
+    url = BASE_URL + "/sms/incoming"
+    params = {"MessageSid": "SM" + "7" * 32, "From": sender, "To": LINE, "Body": body}
+    resp = app.client.post("/sms/incoming", data=params, headers={"X-Twilio-Signature": sign(token, url, params)})
+    if resp.status_code != 200:
+        return resp.status_code, ""
+    root = ET.fromstring(resp.get_data(as_text=True))
+    assert root.tag == "Response" and resp.mimetype == "text/xml"
+    return 200, " ".join(m.text or "" for m in root.iter("Message"))
+
+
+def test_an_unsigned_reply_is_refused(paged):
+    app, _ = paged
+    assert sms(app, TECH1, "OK 1", token="wrong")[0] == 403
+    assert IncidentStore(paged[1]).get(LINE, 1)["state"] == "missed"
+
+
+def test_a_stranger_changes_nothing_and_is_logged(paged, caplog):
+    app, r = paged
+    with caplog.at_level(logging.WARNING, logger="ivr.incidents.replies"):
+        assert sms(app, "+4534412399", "OK 1") == (200, "")
+    assert "+4534412399, who was never paged" in caplog.text
+    assert IncidentStore(r).get(LINE, 1)["state"] == "missed"
+    assert sms(app, "not-a-number", "OK") == (200, "")
+
+
+def test_ok_takes_the_latest_done_closes_and_an_unknown_number_is_said_so(paged):
+    app, r = paged
+    assert sms(app, TECH2, "OK 5") == (200, "Opkald 5 er ikke blandt dem, du har fået besked om.")
+    assert sms(app, TECH2, "OK") == (200, "Tak. Opkald 1 er dit (+4534412350).")
+    incident = IncidentStore(r).get(LINE, 1)
+    assert incident["state"] == "acknowledged" and incident["acknowledged_by"] == "Tekniker 2 (+4534412363)"
+    assert sms(app, TECH1, "DONE 1") == (200, "Opkald 1 er lukket.")
+    incident = IncidentStore(r).get(LINE, 1)
+    assert incident["state"] == "resolved" and incident["resolved_by"] == "Tekniker 1 (+4534412362)"
+    assert incident["acknowledged_by"] == "Tekniker 2 (+4534412363)"   # who took it stays in the record
+    assert sms(app, TECH1, "OK 1") == (200, "Opkald 1 er lukket.")
