@@ -80,3 +80,15 @@ def test_the_examples_page_the_people_their_procedures_name():
     assert all(name.startswith("Kommunsupport") for name in orebro.notify.default[0].names)
     mammenfri = config.find("+4570112233")
     assert [lv.names for lv in mammenfri.notify.default] == [("Leder",), ("Leder (2. nummer)",)]
+
+
+def test_check_shows_who_hears_of_missed_calls(capsys):
+    assert main(["check", "--config", str(EXAMPLES / "brondby.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "  notify (missed calls): Hjemmeplejens vagt (again every 15m)" in out
+    assert "    target it_contacts: IT-kontakt 1 -10m-> IT-kontakt 2 -10m-> Hjemmeplejens vagt" in out
+    assert main(["check", "--config", str(EXAMPLES / "brondby.yaml"), "--json"]) == 0
+    import json
+
+    summary = json.loads(capsys.readouterr().out)["hotlines"][0]["notify"]
+    assert summary["default"] == [{"numbers": ["+4543282730"], "names": ["Hjemmeplejens vagt"], "renotify_after": 900}]
