@@ -67,3 +67,13 @@ def test_ok_takes_the_latest_done_closes_and_an_unknown_number_is_said_so(paged)
     assert incident["state"] == "resolved" and incident["resolved_by"] == "Tekniker 1 (+4534412362)"
     assert incident["acknowledged_by"] == "Tekniker 2 (+4534412363)"   # who took it stays in the record
     assert sms(app, TECH1, "OK 1") == (200, "Opkald 1 er lukket.")
+
+
+def test_a_reply_while_redis_is_down_is_answered_safely_and_logged(tmp_path, caplog):
+    from tests.support.redis_server import free_port
+    from tests.support.voice import make_voice_app
+
+    app = make_voice_app(f"redis://127.0.0.1:{free_port()}/0", tmp_path / "spool", notify_config(), OFFICE)
+    with caplog.at_level(logging.ERROR, logger="ivr.incidents.web"):
+        assert sms(app, TECH1, "OK 1") == (200, "")
+    assert "Redis unavailable" in caplog.text

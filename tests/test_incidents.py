@@ -143,3 +143,15 @@ def test_cli_errors_are_one_line_with_exit_codes(redis_url, monkeypatch, capsys)
     assert "cannot reach Redis" in capsys.readouterr().err
     monkeypatch.delenv("REDIS_URL")
     assert main(["incidents", "--since", "yesterday"]) == 2
+
+
+def test_cli_asks_for_the_line_when_two_hotlines_have_the_number(redis_url, monkeypatch, capsys):
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    store = IncidentStore(client(redis_url))
+    store.open("+4570112299", "CA" + "1" * 32, {"state": "missed"}, OFFICE, 3)
+    store.open("+4570112230", "CA" + "2" * 32, {"state": "missed"}, OFFICE, 3)
+    assert main(["incidents", "ack", "1", "--by", "Anna"]) == 2
+    assert "exists on several hotlines: choose one with --line" in capsys.readouterr().err
+    assert main(["incidents", "ack", "1", "--by", "Anna", "--line", "+4570112230"]) == 0
+    assert store.get("+4570112230", 1)["state"] == "acknowledged"
+    assert store.get("+4570112299", 1)["state"] == "missed"
