@@ -114,9 +114,14 @@ def test_a_missed_call_pages_the_list_once_ok_acknowledges_tells_the_others_and_
     assert to(fake_twilio, DUTY) == []
     assert len(to(fake_twilio, TECH1)) == 1 and len(to(fake_twilio, TECH2)) == 2
 
+    # Twilio's delivery receipt for the first page reaches the incident's `notified`.
+    url, sid = web.url + "/sms/status", to(fake_twilio, TECH1)[0]["sid"]
+    params = {"MessageSid": sid, "MessageStatus": "delivered", "AccountSid": "AC" + "0" * 32}
+    assert http_post(url, params, {"X-Twilio-Signature": sign(fake_twilio.auth_token, url, params)})[0] == 204
     capsys.readouterr()
     assert main(["incidents", "show", "1", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
+    assert [n["status"] for n in shown["notified"] if n["to"] == TECH1] == ["delivered"]
     assert shown["call_sid"] == call.sid and shown["state"] == "acknowledged"
     assert shown["acknowledged_by"] == "Tekniker 1 (+4534412362)" and shown["acknowledged_at"]
     assert {(n["to"], n["message"]) for n in shown["notified"]} == {(TECH1, "r0"), (TECH2, "r0"), (TECH2, "taken")}
