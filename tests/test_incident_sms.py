@@ -39,7 +39,7 @@ def test_an_old_call_carries_its_date_and_a_group_names_how_many():
     late = NIGHT + dt.timedelta(days=1)
     group = [incident(n, recording_url="u" if n == 18 else None) for n in range(17, 22)]
     body = texts.notification(group, "Brøndby", "da", CPH, late, {18: "https://h.example/r/18"})
-    assert body.startswith("5 ubesvarede opkald til Brøndby, Nexus er nede, siden kl. 24/11 02:14: ")
+    assert body.startswith("5 ubesvarede opkald til Brøndby, Nexus er nede, siden 24/11 kl. 02:14: ")
     assert "17 fra +4534412350, 18 fra +4534412350, 19 fra +4534412350, og 2 flere" in body
     assert "Talebeskeder: https://h.example/r/18." in body and body.endswith("Svar OK 17")
 

@@ -136,9 +136,9 @@ def run_list(args: argparse.Namespace) -> int:
     for i in out:
         started = (i.get("started_at") or "")[:19].replace("T", " ")
         who = i.get("resolved_by") or i.get("acknowledged_by") or i.get("answered_by") or ""
-        vm = " voicemail" if i.get("recording_url") else ""
+        notes = " ".join(x for x in (who, "voicemail" if i.get("recording_url") else "") if x)
         print(f"{i['id']:>5} {i['line']:14} {started:19} {i['state']:12} {(i.get('service') or '-'):14} "
-              f"{(i.get('from') or '-'):14} {who}{vm}")
+              f"{(i.get('from') or '-'):14} {notes}".rstrip())
     return 0
 
 
@@ -165,7 +165,7 @@ def run_show(args: argparse.Namespace) -> int:
         print(f"  voicemail {incident['recording_url']}")
     for step in incident.get("history") or []:
         note = f" ({step['note']})" if step.get("note") else ""
-        print(f"  {step.get('at')}  {step.get('state'):12} {step.get('by') or ''}{note}")
+        print(f"  {step.get('at')}  {step.get('state'):12} {step.get('by') or ''}{note}".rstrip())
     for sent in incident.get("notified") or []:
         print(f"  sms {sent['message']:6} {sent['to']:14} {sent.get('at') or '-':25} "
               f"{sent.get('status') or sent.get('state') or '-'}")

@@ -10,11 +10,12 @@ from zoneinfo import ZoneInfo
 
 TEXTS = {
     "da": {
-        "one": "Ubesvaret opkald {n} til {hotline}, {service}, kl. {time} fra {caller}. Talebesked: {voicemail}. Svar OK {n}",
-        "many": "{count} ubesvarede opkald til {hotline}, {service}, siden kl. {time}: {calls}. "
+        "one": "Ubesvaret opkald {n} til {hotline}, {service}, {time} fra {caller}. Talebesked: {voicemail}. Svar OK {n}",
+        "many": "{count} ubesvarede opkald til {hotline}, {service}, siden {time}: {calls}. "
                 "Talebeskeder: {voicemails}. Svar OK {n}",
         "reminder": "Påmindelse: ",
         "yes": "ja", "no": "nej", "more": "og {count} flere", "from": "{n} fra {caller}",
+        "at": "kl. {hm}", "on": "{day} kl. {hm}",
         "taken": "Opkald {n} til {hotline} er taget af {by}.",
         "taken_many": "De {count} opkald til {hotline} ({n} m.fl.) er taget af {by}.",
         "ack": "Tak. Opkald {n} er dit ({caller}).",
@@ -25,12 +26,13 @@ TEXTS = {
         "help": "Svar OK for det seneste opkald, OK 17 for opkald 17, DONE 17 når det er klaret.",
     },
     "sv": {
-        "one": "Obesvarat samtal {n} till {hotline}, {service}, kl. {time} från {caller}. Röstmeddelande: {voicemail}. "
+        "one": "Obesvarat samtal {n} till {hotline}, {service}, {time} från {caller}. Röstmeddelande: {voicemail}. "
                "Svara OK {n}",
-        "many": "{count} obesvarade samtal till {hotline}, {service}, sedan kl. {time}: {calls}. "
+        "many": "{count} obesvarade samtal till {hotline}, {service}, sedan {time}: {calls}. "
                 "Röstmeddelanden: {voicemails}. Svara OK {n}",
         "reminder": "Påminnelse: ",
         "yes": "ja", "no": "nej", "more": "och {count} till", "from": "{n} från {caller}",
+        "at": "kl. {hm}", "on": "{day} kl. {hm}",
         "taken": "Samtal {n} till {hotline} har tagits av {by}.",
         "taken_many": "De {count} samtalen till {hotline} ({n} m.fl.) har tagits av {by}.",
         "ack": "Tack. Samtal {n} är ditt ({caller}).",
@@ -46,6 +48,7 @@ TEXTS = {
                 "Reply OK {n}",
         "reminder": "Reminder: ",
         "yes": "yes", "no": "no", "more": "and {count} more", "from": "{n} from {caller}",
+        "at": "at {hm}", "on": "on {day} at {hm}",
         "taken": "Call {n} to {hotline} was taken by {by}.",
         "taken_many": "The {count} calls to {hotline} ({n} and others) were taken by {by}.",
         "ack": "Thanks. Call {n} is yours ({caller}).",
@@ -64,14 +67,15 @@ def table(language: str | None) -> dict[str, str]:
     return TEXTS.get((language or "en").split("-")[0].lower(), TEXTS["en"])
 
 
-def local_time(iso: str | None, tz: ZoneInfo, now: dt.datetime) -> str:
-    """Return "02:14" for a time today (hotline zone) or within 12 hours, else "28/11 02:14"."""
+def local_time(iso: str | None, tz: ZoneInfo, now: dt.datetime, language: str = "en") -> str:
+    """Return "kl. 02:14" for a call within 12 hours of `now` (hotline zone), else "22/11 kl. 02:14"."""
     if not iso:
         return "?"
+    t = table(language)
     at = dt.datetime.fromisoformat(iso).astimezone(tz)
     if abs(now - at) <= dt.timedelta(hours=12):
-        return at.strftime("%H:%M")
-    return f"{at.day}/{at.month} {at:%H:%M}"
+        return t["at"].format(hm=f"{at:%H:%M}")
+    return t["on"].format(day=f"{at.day}/{at.month}", hm=f"{at:%H:%M}")
 
 
 def caller(incident: dict) -> str:
@@ -94,14 +98,14 @@ def notification(incidents: list[dict], hotline: str, language: str, tz: ZoneInf
         link = links.get(lead["id"])
         voicemail = f"{t['yes']} {link}" if link else (t["yes"] if lead.get("recording_url") else t["no"])
         return prefix + t["one"].format(n=lead["id"], hotline=hotline, service=lead.get("service_name") or "-",
-                                        time=local_time(lead.get("started_at"), tz, now), caller=caller(lead),
+                                        time=local_time(lead.get("started_at"), tz, now, language), caller=caller(lead),
                                         voicemail=voicemail)
     shown = [t["from"].format(n=i["id"], caller=caller(i)) for i in incidents[:LISTED]]
     if len(incidents) > LISTED:
         shown.append(t["more"].format(count=len(incidents) - LISTED))
     voicemails = [links.get(i["id"]) or str(i["id"]) for i in incidents if i.get("recording_url")]
     return prefix + t["many"].format(count=len(incidents), hotline=hotline, service=lead.get("service_name") or "-",
-                                     time=local_time(lead.get("started_at"), tz, now), calls=", ".join(shown),
+                                     time=local_time(lead.get("started_at"), tz, now, language), calls=", ".join(shown),
                                      voicemails=" ".join(voicemails[:2]) + (" ..." if len(voicemails) > 2 else "")
                                      if voicemails else t["no"], n=lead["id"])
 
