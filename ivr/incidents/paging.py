@@ -54,10 +54,12 @@ def start_alert(redis: Redis, line: str, number: int, snapshot: dict, outage_id:
     lead, created = alerts.join(line, number, snapshot, outage_id, at, ttl_days)
     IncidentStore(redis).set_fields(line, number, alert=str(lead))
     if created:
-        delay = group_seconds() if outage_id else 0.0
-        queue(redis).enqueue_in(dt.timedelta(seconds=delay), page, line, lead, 0,
-                                job_id=page_job_id(line, lead, 0), result_ttl=86400,
-                                retry=Retry(max=3, interval=[5, 15, 30]))
+        options = {"job_id": page_job_id(line, lead, 0), "result_ttl": 86400,
+                   "retry": Retry(max=3, interval=[5, 15, 30])}
+        if outage_id and group_seconds() > 0:
+            queue(redis).enqueue_in(dt.timedelta(seconds=group_seconds()), page, line, lead, 0, **options)
+        else:
+            queue(redis).enqueue(page, line, lead, 0, **options)  # at once, not via the scheduler's poll
     return lead
 
 
