@@ -4,7 +4,7 @@ Problems are recorded on the Builder (file, line, field path like the rest of th
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import phonenumbers
 
@@ -12,9 +12,15 @@ from ivr.config.notify_schema import NotifyLevelSpec
 from ivr.hotline import Contact
 from ivr.incidents.model import NotifyLevel, NotifyPolicy
 
-if TYPE_CHECKING:
-    from ivr.config.build import Builder, Path
-    from ivr.config.schema import HotlineSpec
+Path = tuple[str | int, ...]
+
+
+class Builder(Protocol):
+    """What this module needs of ivr.config.build.Builder (named here, so no import circle)."""
+
+    def fail(self, path: Path, message: str) -> None: ...
+
+    def party(self, ref: str, path: Path, contacts: dict[str, Contact]) -> tuple[str, str]: ...
 
 EMPTY = "an empty notify list: a missed call would reach no one (name someone, or leave notify: out)"
 SMS_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
@@ -33,8 +39,9 @@ def _levels(builder: Builder, specs: list[NotifyLevelSpec], path: Path,
     return tuple(out)
 
 
-def build_notify(builder: Builder, spec: HotlineSpec, contacts: dict[str, Contact]) -> NotifyPolicy | None:
-    """Return the hotline's NotifyPolicy, or None when neither the hotline nor a target has `notify:`."""
+def build_notify(builder: Builder, spec, contacts: dict[str, Contact]) -> NotifyPolicy | None:
+    """Return the hotline's NotifyPolicy (`spec`: an ivr.config.schema.HotlineSpec), or None when
+    neither the hotline nor a target has `notify:`."""
     default = _levels(builder, spec.notify, ("notify",), contacts) if spec.notify is not None else ()
     targets = {tid: _levels(builder, t.notify, ("targets", tid, "notify"), contacts)
                for tid, t in spec.targets.items() if t.notify is not None}
@@ -43,7 +50,7 @@ def build_notify(builder: Builder, spec: HotlineSpec, contacts: dict[str, Contac
     return NotifyPolicy(default, targets)
 
 
-def notify_warnings(spec: HotlineSpec) -> list[tuple[Path, str]]:
+def notify_warnings(spec) -> list[tuple[Path, str]]:
     """Return (field path, message) for notify numbers that are not mobile numbers, and for
     targets whose missed calls would page no one while others do."""
     found: list[tuple[Path, str]] = []
