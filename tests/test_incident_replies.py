@@ -77,3 +77,15 @@ def test_a_reply_while_redis_is_down_is_answered_safely_and_logged(tmp_path, cap
     with caplog.at_level(logging.ERROR, logger="ivr.incidents.web"):
         assert sms(app, TECH1, "OK 1") == (200, "")
     assert "Redis unavailable" in caplog.text
+
+
+def test_a_failing_reply_handler_still_answers_valid_twiml(paged, monkeypatch, caplog):
+    from ivr.incidents import replies
+
+    def broken(*args):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(replies, "handle", broken)
+    with caplog.at_level(logging.ERROR, logger="ivr.incidents.web"):
+        assert sms(paged[0], TECH1, "OK 1") == (200, "")
+    assert "SMS reply from +4534412362 not handled" in caplog.text

@@ -129,3 +129,9 @@ def test_a_voicemail_greeting_waits_for_the_message_before_settling(voice_app, r
     assert len(ScheduledJobRegistry(queue=q)) == 1   # the safety net, after the longest message
     call.leave_message()
     assert q.count == 1                              # the message came: settle now
+
+
+def test_typographic_dashes_do_not_make_the_sms_ucs2():
+    body = texts.notification([incident(1)], "Brøndby Ældre og Omsorg – nedbrud", "da", CPH, NIGHT, {})
+    assert "Omsorg - nedbrud" in body and "Brøndby Ældre" in body
+    assert texts.taken("da", "Linje “A” – nat", 1, 1, "Anna") == 'Opkald 1 til Linje "A" - nat er taget af Anna.'

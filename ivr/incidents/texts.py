@@ -60,6 +60,15 @@ TEXTS = {
     },
 }
 LISTED = 3  # a grouped notification names this many calls, then "and N more"
+# Typographic characters outside the GSM 03.38 alphabet: one of them makes the whole SMS UCS-2
+# (70 instead of 160 characters a segment). æ ø å ä ö é are in the alphabet and stay.
+_PLAIN = str.maketrans({"\u2013": "-", "\u2014": "-", "\u2018": "'", "\u2019": "'", "\u201c": '"',
+                        "\u201d": '"', "\u2026": "...", "\u00a0": " "})
+
+
+def plain(text: str) -> str:
+    """Return `text` with dashes, curly quotes and ellipses as their GSM-7 equivalents."""
+    return text.translate(_PLAIN)
 
 
 def table(language: str | None) -> dict[str, str]:
@@ -97,26 +106,26 @@ def notification(incidents: list[dict], hotline: str, language: str, tz: ZoneInf
     if len(incidents) == 1:
         link = links.get(lead["id"])
         voicemail = f"{t['yes']} {link}" if link else (t["yes"] if lead.get("recording_url") else t["no"])
-        return prefix + t["one"].format(n=lead["id"], hotline=hotline, service=lead.get("service_name") or "-",
+        return plain(prefix + t["one"].format(n=lead["id"], hotline=hotline, service=lead.get("service_name") or "-",
                                         time=local_time(lead.get("started_at"), tz, now, language), caller=caller(lead),
-                                        voicemail=voicemail)
+                                        voicemail=voicemail))
     shown = [t["from"].format(n=i["id"], caller=caller(i)) for i in incidents[:LISTED]]
     if len(incidents) > LISTED:
         shown.append(t["more"].format(count=len(incidents) - LISTED))
     voicemails = [links.get(i["id"]) or str(i["id"]) for i in incidents if i.get("recording_url")]
-    return prefix + t["many"].format(count=len(incidents), hotline=hotline, service=lead.get("service_name") or "-",
+    return plain(prefix + t["many"].format(count=len(incidents), hotline=hotline, service=lead.get("service_name") or "-",
                                      time=local_time(lead.get("started_at"), tz, now, language), calls=", ".join(shown),
                                      voicemails=" ".join(voicemails[:2]) + (" ..." if len(voicemails) > 2 else "")
-                                     if voicemails else t["no"], n=lead["id"])
+                                     if voicemails else t["no"], n=lead["id"]))
 
 
 def taken(language: str, hotline: str, lead: int, count: int, by: str) -> str:
     """Return the SMS telling the others that someone took the call(s)."""
     t = table(language)
     key = "taken" if count == 1 else "taken_many"
-    return t[key].format(n=lead, hotline=hotline, count=count, by=by)
+    return plain(t[key].format(n=lead, hotline=hotline, count=count, by=by))
 
 
 def reply(language: str, key: str, **values: object) -> str:
     """Return a short SMS reply ("ack", "ack_many", "already", "done", "unknown", "help")."""
-    return table(language)[key].format(**values)
+    return plain(table(language)[key].format(**values))

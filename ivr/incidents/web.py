@@ -80,7 +80,9 @@ def sms_incoming():
         return _twiml(replies.handle(st.redis, sender, body, st.now()))
     except RedisError as exc:
         log.error("SMS reply from %s not handled, Redis unavailable: %s", sender, exc)
-        return _twiml(None)
+    except Exception:  # noqa: BLE001 - Twilio gets valid TwiML, never a stack trace
+        log.exception("SMS reply from %s not handled", sender)
+    return _twiml(None)
 
 
 def _media_url(recording_url: str) -> str | None:
