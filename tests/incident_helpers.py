@@ -7,7 +7,6 @@ from tests.support.voice import TEST_YAML, config_from_text
 
 # Tuesday 2026-11-24 11:00 in Copenhagen: office hours, the desk takes system calls.
 OFFICE = dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.timezone.utc)
-NIGHT = dt.datetime(2026, 11, 24, 1, 14, tzinfo=dt.timezone.utc)
 TECH1, TECH2, DUTY = "+4534412362", "+4534412363", "+4534412361"
 
 

@@ -11,7 +11,7 @@ from ivr.incidents import service
 from ivr.incidents.jobs import settle_call, snapshot
 from ivr.incidents.model import Verdict, verdict
 from ivr.incidents.store import IncidentStore
-from tests.incident_helpers import OFFICE, TECH1, answered_by_desk, missed_into_voicemail, notify_config
+from tests.incident_helpers import OFFICE, answered_by_desk, missed_into_voicemail, notify_config
 from tests.sms_helpers import client
 
 LATER = OFFICE + dt.timedelta(minutes=3)
