@@ -89,3 +89,19 @@ def test_a_failing_reply_handler_still_answers_valid_twiml(paged, monkeypatch, c
     with caplog.at_level(logging.ERROR, logger="ivr.incidents.web"):
         assert sms(paged[0], TECH1, "OK 1") == (200, "")
     assert "SMS reply from +4534412362 not handled" in caplog.text
+
+
+def test_many_people_answering_ok_at_once_give_it_to_exactly_one(paged):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ivr.incidents import service
+
+    _, r = paged
+    url = f"redis://127.0.0.1:{r.connection_pool.connection_kwargs['port']}/0"
+    with ThreadPoolExecutor(8) as pool:   # each its own connection, as separate web workers would
+        changes = list(pool.map(lambda i: service.acknowledge(client(url), LINE, 1, f"person {i}", OFFICE),
+                                range(16)))
+    winners = [c for c in changes if c.status == "ok"]
+    assert len(winners) == 1
+    assert {c.by for c in changes if c.status == "already"} == {winners[0].by}
+    assert [h["state"] for h in IncidentStore(r).get(LINE, 1)["history"]] == ["missed", "acknowledged"]

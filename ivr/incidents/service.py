@@ -47,13 +47,15 @@ def acknowledge(redis: Redis, line: str, number: int, by: str, at: dt.datetime,
         return Change("answered", incident, incident.get("answered_by") or "")
     lead = int(incident["alert"]) if incident.get("alert") else None
     status, who = alerts.acknowledge(line, lead, by, at) if lead is not None else ("missing", "")
-    if status != "ok":
-        if store.acknowledge(line, number, by, at) == "ok":  # not paged (yet): take it alone
+    if status == "missing":  # no alert (or it expired): the incident alone decides
+        if store.acknowledge(line, number, by, at) == "ok":
             return Change("ok", store.get(line, number), by, 1)
+        who = ""
+    if status != "ok":  # the alert's taker is the one who has it, even before its calls are marked
         incident = store.get(line, number)
         if incident["state"] == IncidentState.RESOLVED.value:
             return Change("resolved", incident, incident.get("resolved_by") or "")
-        return Change("already", incident, incident.get("acknowledged_by") or who)
+        return Change("already", incident, who or incident.get("acknowledged_by") or "")
     members = alerts.members(line, lead)
     for n in members:
         store.acknowledge(line, n, by, at)
