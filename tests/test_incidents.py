@@ -155,3 +155,20 @@ def test_cli_asks_for_the_line_when_two_hotlines_have_the_number(redis_url, monk
     assert main(["incidents", "ack", "1", "--by", "Anna", "--line", "+4570112230"]) == 0
     assert store.get("+4570112230", 1)["state"] == "acknowledged"
     assert store.get("+4570112299", 1)["state"] == "missed"
+
+
+def test_settling_one_call_many_times_at_once_numbers_it_once_and_pages_once(app, redis_url):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rq import Queue
+
+    call = missed_into_voicemail(app)
+    hotline = app.config.lines()[0]
+    snap = snapshot(hotline, call.caller, "https://hotline.example.org")
+    with ThreadPoolExecutor(8) as pool:
+        found = list(pool.map(lambda _: settle_call(client(redis_url), snap, call.sid, LATER), range(16)))
+    assert set(found) == {(Verdict.MISSED, 1)}
+    r = client(redis_url)
+    assert IncidentStore(r).lines() == ["+4570112299"] and not r.exists("hotline:incident:+4570112299:2")
+    pages = [j for j in Queue("sms", connection=r).get_jobs() if j.func_name.endswith("paging.page")]
+    assert [j.id for j in pages] == ["hotline-page-4570112299-1-0"]
