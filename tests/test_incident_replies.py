@@ -105,3 +105,15 @@ def test_many_people_answering_ok_at_once_give_it_to_exactly_one(paged):
     assert len(winners) == 1
     assert {c.by for c in changes if c.status == "already"} == {winners[0].by}
     assert [h["state"] for h in IncidentStore(r).get(LINE, 1)["history"]] == ["missed", "acknowledged"]
+
+
+def test_without_an_sms_sender_the_page_says_so_loudly(voice_app, redis_url, monkeypatch, caplog):
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.delenv("TWILIO_FROM_NUMBER", raising=False)
+    monkeypatch.delenv("TWILIO_MESSAGING_SERVICE_SID", raising=False)
+    app = voice_app(notify_config(), at=OFFICE)
+    call = missed_into_voicemail(app)
+    settle_call(client(redis_url), snapshot(app.config.lines()[0], call.caller, BASE_URL), call.sid, OFFICE)
+    with caplog.at_level(logging.ERROR, logger="ivr.incidents.paging"):
+        assert paging.page(LINE, 1, 0) == "no sender"
+    assert "NOBODY PAGED, no SMS sender" in caplog.text

@@ -64,13 +64,19 @@ def start_alert(redis: Redis, line: str, number: int, snapshot: dict, outage_id:
 
 
 def page(line: str, lead: int, round_: int) -> str:
-    """RQ job: page round `round_` of an alert; returns "sent", "skipped", "nothing" or "gone"."""
+    """RQ job: page round `round_` of an alert; returns "sent", "skipped", "nothing", "no sender"
+    (logged as an error) or "gone"."""
     redis = _connection()
     alerts = AlertStore(redis)
     alert = alerts.get(line, lead)
     if alert is None:
         return "gone"
     now = dt.datetime.now(dt.timezone.utc)
+    sms = alert["snapshot"].get("sms") or {}
+    if not sms.get("sender_from") and not sms.get("messaging_service_sid"):
+        log.error("alert %s/%s: NOBODY PAGED, no SMS sender: set outages.sender in the config, or "
+                  "TWILIO_FROM_NUMBER / TWILIO_MESSAGING_SERVICE_SID for the web app", line, lead)
+        return "no sender"
     bid = blast_id(line, lead, f"r{round_}")
     if not alerts.fire(line, lead, round_, now):
         # Already fired: finish only a run that died between firing and starting its blast.
