@@ -172,3 +172,23 @@ def test_settling_one_call_many_times_at_once_numbers_it_once_and_pages_once(app
     assert IncidentStore(r).lines() == ["+4570112299"] and not r.exists("hotline:incident:+4570112299:2")
     pages = [j for j in Queue("sms", connection=r).get_jobs() if j.func_name.endswith("paging.page")]
     assert [j.id for j in pages] == ["hotline-page-4570112299-1-0"]
+
+
+@pytest.mark.parametrize("status,expected", [("no-answer", "missed"), ("completed", "answered")])
+def test_a_call_twilio_sent_to_the_fallback_url_is_settled_when_that_dial_ends(app, redis_url, status, expected):
+    from rq import Queue
+
+    r = client(redis_url)
+    call = app.call()
+    params = call._call_params(ErrorCode="11200")
+    turn = call.send("/voice/fallback", params)
+    assert turn.kind == "dial"
+    settles = lambda: [j for j in Queue("sms", connection=r).get_jobs() if j.func_name.endswith("jobs.settle")]  # noqa: E731
+    assert settles() == []   # the fallback's own dial decides
+    call.send(turn.action, call._call_params(DialCallStatus=status, DialCallDuration="30"))
+    assert len(settles()) == 1
+    verdict_, number = _settle(app, r, call)
+    incident = IncidentStore(r).get("+4570112299", number)
+    assert incident["state"] == expected and incident["outcome"] == "fallback"
+    if expected == "answered":
+        assert incident["answered_by"] == "+4534412361"   # the fallback number (the duty)
