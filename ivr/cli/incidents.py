@@ -43,7 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--since", help="ISO time (UTC when no offset) or an age like 30m, 12h, 7d")
     parser.add_argument("--limit", type=int, default=200, help="at most this many (default 200)")
     parser.set_defaults(run=run_list)
-    verbs = parser.add_subparsers(dest="verb", required=False, metavar="VERB")
+    verbs = parser.add_subparsers(dest="verb", required=False, metavar="[show|ack|resolve]",
+                                  help="without one: list incidents, newest first")
     p = verbs.add_parser("show", help="one incident: its call, history and who was paged (delivery status)")
     p.add_argument("id", type=int)
     _common(p, True)
