@@ -143,6 +143,11 @@ def alert_incidents(line: str, lead: int | str) -> str:
     return f"{PREFIX}:alert:{line}:{lead}:incidents"
 
 
+def alert_paged(line: str, lead: int | str) -> str:
+    """Return the set of an alert's incident numbers that some page has named already."""
+    return f"{PREFIX}:alert:{line}:{lead}:paged"
+
+
 def alert_blasts(line: str, lead: int | str) -> str:
     """Return the list of an alert's blast ids (notifications, re-notifications, "taken by")."""
     return f"{PREFIX}:alert:{line}:{lead}:blasts"

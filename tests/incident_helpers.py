@@ -23,6 +23,15 @@ def notify_config(renotify: str = "10m", extra: str = ""):
     return config_from_text(notify_yaml(renotify, extra))
 
 
+def outage_yaml(renotify: str) -> str:
+    """The test hotline whose one service (system nexus) always goes to the desk, which ends in
+    voicemail (no schedule rule: what happens does not depend on when a test runs)."""
+    text = notify_yaml(renotify).replace(
+        "system: {name: Fagsystemet, rules: [{while: office, target: desk}], default: techs}",
+        "system: {name: Fagsystemet, system: nexus, default: desk}", 1)
+    return text + "systems:\n  nexus: {name: Nexus}\n"
+
+
 def missed_into_voicemail(app, caller: str = "+4534412350", message: bool = True):
     """Play a call that reaches the desk, nobody answers, the caller leaves a message; returns the sim."""
     call = app.call(caller=caller)

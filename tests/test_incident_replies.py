@@ -117,3 +117,40 @@ def test_without_an_sms_sender_the_page_says_so_loudly(voice_app, redis_url, mon
     with caplog.at_level(logging.ERROR, logger="ivr.incidents.paging"):
         assert paging.page(LINE, 1, 0) == "no sender"
     assert "NOBODY PAGED, no SMS sender" in caplog.text
+
+
+def test_calls_joining_an_outage_alert_after_its_page_get_one_follow_up_page(voice_app, redis_url, monkeypatch):
+    from rq.registry import ScheduledJobRegistry
+
+    from ivr.outages.store import OutageStore
+    from ivr.sms.blast import BlastStore
+    from ivr.sms.jobs import queue
+    from tests.incident_helpers import outage_yaml
+    from tests.support.voice import config_from_text
+
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("TWILIO_FROM_NUMBER", LINE)
+    r = client(redis_url)
+    OutageStore(r).declare(LINE, "nexus", {"message": "", "declared_by": "test"}, OFFICE)
+    app = voice_app(config_from_text(outage_yaml("1h")), at=OFFICE)
+    hotline = app.config.lines()[0]
+
+    def missed() -> None:
+        call = missed_into_voicemail(app)
+        settle_call(r, snapshot(hotline, call.caller, BASE_URL), call.sid, OFFICE)
+
+    def follow_ups() -> list[str]:
+        return [j for j in ScheduledJobRegistry(queue=queue(r)).get_job_ids() if "followup" in j]
+
+    missed()
+    assert paging.page(LINE, 1, 0) == "sent"          # the grouped page went out naming call 1
+    missed()                                          # 2 and 3 come later: one follow-up for both
+    missed()
+    assert follow_ups() == ["hotline-followup-4570112299-1-2"]
+    assert paging.follow_up_page(LINE, 1) == "sent"
+    body = BlastStore(r).get("incident-4570112299-1-f2").body
+    assert body.startswith("2 ubesvarede opkald til Testlinjen") and "2 fra" in body and "3 fra" in body
+    assert BlastStore(r).numbers("incident-4570112299-1-f2") == [TECH1, TECH2]
+    assert paging.follow_up_page(LINE, 1) == "nothing"  # run again: nothing new, nothing sent
+    missed()                                          # a later one gets a follow-up of its own
+    assert "hotline-followup-4570112299-1-4" in follow_ups()

@@ -14,7 +14,7 @@ import pytest
 from ivr.callsim import CallSim, sign
 from ivr.cli import main
 from ivr.cli.call import http_post
-from tests.incident_helpers import DUTY, TECH1, TECH2, notify_yaml
+from tests.incident_helpers import DUTY, TECH1, TECH2, outage_yaml
 from tests.sms_helpers import client
 from tests.support.gunicorn import Gunicorn
 from tests.support.redis_server import free_port
@@ -24,15 +24,6 @@ LINE = "+4570112299"
 CALLER = "+4534412350"
 
 
-def e2e_yaml(renotify: str) -> str:
-    """The test hotline; its one service always goes to the desk, which ends in voicemail (no
-    schedule rule: what happens does not depend on when the test runs)."""
-    text = notify_yaml(renotify).replace(
-        "system: {name: Fagsystemet, rules: [{while: office, target: desk}], default: techs}",
-        "system: {name: Fagsystemet, system: nexus, default: desk}", 1)
-    return text + "systems:\n  nexus: {name: Nexus}\n"
-
-
 @pytest.fixture
 def stack(redis_url, fake_twilio, tmp_path, monkeypatch):
     """start(renotify, group_seconds) -> (gunicorn, workers) sharing one environment."""
@@ -40,7 +31,7 @@ def stack(redis_url, fake_twilio, tmp_path, monkeypatch):
 
     def start(renotify: str = "3s", group: str = "2"):
         config = tmp_path / "line.yaml"
-        config.write_text(e2e_yaml(renotify), encoding="utf-8")
+        config.write_text(outage_yaml(renotify), encoding="utf-8")
         port = free_port()
         env = worker_env(redis_url, fake_twilio, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
                          HOTLINE_CONFIG=str(config), TWILIO_FROM_NUMBER=LINE,

@@ -28,19 +28,22 @@ if ARGV[7] == '1' then
     local st = redis.call('HGET', key, 'state')
     if st == 'waiting' or st == 'notified' then
       redis.call('SADD', key .. ':incidents', ARGV[2])
-      return {lead, 0}
+      if st == 'notified' and redis.call('HSETNX', key, 'followup', ARGV[2]) == 1 then
+        return {lead, 0, 1}
+      end
+      return {lead, 0, 0}
     end
   end
 end
 local key = ARGV[6] .. ARGV[2]
-if redis.call('EXISTS', key) == 1 then return {ARGV[2], 0} end
+if redis.call('EXISTS', key) == 1 then return {ARGV[2], 0, 0} end
 redis.call('HSET', key, 'line', ARGV[1], 'lead', ARGV[2], 'state', 'waiting', 'created_at', ARGV[4],
            'snapshot', ARGV[3], 'outage_id', ARGV[8])
 redis.call('SADD', key .. ':incidents', ARGV[2])
 redis.call('EXPIRE', key, ARGV[5])
 redis.call('EXPIRE', key .. ':incidents', ARGV[5])
 if ARGV[7] == '1' then redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[5]) end
-return {ARGV[2], 1}
+return {ARGV[2], 1, 0}
 """
 
 # Page round ARGV[1] once, and only while nobody has acknowledged.
@@ -75,15 +78,16 @@ class AlertStore:
         self._ack = redis.register_script(_ACK)
 
     def join(self, line: str, number: int, snapshot: dict, outage_id: str | None, at: dt.datetime,
-             ttl_days: int) -> tuple[int, bool]:
+             ttl_days: int) -> tuple[int, bool, bool]:
         """Put incident `number` into its outage's waiting alert, else open an alert of its own;
-        returns (lead, created)."""
+        returns (lead, created, follow_up): `follow_up` True for the first call to join an alert
+        that has paged already (the caller schedules one follow-up page for such late calls)."""
         pointer = keys.outage_alert(line, outage_id or "-")
-        lead, created = self._join(
+        lead, created, follow_up = self._join(
             keys=[pointer],
             args=[line, number, json.dumps(snapshot), utc_iso(at), int(ttl_days) * DAY, keys.alert(line, ""),
                   "1" if outage_id else "0", outage_id or ""])
-        return int(_t(lead)), bool(created)
+        return int(_t(lead)), bool(created), bool(follow_up)
 
     def fire(self, line: str, lead: int, round_: int, at: dt.datetime) -> bool:
         """Claim paging round `round_`; True for exactly one caller while nobody acknowledged."""
@@ -108,6 +112,21 @@ class AlertStore:
     def members(self, line: str, lead: int) -> list[int]:
         """Return the incident numbers of an alert, lowest first."""
         return sorted(int(_t(n)) for n in self.redis.smembers(keys.alert_incidents(line, lead)))
+
+    def take_follow_up(self, line: str, lead: int) -> None:
+        """Clear the follow-up flag: a call joining from now on schedules the next follow-up."""
+        self.redis.hdel(keys.alert(line, lead), "followup")
+
+    def mark_paged(self, line: str, lead: int, numbers: list[int]) -> None:
+        """Remember that a page named these incidents."""
+        if numbers:
+            ttl = int(self.redis.ttl(keys.alert(line, lead)))
+            self.redis.sadd(keys.alert_paged(line, lead), *numbers)
+            self.redis.expire(keys.alert_paged(line, lead), ttl if ttl > 0 else 90 * DAY)
+
+    def paged_incidents(self, line: str, lead: int) -> set[int]:
+        """Return the incident numbers some page of the alert has named."""
+        return {int(_t(n)) for n in self.redis.smembers(keys.alert_paged(line, lead))}
 
     def add_blast(self, line: str, lead: int, blast_id: str) -> None:
         """Remember a blast sent about this alert (once)."""

@@ -51,8 +51,12 @@ def start_alert(redis: Redis, line: str, number: int, snapshot: dict, outage_id:
     `group_seconds()` for others, so the page names them all. Raises redis errors.
     """
     alerts = AlertStore(redis)
-    lead, created = alerts.join(line, number, snapshot, outage_id, at, ttl_days)
+    lead, created, follow_up = alerts.join(line, number, snapshot, outage_id, at, ttl_days)
     IncidentStore(redis).set_fields(line, number, alert=str(lead))
+    if follow_up:  # a late call: one follow-up page after the grouping window names it (and any others)
+        queue(redis).enqueue_in(dt.timedelta(seconds=group_seconds()), follow_up_page, line, lead,
+                                job_id=f"hotline-followup-{line.lstrip('+')}-{lead}-{number}", result_ttl=86400,
+                                retry=Retry(max=3, interval=[5, 15, 30]))
     if created:
         options = {"job_id": page_job_id(line, lead, 0), "result_ttl": 86400,
                    "retry": Retry(max=3, interval=[5, 15, 30])}
@@ -101,6 +105,7 @@ def page(line: str, lead: int, round_: int) -> str:
     _send(redis, snap, bid, body, numbers, alert.get("outage_id") or "")
     alerts.add_blast(line, lead, bid)
     alerts.mark_notified(numbers, line, lead, now)
+    alerts.mark_paged(line, lead, [i["id"] for i in waiting])
     after = next_round_after(snap.get("levels") or [], round_)
     if after is not None:
         queue(redis).enqueue_in(dt.timedelta(seconds=after), page, line, lead, round_ + 1,
@@ -108,6 +113,44 @@ def page(line: str, lead: int, round_: int) -> str:
                                 retry=Retry(max=3, interval=[5, 15, 30]))
     log.info("alert %s/%s: round %s paged %d number(s) about %d call(s)", line, lead, round_, len(numbers),
              len(waiting))
+    return "sent"
+
+
+def follow_up_page(line: str, lead: int) -> str:
+    """RQ job: page the alert's latest list about calls that joined after its last page; returns
+    "sent", "nothing" (no such calls, or the alert was taken) or "gone".
+
+    The blast id comes from the first new call, so a retried job sends nothing twice.
+    """
+    redis = _connection()
+    alerts = AlertStore(redis)
+    alert = alerts.get(line, lead)
+    if alert is None:
+        return "gone"
+    alerts.take_follow_up(line, lead)  # a call joining from now on schedules its own follow-up
+    if alert["state"] != "notified":
+        return "nothing"
+    snap = alert["snapshot"]
+    level = level_of(snap.get("levels") or [], int(alert.get("round") or 0))
+    named = alerts.paged_incidents(line, lead)
+    store = IncidentStore(redis)
+    new = [i for i in (store.get(line, n) for n in alerts.members(line, lead) if n not in named)
+           if i and i["state"] == IncidentState.MISSED.value]
+    if level is None or not new:
+        return "nothing"
+    now = dt.datetime.now(dt.timezone.utc)
+    secret, epoch = links.secret_from_env(), time.time()
+    urls = {i["id"]: links.url(snap.get("base_url") or "", line, i["id"], secret, epoch)
+            for i in new if i.get("recording_url")}
+    body = texts.notification(new, snap.get("hotline") or line, snap.get("language") or "en",
+                              ZoneInfo(snap.get("tz") or "UTC"), now, {k: v for k, v in urls.items() if v})
+    bid = blast_id(line, lead, f"f{new[0]['id']}")
+    numbers = list(level["numbers"])
+    _send(redis, snap, bid, body, numbers, alert.get("outage_id") or "")
+    alerts.add_blast(line, lead, bid)
+    alerts.mark_notified(numbers, line, lead, now)
+    alerts.mark_paged(line, lead, [i["id"] for i in new])
+    log.info("alert %s/%s: follow-up paged %d number(s) about %d late call(s)", line, lead, len(numbers), len(new))
     return "sent"
 
 
