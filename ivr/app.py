@@ -11,6 +11,9 @@ What the app holds, for views and for other modules' extensions (documented cont
 - `app.extensions["hotline.service_hooks"]`: list of callables `(hotline, service_id, call_sid,
   redis_or_None, now) -> dict`; the dicts are merged into the call record's `extra` when the caller
   reaches a service.
+- `app.extensions["hotline.outcome_hooks"]`: list of callables `(hotline, call_sid, kind, data,
+  redis_or_None, now)`, called after a new `outcome`, `end` or `attempt` event of a call was logged
+  (e.g. the incidents module numbers the call's incident and pages about a missed one).
 Announcers and hooks run on the call path: they must not wait on Redis (read what they need from a
 copy kept fresh off the call path, as ivr.outages.status_copy does); every Redis command of a
 /voice request counts against one time budget (ivr.calls.gate.CALL_BUDGET). Exceptions in
@@ -45,7 +48,7 @@ from ivr.config.load import Config, config_from_env
 log = logging.getLogger(__name__)
 
 # Modules with init_app(app) that add blueprints, announcers or hooks (e.g. the outage module).
-PLUGINS: tuple[str, ...] = ("ivr.outages.voice",)
+PLUGINS: tuple[str, ...] = ("ivr.outages.voice", "ivr.incidents.web")
 # Paths only Twilio posts to: POST only, small bodies (ivr.webhook_guard), signed (ivr.signature).
 WEBHOOK_PREFIXES: tuple[str, ...] = ("/voice", "/sms")
 
@@ -70,6 +73,7 @@ class HotlineState:
     verify_signatures: bool = True
     announcers: list = field(default_factory=list)
     service_hooks: list = field(default_factory=list)
+    outcome_hooks: list = field(default_factory=list)
 
 
 def _env(value, name: str) -> str | None:
@@ -110,6 +114,7 @@ def create_app(config: Config | None = None, *, redis_url=_ENV, auth_token=_ENV,
     app.extensions["hotline"] = state
     app.extensions["hotline.announcers"] = state.announcers
     app.extensions["hotline.service_hooks"] = state.service_hooks
+    app.extensions["hotline.outcome_hooks"] = state.outcome_hooks
 
     webhook_guard.init_app(app, WEBHOOK_PREFIXES)   # first: refusals before any body is read
     signature.init_app(app, token, base, verify_signatures, prefixes=WEBHOOK_PREFIXES)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from ivr.incidents.model import NotifyPolicy
 from ivr.menus.model import Menu
 from ivr.outages.model import OutagePolicy
 from routing import Plan
@@ -53,6 +54,7 @@ class Hotline:
     warnings: tuple[str, ...] = ()     # from ivr.config.lint, as "file:line: field: message"
     call_log_days: int = 90
     caller_id: str = "hotline"
+    notify: NotifyPolicy | None = field(default=None, hash=False)   # who hears of missed calls
 
     @property
     def line(self) -> str:

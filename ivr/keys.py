@@ -108,3 +108,64 @@ def outage_calls(outage_id: str) -> str:
 def staff_session(call_sid: str) -> str:
     """Return the marker that call `call_sid` gave the right staff PIN (expires in minutes)."""
     return f"{PREFIX}:staff:ok:{call_sid}"
+
+
+# -- incidents (ivr.incidents): a number per call per hotline, alerts that page people -------
+def incident_seq(line: str) -> str:
+    """Return the counter that numbers a hotline's incidents (1, 2, 3, ...)."""
+    return f"{PREFIX}:incident:seq:{line}"
+
+
+def incident(line: str, number: int | str) -> str:
+    """Return the hash of one incident (state, call, who acknowledged, when)."""
+    return f"{PREFIX}:incident:{line}:{number}"
+
+
+def incident_history(line: str, number: int | str) -> str:
+    """Return the list of an incident's state changes (JSON: state, by, at, note)."""
+    return f"{PREFIX}:incident:{line}:{number}:history"
+
+
+def incident_of_call(call_sid: str) -> str:
+    """Return the string holding "line number" of the incident of call `call_sid`."""
+    return f"{PREFIX}:incident:call:{call_sid}"
+
+
+def incidents_index(line: str) -> str:
+    """Return the sorted set of a hotline's incident numbers, scored by call start (epoch seconds)."""
+    return f"{PREFIX}:incidents:{line}"
+
+
+def incidents_lines() -> str:
+    """Return the set of hotline lines that have incidents."""
+    return f"{PREFIX}:incidents:lines"
+
+
+def alert(line: str, lead: int | str) -> str:
+    """Return the hash of an alert: who is paged about incident `lead` (and those grouped with it)."""
+    return f"{PREFIX}:alert:{line}:{lead}"
+
+
+def alert_incidents(line: str, lead: int | str) -> str:
+    """Return the set of incident numbers an alert pages about."""
+    return f"{PREFIX}:alert:{line}:{lead}:incidents"
+
+
+def alert_paged(line: str, lead: int | str) -> str:
+    """Return the set of an alert's incident numbers that some page has named already."""
+    return f"{PREFIX}:alert:{line}:{lead}:paged"
+
+
+def alert_blasts(line: str, lead: int | str) -> str:
+    """Return the list of an alert's blast ids (notifications, re-notifications, "taken by")."""
+    return f"{PREFIX}:alert:{line}:{lead}:blasts"
+
+
+def outage_alert(line: str, outage_id: str) -> str:
+    """Return the string holding the lead of the alert that gathers an outage's missed calls."""
+    return f"{PREFIX}:alert:outage:{line}:{outage_id}"
+
+
+def notified(number: str) -> str:
+    """Return the sorted set of alerts ("line lead") a number was paged about, scored by time."""
+    return f"{PREFIX}:notified:{number}"

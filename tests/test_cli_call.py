@@ -162,3 +162,22 @@ def test_q_hangs_up_at_every_prompt_and_every_prompt_says_so(monkeypatch, capsys
 def test_h_still_hangs_up_while_it_rings(monkeypatch, capsys):
     code, out = play(monkeypatch, capsys, "1\nh\n", "--at", "2026-11-23T10:00")
     assert code == 0 and "(you hung up while it rang)" in out and "outcome   abandoned" in out
+
+
+def test_a_missed_call_ends_with_who_it_would_page_in_a_private_log(monkeypatch, capsys):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    code, out = play(monkeypatch, capsys, "1\nl\ny\n", "--at", "2026-11-22T10:00")
+    assert code == 0
+    assert out.rstrip().endswith("incident  missed: would page Hjemmeplejens vagt +4543282730 "
+                                 "(numbered only in the real call log: run with --log)")
+    code, out = play(monkeypatch, capsys, "", "--at", "2026-11-22T10:00")
+    assert "incident" not in out  # hung up in the menu: nobody to page
+
+
+def test_a_missed_call_logged_for_real_shows_its_incident_number(redis_url, monkeypatch, capsys):
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    code, out = play(monkeypatch, capsys, "1\nl\ny\n", "--at", "2026-11-22T10:00", "--log")
+    assert code == 0
+    assert out.rstrip().endswith('incident  1 (missed): paging Hjemmeplejens vagt +4543282730; they answer "OK 1"')
+    code, out = play(monkeypatch, capsys, "1\na\n", "--at", "2026-11-23T10:00", "--log")
+    assert out.rstrip().endswith("incident  2 (answered)")

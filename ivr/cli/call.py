@@ -177,10 +177,41 @@ def run(args: argparse.Namespace) -> int:
     except CliError as exc:
         return fail(exc)
     if store is not None:
-        summarise(store.record(sim.sid) or {}, names)
+        record = store.record(sim.sid) or {}
+        summarise(record, names)
+        _incident(hotline, record, store.redis, sim)
     else:
         print(f"\nCall {sim.sid} logged by the server: see `hotline calls` there.")
+        _incident_at_server(hotline, sim)
     return 0
+
+
+def _incident(hotline, record: dict, redis, sim: CallSim) -> None:
+    """Print the call's incident: numbered in the real call log (--log), else who it would page."""
+    from ivr.cli import call_incident
+
+    try:
+        line = (call_incident.settle_here(redis, hotline, record, sim.sid, sim.caller) if redis is not None
+                else call_incident.private(hotline, record))
+    except Exception as exc:  # noqa: BLE001 - the call is over; say why there is no number
+        line = f"  incident  not numbered ({type(exc).__name__}: {exc})"
+    if line:
+        print(line)
+
+
+def _incident_at_server(hotline, sim: CallSim) -> None:
+    """With REDIS_URL set, wait briefly for the server's worker to number the call's incident."""
+    if not os.environ.get("REDIS_URL"):
+        return
+    import redis as redis_lib
+
+    from ivr.cli import call_incident
+
+    try:
+        client = redis_lib.Redis.from_url(os.environ["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5)
+        print(call_incident.wait_for_server(client, hotline, sim.sid))
+    except redis_lib.RedisError as exc:
+        print(f"  incident  not known (Redis: {exc})")
 
 
 def show(turn: Turn) -> None:

@@ -43,10 +43,30 @@ def run(args: argparse.Namespace) -> int:
             for rule in service.rules:
                 print(f"    while {rule.schedule.label}: {_target(rule.target)}")
             print(f"    otherwise: {_target(service.default)}")
+        if hotline.notify is not None:
+            print(f"  notify (missed calls): {notify_chain(hotline.notify.default) or 'no default'}")
+            for tid, levels in hotline.notify.targets.items():
+                print(f"    target {tid}: {notify_chain(levels)}")
         sites = hotline.all_sites()
         if sites:
             print(f"  sites: {len(sites)} phone(s) in {', '.join(hotline.sites)}")
     return 0
+
+
+def _minutes(seconds: int) -> str:
+    return f"{seconds // 60}m" if seconds % 60 == 0 else f"{seconds}s"
+
+
+def notify_chain(levels) -> str:
+    """Return notify lists as "A + B -10m-> C (again every 15m)"."""
+    out = ""
+    for i, level in enumerate(levels):
+        out += " + ".join(level.names)
+        if level.renotify_after and i + 1 < len(levels):
+            out += f" -{_minutes(level.renotify_after)}-> "
+        elif level.renotify_after:
+            out += f" (again every {_minutes(level.renotify_after)})"
+    return out
 
 
 def _target(target) -> str:
@@ -78,5 +98,9 @@ def summary(hotline: Hotline) -> dict:
             for sid, svc in hotline.plan.services.items()
         },
         "sites": [site.number for site in hotline.all_sites()],
+        "notify": None if hotline.notify is None else {
+            "default": [lv.to_dict() for lv in hotline.notify.default],
+            "targets": {t: [lv.to_dict() for lv in levels] for t, levels in hotline.notify.targets.items()},
+        },
         "warnings": list(hotline.warnings),
     }

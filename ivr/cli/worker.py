@@ -96,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
     import redis
     from rq import Queue, Worker
 
-    import ivr.outages.jobs  # noqa: F401 - load job code (and twilio) once; RQ forks a horse per job
+    import ivr.incidents.jobs  # noqa: F401 - load job code (and twilio) once; RQ forks a horse per job
+    import ivr.outages.jobs  # noqa: F401
     from ivr.sms.jobs import resume_all
 
     class HotlineWorker(Worker):

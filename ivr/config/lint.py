@@ -9,6 +9,7 @@ import re
 from ivr.config import schema as s
 from ivr.config import sms_texts
 from ivr.hotline import Contact
+from ivr.config.notify_build import notify_warnings
 
 Path = tuple[str | int, ...]
 
@@ -55,6 +56,7 @@ def warnings_for(spec: s.HotlineSpec, contacts: dict[str, Contact] | None = None
     found += same_numbers(contacts or {})
     found += unmentioned_keys(spec.menu)
     found += sms_texts.warnings(spec)
+    found += notify_warnings(spec)
     return found
 
 

@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from ivr.config.notify_schema import NotifySpec
+
 
 def _as_text(value: object) -> object:
     """Numbers written without quotes (43282020) are read as text."""
@@ -98,6 +100,7 @@ class TargetSpec(Strict):
     steps: list[StepSpec] = []
     exhausted: ExhaustedSpec | None = None
     announcement: str | None = None
+    notify: NotifySpec | None = None                # who hears of a missed call (else the hotline's)
 
 
 class RuleSpec(Strict):
@@ -175,6 +178,7 @@ class HotlineSpec(Strict):
     systems: dict[Ident, SystemSpec] = {}
     sites: dict[Ident, list[SiteSpec]] = {}
     outages: OutagesSpec | None = None
+    notify: NotifySpec | None = None                # the default for targets without their own
 
 
 def menu_options(menu: MenuSpec, path: tuple = ("menu",)) -> Iterator[tuple[OptionSpec, tuple]]:

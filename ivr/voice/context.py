@@ -94,11 +94,29 @@ def record(hotline: Hotline | None, kind: str, dedup: str, /, index: bool = Fals
     line = hotline.line if hotline else UNKNOWN_LINE  # never a key named after whatever To was posted
     days = hotline.call_log_days if hotline else 90
     try:
-        return state().store.add(event(sid, line, kind, dedup, at, **data), days,
-                                 at.timestamp() if index else None, spool_only=spool_only)
+        fresh = state().store.add(event(sid, line, kind, dedup, at, **data), days,
+                                  at.timestamp() if index else None, spool_only=spool_only)
     except Exception:  # noqa: BLE001 - the call must go on even when nothing can be written
         log.exception("could not record %s event for call %s", kind, sid)
         return False
+    if fresh and kind in OUTCOME_KINDS:
+        _outcome_hooks(hotline, sid, kind, data, at)
+    return fresh
+
+
+OUTCOME_KINDS = ("outcome", "end", "attempt")
+
+
+def _outcome_hooks(hotline: Hotline | None, sid: str, kind: str, data: dict, at: dt.datetime) -> None:
+    """Run the outcome hooks (see ivr.app) while Redis answers; a failing hook is logged."""
+    st = state()
+    if not st.outcome_hooks or not st.store.available():
+        return
+    for hook in list(st.outcome_hooks):
+        try:
+            hook(hotline, sid, kind, data, st.redis, at)
+        except Exception:  # noqa: BLE001 - a hook never breaks a call
+            log.exception("outcome hook %r failed for call %s", hook, sid)
 
 
 def safe_answer(hotline: Hotline | None, reason: str) -> VoiceResponse:

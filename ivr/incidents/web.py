@@ -1,0 +1,136 @@
+"""The incidents' part of the Flask app: `init_app(app)` adds
+
+- the outcome hook: when a call's outcome is logged (or the call ends), the RQ job
+  ivr.incidents.jobs.settle is enqueued to number its incident and page about a missed one;
+- POST /sms/incoming, Twilio's Messaging webhook (signed; see ivr.signature): OK / OK 17 /
+  DONE 17 from a paged number, answered with TwiML <Message>;
+- GET /r/<token>: a voicemail behind a signed, expiring link (ivr.incidents.links), streamed
+  from Twilio with the account's credentials so the person paged can simply open it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from flask import Blueprint, Flask, Response, current_app, request, stream_with_context
+from redis import Redis, RedisError
+from twilio.twiml.messaging_response import MessagingResponse
+
+from ivr.hotline import Hotline
+from ivr.incidents import links, replies
+from ivr.incidents.jobs import enqueue_settle, snapshot
+from ivr.incidents.model import GREETING
+from ivr.incidents.store import IncidentStore
+from ivr.numbers import is_valid_e164
+
+log = logging.getLogger(__name__)
+bp = Blueprint("incidents", __name__)
+VOICEMAIL_WAIT = 180 + 60  # the longest message (ivr.voice.render) and a margin: then the call is over
+
+
+def _state():
+    from ivr.app import state_of  # ivr.app loads this module as a plugin
+
+    return state_of(current_app)
+
+
+def outcome_hook(hotline: Hotline | None, call_sid: str, kind: str, data: dict, redis: Redis | None,
+                 now: dt.datetime) -> None:
+    """Enqueue `settle` for a call whose outcome is known (a fresh outcome or end event, or the
+    fallback dial's result). Raises redis errors (the caller logs them; the call goes on)."""
+    if redis is None or hotline is None or not call_sid:
+        return
+    delay, final = 0.0, False
+    if kind == "outcome":
+        outcome = data.get("outcome")
+        if outcome in ("fallback", "error"):
+            return  # the fallback <Dial>'s result (or the end of the call) decides
+        if outcome == "no_answer" and str(data.get("detail") or "").startswith(GREETING):
+            delay, final = VOICEMAIL_WAIT, True  # a message may still come; if not, settle later
+    elif kind == "attempt" and data.get("step") != "fallback":
+        return
+    elif kind not in ("outcome", "end", "attempt"):
+        return
+    st = _state()
+    caller = request.form.get("From") or ""
+    base = st.public_base_url or request.url_root
+    enqueue_settle(redis, snapshot(hotline, caller if is_valid_e164(caller) else "", base), call_sid, delay, final)
+
+
+def _twiml(text: str | None) -> Response:
+    resp = MessagingResponse()
+    if text:
+        resp.message(text)
+    return Response(str(resp), status=200, mimetype="text/xml")
+
+
+@bp.post("/sms/incoming")
+def sms_incoming():
+    """A paged person's reply: acknowledge or resolve, answer with a short <Message>."""
+    sender = (request.form.get("From") or "")[:20]
+    body = (request.form.get("Body") or "")[:160]
+    st = _state()
+    if st.redis is None or not is_valid_e164(sender):
+        log.warning("SMS from %r not handled (%s)", sender, "no Redis" if st.redis is None else "bad From")
+        return _twiml(None)
+    try:
+        return _twiml(replies.handle(st.redis, sender, body, st.now()))
+    except RedisError as exc:
+        log.error("SMS reply from %s not handled, Redis unavailable: %s", sender, exc)
+    except Exception:  # noqa: BLE001 - Twilio gets valid TwiML, never a stack trace
+        log.exception("SMS reply from %s not handled", sender)
+    return _twiml(None)
+
+
+def _media_url(recording_url: str) -> str | None:
+    """Return the URL to fetch a Twilio recording as MP3 (TWILIO_API_BASE_URL honoured), or None
+    when it is not a Twilio URL (we never fetch anything else)."""
+    parts = urlsplit(recording_url)
+    host = parts.hostname or ""
+    if parts.scheme != "https" or not (host == "twilio.com" or host.endswith(".twilio.com")):
+        return None
+    path = parts.path if parts.path.endswith(".mp3") else parts.path + ".mp3"
+    base = os.environ.get("TWILIO_API_BASE_URL")
+    if base:
+        b = urlsplit(base)
+        return urlunsplit((b.scheme, b.netloc, path, "", ""))
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+@bp.get("/r/<token>")
+def recording(token: str):
+    """Stream an incident's voicemail for a valid link; 404 for an unknown or expired one."""
+    found = links.read(token, links.secret_from_env())
+    gone = Response("This link is unknown or has expired.\n", status=404, mimetype="text/plain")
+    st = _state()
+    if found is None or st.redis is None:
+        return gone
+    try:
+        incident = IncidentStore(st.redis).get(*found)
+    except RedisError:
+        return Response("Try again in a moment.\n", status=503, mimetype="text/plain")
+    media = _media_url((incident or {}).get("recording_url") or "")
+    if media is None:
+        return gone
+    auth = (os.environ.get("TWILIO_ACCOUNT_SID") or "", os.environ.get("TWILIO_AUTH_TOKEN") or "")
+    try:
+        upstream = requests.get(media, auth=auth, stream=True, timeout=(3, 10))
+    except requests.RequestException as exc:
+        log.warning("recording of incident %s/%s not fetched: %s", *found, exc)
+        return Response("The recording cannot be fetched now; try again.\n", status=502, mimetype="text/plain")
+    if upstream.status_code != 200:
+        upstream.close()
+        log.warning("recording of incident %s/%s: Twilio answered %s", *found, upstream.status_code)
+        return Response("The recording cannot be fetched now; try again.\n", status=502, mimetype="text/plain")
+    return Response(stream_with_context(upstream.iter_content(16384)), status=200,
+                    mimetype=upstream.headers.get("Content-Type") or "audio/mpeg",
+                    headers={"Cache-Control": "private, no-store"})
+
+
+def init_app(app: Flask) -> None:
+    """Register the SMS reply webhook, the recording links and the outcome hook."""
+    app.register_blueprint(bp)
+    app.extensions["hotline.outcome_hooks"].append(outcome_hook)
