@@ -38,7 +38,7 @@ from ivr.config.load import Config, config_from_env
 log = logging.getLogger(__name__)
 
 # Modules with init_app(app) that add blueprints, announcers or hooks (e.g. the outage module).
-PLUGINS: tuple[str, ...] = ("ivr.outages.voice",)
+PLUGINS: tuple[str, ...] = ("ivr.outages.voice", "ivr.console")
 
 _ENV = object()
 
@@ -100,6 +100,7 @@ def create_app(config: Config | None = None, *, redis_url=_ENV, auth_token=_ENV,
     app.extensions["hotline"] = state
     app.extensions["hotline.announcers"] = state.announcers
     app.extensions["hotline.service_hooks"] = state.service_hooks
+    app.extensions["hotline.config_refused"] = refused
 
     signature.init_app(app, token, base, verify_signatures, prefixes=("/voice", "/sms"))
     from ivr.voice import init_app as init_voice

@@ -6,7 +6,7 @@ import importlib
 import sys
 
 # Modules of ivr.cli that each add one or more subcommands.
-COMMANDS = ("check", "route", "schedule", "outage", "worker", "calls", "call", "serve")
+COMMANDS = ("check", "route", "schedule", "outage", "worker", "calls", "call", "serve", "admin")
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
