@@ -14,6 +14,7 @@ from ivr.outages import report, resend, service
 from ivr.outages.model import OutageState
 from ivr.outages.store import OutageStore
 from ivr.sms import segments
+from ivr.sms.resend import GAVE_UP
 
 _UNFINISHED = ("pending", "sending")
 
@@ -101,7 +102,8 @@ def outage_page(outage_id: str):
     running = any(r["state"] in _UNFINISHED or (r["state"] == "sent" and r["status"] in (None, "queued", "sent",
                                                                                          "sending", "accepted"))
                   for b in data["blasts"] for r in b["recipients"])
-    gave_up = sum(1 for b in data["blasts"] for r in b["recipients"] if r["state"] == "failed")
+    gave_up = sum(1 for b in data["blasts"] for r in b["recipients"]
+                  if r["state"] == "failed" and r["error_code"] == GAVE_UP)
     hotline = next(iter(h for h in hotlines() if h.line == data["line"]), None)
     return render_template("outage.html", o=data, running=running, gave_up=gave_up, hotline=hotline,
                            is_open=data["state"] == OutageState.OPEN.value)
