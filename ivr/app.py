@@ -10,6 +10,8 @@ What the app holds, for views and for other modules' extensions (documented cont
 - `app.extensions["hotline.service_hooks"]`: list of callables `(hotline, service_id, call_sid,
   redis_or_None, now) -> dict`; the dicts are merged into the call record's `extra` when the caller
   reaches a service.
+- `app.extensions["hotline.config_refused"]`: the errors that refused HOTLINE_CONFIG at start
+  (empty when it loaded), for the admin console's config page.
 Exceptions in announcers and hooks are logged and never break a call.
 
 Environment: HOTLINE_CONFIG, REDIS_URL, TWILIO_AUTH_TOKEN, PUBLIC_BASE_URL, HOTLINE_SPOOL_DIR,

@@ -9,14 +9,13 @@ from __future__ import annotations
 import csv
 import json
 import re
-import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
-if not Path("/usr/bin/chromium").exists() or shutil.which("gunicorn") is None and not Path(
-        __import__("sys").executable).with_name("gunicorn").exists():
+if not Path("/usr/bin/chromium").exists() or not Path(sys.executable).with_name("gunicorn").exists():
     pytest.skip("needs Debian's chromium (apt-get install chromium) and gunicorn", allow_module_level=True)
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402

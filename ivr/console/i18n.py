@@ -36,6 +36,7 @@ _DA = {
     "Queued again": "Sat i kø igen", "Declare or restore": "Erklær eller genopret",
     "Outage": "Nedbrud", "no change within a year": "ingen ændring inden for et år",
     "Config preview is fine": "Konfigurationen er i orden", "Incidents": "Hændelser",
+    "service desk": "servicedesk", "on call": "vagt", "emergency": "beredskab", "closed": "lukket",
 }
 _SV = {
     "Hotline console": "Hotline-konsol", "Sign in": "Logga in", "Sign out": "Logga ut", "User": "Användare",
@@ -67,6 +68,7 @@ _SV = {
     "Queued again": "Köade igen", "Declare or restore": "Utlys eller återställ",
     "Outage": "Driftstopp", "no change within a year": "ingen ändring inom ett år",
     "Config preview is fine": "Konfigurationen är i sin ordning", "Incidents": "Ärenden",
+    "service desk": "servicedesk", "on call": "jour", "emergency": "beredskap", "closed": "stängt",
 }
 CATALOG = {"en": {}, "da": _DA, "sv": _SV}
 

@@ -62,7 +62,9 @@ def calls_page():
     """The filtered call list, newest first."""
     records, f = filtered()
     services = sorted({s for h in state().config.lines() for s in h.plan.services})
-    return render_template("calls.html", records=records, f=f, services=services, lines=state().config.lines())
+    lines = state().config.lines()
+    return render_template("calls.html", records=records, f=f, services=services, lines=lines,
+                           by_line={h.line: h for h in lines})
 
 
 @bp.get("/calls.csv")

@@ -141,6 +141,24 @@ def tr(text: str) -> str:
     return _(text)
 
 
+@bp.app_template_global()
+def kind_label(route: str) -> str:
+    """Jinja: a route kind as words ("on_call" -> "on call"), for tr()."""
+    return route.replace("_", " ")
+
+
+@bp.app_template_global()
+def local_time(iso: str | None, hotline=None) -> str:
+    """Jinja: an ISO time as "2026-12-24 22:00 CET" in the hotline's zone (UTC without a hotline)."""
+    if not iso:
+        return ""
+    try:
+        moment = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return f"{moment.astimezone(hotline.tz if hotline is not None else dt.timezone.utc):%Y-%m-%d %H:%M %Z}"
+
+
 def _safe_next(target: str | None) -> str:
     if target and target.startswith("/admin/") and not target.startswith("//"):
         return target
