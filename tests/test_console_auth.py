@@ -242,3 +242,20 @@ def test_audit_cli_lists_console_changes(console, monkeypatch, capsys, redis_url
     assert entries[0]["who"] == "ada" and entries[0]["action"] == "sign-in" and entries[0]["address"] == "192.0.2.10"
     assert main(["audit"]) == 0
     assert "sign-in" in capsys.readouterr().out
+
+
+def test_a_forged_forwarded_for_header_does_not_escape_the_address_limit(console):
+    c, _va = console()
+    for i in range(signin_limit.MAX_PER_ADDRESS):
+        c.client.environ_base["HTTP_X_FORWARDED_FOR"] = f"203.0.113.{i}"
+        c.sign_in(f"user{i}", "not the password", address="198.51.100.7")
+    c.client.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.250"
+    assert c.sign_in("ada", PASSWORD, address="198.51.100.7").status_code == 429
+
+
+def test_behind_a_trusted_proxy_the_address_is_the_one_it_saw(console, monkeypatch):
+    monkeypatch.setenv("HOTLINE_PROXY_HOPS", "1")
+    c, va = console()
+    c.client.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.9, 192.0.2.77"  # forged, then the proxy's view
+    c.sign_in()
+    assert audit.entries(va.state.redis)[0]["address"] == "192.0.2.77"

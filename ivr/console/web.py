@@ -8,6 +8,8 @@ Security settings (see docs/console.md):
 - Sessions end after HOTLINE_CONSOLE_IDLE_MINUTES without a request (30) and at the latest
   HOTLINE_CONSOLE_SESSION_HOURS after sign-in (12), measured on the app's clock.
 - Every POST under /admin/ needs a CSRF token (Flask-WTF); the Twilio webhooks are not touched.
+- HOTLINE_PROXY_HOPS: how many trusted proxies append to X-Forwarded-For (default 0: the socket's
+  address counts for the per-address sign-in limit and the audit log).
 """
 from __future__ import annotations
 
@@ -56,9 +58,20 @@ def _(text: str) -> str:
 
 
 def client_address() -> str:
-    """Return the address the request came from (the first X-Forwarded-For hop behind a proxy)."""
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    return (forwarded.split(",")[0].strip() or request.remote_addr or "?")[:64]
+    """Return the address the request came from, for rate limits and the audit log.
+
+    X-Forwarded-For is believed only as far as HOTLINE_PROXY_HOPS trusted proxies (default 0)
+    wrote it: each appends the address it saw, so the entry that many places from the right is the
+    client's; anything further left could be forged by the client.
+    """
+    try:
+        hops = max(0, int(os.environ.get("HOTLINE_PROXY_HOPS") or 0))
+    except ValueError:
+        hops = 0
+    seen = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
+    if hops and len(seen) >= hops:
+        return seen[-hops][:64]
+    return (request.remote_addr or "?")[:64]
 
 
 def record(action: str, detail: str) -> None:
