@@ -259,3 +259,14 @@ def test_behind_a_trusted_proxy_the_address_is_the_one_it_saw(console, monkeypat
     c.client.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.9, 192.0.2.77"  # forged, then the proxy's view
     c.sign_in()
     assert audit.entries(va.state.redis)[0]["address"] == "192.0.2.77"
+
+
+def test_redis_down_gives_a_plain_503_not_a_traceback(console, redis_server):
+    c, _va = console()
+    page = c.get("/admin/login").get_data(as_text=True)
+    redis_server.stop()
+    try:
+        resp = c.client.post("/admin/login", data={"user": "ada", "password": PASSWORD, "csrf_token": csrf_token(page)})
+        assert resp.status_code == 503 and "Redis is unreachable" in resp.get_data(as_text=True)
+    finally:
+        redis_server.start()

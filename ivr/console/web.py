@@ -148,6 +148,12 @@ def _csrf_refused(exc: CSRFError):
     return render_template("refused.html", message=exc.description), 400
 
 
+@bp.errorhandler(RedisError)
+def _redis_failed(exc: RedisError):
+    log.error("console: Redis failed: %s", exc)
+    return render_template("refused.html", message="Redis is unreachable; try again shortly."), 503
+
+
 @bp.app_template_global()
 def tr(text: str) -> str:
     """Jinja: `tr("Sign in")` in the request's language."""
