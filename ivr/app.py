@@ -14,6 +14,8 @@ What the app holds, for views and for other modules' extensions (documented cont
 - `app.extensions["hotline.outcome_hooks"]`: list of callables `(hotline, call_sid, kind, data,
   redis_or_None, now)`, called after a new `outcome`, `end` or `attempt` event of a call was logged
   (e.g. the incidents module numbers the call's incident and pages about a missed one).
+- `app.extensions["hotline.config_refused"]`: the errors that refused HOTLINE_CONFIG at start
+  (empty when it loaded), for the admin console's config page.
 Announcers and hooks run on the call path: they must not wait on Redis (read what they need from a
 copy kept fresh off the call path, as ivr.outages.status_copy does); every Redis command of a
 /voice request counts against one time budget (ivr.calls.gate.CALL_BUDGET). Exceptions in
@@ -48,7 +50,7 @@ from ivr.config.load import Config, config_from_env
 log = logging.getLogger(__name__)
 
 # Modules with init_app(app) that add blueprints, announcers or hooks (e.g. the outage module).
-PLUGINS: tuple[str, ...] = ("ivr.outages.voice", "ivr.incidents.web")
+PLUGINS: tuple[str, ...] = ("ivr.outages.voice", "ivr.incidents.web", "ivr.console")
 # Paths only Twilio posts to: POST only, small bodies (ivr.webhook_guard), signed (ivr.signature).
 WEBHOOK_PREFIXES: tuple[str, ...] = ("/voice", "/sms")
 
@@ -115,6 +117,7 @@ def create_app(config: Config | None = None, *, redis_url=_ENV, auth_token=_ENV,
     app.extensions["hotline.announcers"] = state.announcers
     app.extensions["hotline.service_hooks"] = state.service_hooks
     app.extensions["hotline.outcome_hooks"] = state.outcome_hooks
+    app.extensions["hotline.config_refused"] = refused
 
     webhook_guard.init_app(app, WEBHOOK_PREFIXES)   # first: refusals before any body is read
     signature.init_app(app, token, base, verify_signatures, prefixes=WEBHOOK_PREFIXES)

@@ -169,3 +169,22 @@ def outage_alert(line: str, outage_id: str) -> str:
 def notified(number: str) -> str:
     """Return the sorted set of alerts ("line lead") a number was paged about, scored by time."""
     return f"{PREFIX}:notified:{number}"
+# -- admin console (ivr.console) --------------------------------------------------------------
+def console_account(user: str) -> str:
+    """Return the hash of one console account: argon2 hash, role, created_at."""
+    return f"{PREFIX}:console:account:{user}"
+
+
+def console_accounts() -> str:
+    """Return the set of console account names."""
+    return f"{PREFIX}:console:accounts"
+
+
+def console_signin_failures(kind: str, who: str) -> str:
+    """Return the counter of failed sign-ins of an account or an address (`kind` "user" or "addr")."""
+    return f"{PREFIX}:console:fail:{kind}:{who}"
+
+
+def console_audit() -> str:
+    """Return the list of audit entries (JSON: at, who, action, detail, address), newest first."""
+    return f"{PREFIX}:console:audit"

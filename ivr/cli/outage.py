@@ -153,27 +153,9 @@ def run_list(args: argparse.Namespace) -> int:
 
 def show(client: redis_lib.Redis, outage_id: str) -> dict | None:
     """Return an outage with its blasts, per-recipient SID and last status, and linked calls."""
-    from ivr.outages.store import OutageStore
-    from ivr.sms.blast import BlastStore
+    from ivr.outages.report import show as report
 
-    store, blasts = OutageStore(client), BlastStore(client)
-    outage = store.get(outage_id)
-    if outage is None:
-        return None
-    out = {**outage.to_json(), "calls": store.calls(outage_id), "blasts": []}
-    for bid in store.blasts(outage_id):
-        blast = blasts.get(bid)
-        if blast is None:
-            continue
-        out["blasts"].append({
-            "id": bid, "kind": blast.kind, "body": blast.body, **blasts.progress(bid),
-            "recipients": [{
-                "to": r["to"], "state": r.get("state"), "sid": r.get("sid") or None,
-                "status": r.get("status") or None, "attempts": int(r.get("attempts") or 0),
-                "error_code": r.get("error_code") or None, "error": r.get("error") or None,
-            } for r in blasts.recipients(bid)],
-        })
-    return out
+    return report(client, outage_id)
 
 
 def run_show(args: argparse.Namespace) -> int:

@@ -17,6 +17,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--week", help="ISO week like 2026-W52 (default: this week)")
     parser.add_argument("--weeks", type=int, default=1, help="how many weeks from --week (default 1)")
     parser.add_argument("--line", help="only this hotline (default: all in the config)")
+    parser.add_argument("--svg", metavar="FILE",
+                        help="write the week as an SVG picture instead (one hotline: give --line when there are several; "
+                             "with --weeks N, FILE gets -1, -2, ... before .svg)")
     parser.set_defaults(run=run)
 
 
@@ -30,11 +33,29 @@ def run(args: argparse.Namespace) -> int:
         shown = (args.week or "(this week)") + (f" --weeks {args.weeks}" if args.weeks > 1 else "")
         in_range("--week", shown, monday)
         in_range("--week", shown, monday + (args.weeks * 7 - 1) * _DAY)
+        if args.svg:
+            return write_svg(args.svg, pick_line(config, args.line), monday, args.weeks)
     except CliError as exc:
         return fail(exc)
     for hotline in hotlines:
         for week in range(args.weeks):
             print_week(hotline, monday + week * 7 * _DAY)
+    return 0
+
+
+def write_svg(path: str, hotline: Hotline, monday: dt.date, weeks: int) -> int:
+    """Write the week picture(s) of `hotline` (ivr.week_svg); raises CliError (exit 1) when FILE cannot be written."""
+    from ivr import week_svg
+
+    stem = path[:-4] if path.endswith(".svg") else path
+    for week in range(weeks):
+        name = path if weeks == 1 else f"{stem}-{week + 1}.svg"
+        try:
+            with open(name, "w", encoding="utf-8") as out:
+                out.write(week_svg.render(hotline, monday + week * 7 * _DAY) + "\n")
+        except OSError as exc:
+            raise CliError(f"cannot write {name}: {exc.strerror}", 1) from None
+        print(f"wrote {name}")
     return 0
 
 
@@ -73,17 +94,7 @@ def _end(end: dt.datetime, day: dt.date) -> str:
 
 
 def _notes(hotline: Hotline, service, day: dt.date) -> str:
-    notes: list[str] = []
-    holiday = hotline.calendar.name(day)
-    if holiday:
-        notes.append(holiday)
-    elif hotline.calendar.eve_of(day):
-        notes.append(f"eve of {hotline.calendar.eve_of(day)}")
-    for rule in service.rules:
-        for override in rule.schedule.day_overrides:
-            if override.covers(day) and override.name not in notes:
-                notes.append(override.name)
-        for timed in rule.schedule.time_overrides:
-            if timed.start.date() <= day <= timed.end.date() and timed.name not in notes:
-                notes.append(timed.name)
+    from ivr.week_svg import day_notes
+
+    notes = day_notes(hotline, day, [service])
     return f"  [{' / '.join(notes)}]" if notes else ""
