@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from ivr.menus.model import Menu
 from ivr.outages.model import OutagePolicy
+from ivr.probe.model import ProbePolicy
 from routing import Plan
 from schedules import HolidayCalendar, Schedule
 
@@ -53,6 +54,7 @@ class Hotline:
     warnings: tuple[str, ...] = ()     # from ivr.config.lint, as "file:line: field: message"
     call_log_days: int = 90
     caller_id: str = "hotline"
+    probe: ProbePolicy | None = field(default=None, hash=False)
 
     @property
     def line(self) -> str:
