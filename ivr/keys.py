@@ -108,3 +108,19 @@ def outage_calls(outage_id: str) -> str:
 def staff_session(call_sid: str) -> str:
     """Return the marker that call `call_sid` gave the right staff PIN (expires in minutes)."""
     return f"{PREFIX}:staff:ok:{call_sid}"
+
+
+# -- automatic test calls (ivr.probe) ---------------------------------------------------------
+def probe_pending(line: str, caller: str) -> str:
+    """Return the token of a probe call placed from `caller` to `line` that has not arrived yet."""
+    return f"{PREFIX}:probe:pending:{line}:{caller}"
+
+
+def probe_call(token: str) -> str:
+    """Return the CallSid under which the probe call with `token` reached the hotline."""
+    return f"{PREFIX}:probe:call:{token}"
+
+
+def probe_last(line: str) -> str:
+    """Return the JSON of the last probe result of `line` (ok, when, what differed)."""
+    return f"{PREFIX}:probe:last:{line}"
