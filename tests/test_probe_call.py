@@ -142,3 +142,34 @@ def test_the_probe_fails_when_the_keys_lead_elsewhere_in_the_running_menu(tmp_pa
     code, out, err = probe(capsys, config, url, redis_url)
     assert code == 1, out + err
     assert "service: expected network, the call had nexus" in out
+
+
+def test_the_worker_schedules_the_daily_probe_and_a_failed_probe_texts_the_admins(tmp_path, serve, fake_twilio,
+                                                                                  redis_url):
+    from rq import Queue
+    from rq.registry import ScheduledJobRegistry
+
+    from ivr.probe.jobs import QUEUE, probe_line
+    from tests.support.rq_workers import WorkerPool, wait_until, worker_env
+
+    config = config_dir(tmp_path / "config")
+    running = config_dir(tmp_path / "running", lambda t: t.replace('"+45 34 41 23 45"', '"+45 34 41 23 47"'))
+    url = serve(running)
+    env = worker_env(redis_url, fake_twilio, HOTLINE_CONFIG=str(config), PUBLIC_BASE_URL=url,
+                     TWILIO_FROM_NUMBER=LINE, HOTLINE_SPOOL_DIR=str(tmp_path / "worker-spool"))
+    rq_redis = redis.Redis.from_url(redis_url)
+    scheduled = ScheduledJobRegistry(QUEUE, connection=rq_redis)
+    logs = tmp_path / "workers"
+    logs.mkdir()
+    with WorkerPool(1, env, logs) as pool:
+        wait_until(lambda: any(j.startswith("probe-4570112230-") for j in scheduled.get_job_ids()), 60,
+                   message=lambda: "the daily probe on RQ's schedule\n" + pool.logs())
+        Queue(QUEUE, connection=rq_redis).enqueue(probe_line, LINE)  # its time has come
+        [sms] = fake_twilio.wait_for_messages(1, timeout=90)
+    assert sms["to"] == ADMIN and sms["from"] == LINE
+    assert sms["body"].startswith("TEST CALL FAILED Brøndby Ældre og Omsorg – nedbrud (+4570112230): dial: "
+                                  "expected +4534412345 then +4534412346, the call had +4534412347")
+    [call] = fake_twilio.calls
+    assert call["from"] == PROBE_NUMBER and call["url"] == url + "/voice"
+    result = last_probe(redis.Redis.from_url(redis_url, decode_responses=True), LINE)
+    assert result["ok"] is False and result["logged_sid"]
