@@ -151,3 +151,12 @@ def test_the_admins_sms_names_the_line_and_what_differed(tmp_path):
                                            "route: expected on_call, the call had emergency")
     long = ProbeResult(hotline.line, False, "x", ["1"], error="x" * 500)
     assert len(alert_text(hotline, long)) == 300
+
+
+def test_fake_twilio_command_prints_what_a_created_call_plays():
+    from ivr.cli.fake_twilio import describe
+
+    record = {"sid": "CA1", "to": "+4570112230", "from": PROBE_NUMBER, "url": "http://127.0.0.1:5000/voice",
+              "params": {"SendDigits": "W2"}}
+    assert describe("CreateCall", record) == ("call CA1 to +4570112230 from +4534412399: plays "
+                                              "http://127.0.0.1:5000/voice pressing W2")
