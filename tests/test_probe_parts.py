@@ -160,3 +160,33 @@ def test_fake_twilio_command_prints_what_a_created_call_plays():
               "params": {"SendDigits": "W2"}}
     assert describe("CreateCall", record) == ("call CA1 to +4570112230 from +4534412399: plays "
                                               "http://127.0.0.1:5000/voice pressing W2")
+
+
+def test_twilios_fallback_url_for_a_probe_call_dials_nobody(tmp_path, voice_app):
+    config = brondby(tmp_path, '\nprobe:\n  callers: ["+4534412399"]\n')
+    va = voice_app(config)
+    call = va.call(caller=PROBE_NUMBER)
+    turn = call._main("/voice/fallback", call._call_params(ErrorCode="11200"))
+    assert turn.kind == "hangup" and "<Dial" not in turn.body
+    record = va.record(call.sid)
+    assert record["outcome"] == "probe" and "Fallback URL (error 11200)" in record["detail"]
+    other = va.call(caller="+4534412350")
+    assert "<Dial" in other._main("/voice/fallback", other._call_params(ErrorCode="11200")).body
+
+
+def test_a_failure_in_the_app_during_a_probe_dials_nobody(tmp_path, voice_app, monkeypatch):
+    import ivr.probe.voice as probe_voice
+
+    def broken(*args):
+        raise RuntimeError("routing broke")
+
+    monkeypatch.setattr(probe_voice, "decide", broken)
+    config = brondby(tmp_path, '\nprobe:\n  callers: ["+4534412399"]\n')
+    va = voice_app(config)
+    call = va.call(caller=PROBE_NUMBER)
+    call.start()
+    last = call.press("2")
+    assert last.kind == "hangup" and "<Dial" not in last.body
+    record = va.record(call.sid)
+    assert record["outcome"] == "probe"
+    assert record["detail"] == "no service reached: the app failed: RuntimeError: routing broke"

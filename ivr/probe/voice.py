@@ -6,9 +6,12 @@ key handling through ivr.menus.nav) on its own Gather action, /voice/probe/menu;
 a service it decides the route for the app's clock, logs it like a call's decision with
 `extra.probe = true` and outcome "probe", says it and hangs up. It never dials, never runs the
 service hooks (outage links), and a key it does not expect ends it (a probe presses exact keys).
+Also when something fails: an exception in a probe view, or Twilio's Fallback URL for a probe
+call (`fallback()`), ends the probe with the reason logged instead of dialling the fallback number.
 """
 from __future__ import annotations
 
+import functools
 import logging
 
 import redis
@@ -41,10 +44,38 @@ def is_probe(hotline: Hotline | None) -> bool:
     return bool(hotline and hotline.probe and form("From", 40) in hotline.probe.callers)
 
 
+def _never_dial(view):
+    """Wrap a probe view: an exception ends the probe (logged, outcome probe) instead of reaching
+    the voice error handler, whose safe answer dials the fallback number."""
+    @functools.wraps(view)
+    def wrapped(hotline: Hotline, *args):
+        try:
+            return view(hotline, *args)
+        except Exception as exc:  # noqa: BLE001 - a probe must never ring anyone
+            log.exception("probe call %s failed", call_sid())
+            return twiml(_end(hotline, f"the app failed: {type(exc).__name__}: {exc}"[:300]))
+    return wrapped
+
+
 def answer(hotline: Hotline | None) -> Response | None:
     """Return the TwiML for a probe caller at the start of a call, or None for anyone else."""
     if not is_probe(hotline):
         return None
+    return _answer(hotline)
+
+
+def fallback(hotline: Hotline | None) -> Response | None:
+    """Return the TwiML for Twilio's Fallback URL on a probe call (None for anyone else): the
+    probe ends with the error logged (spooled only, like every fallback event), nobody is dialled."""
+    if not is_probe(hotline):
+        return None
+    detail = f"no service reached: Twilio used the Fallback URL (error {form('ErrorCode', 10) or '?'})"
+    record(hotline, "outcome", "probe-fallback", index=True, spool_only=True, outcome=OUTCOME, detail=detail)
+    return twiml(say_and_hang_up(hotline, ["Test call ended: the hotline failed."]))
+
+
+@_never_dial
+def _answer(hotline: Hotline) -> Response:
     if form("Direction", 20) == "outbound-api":
         # The probe's own leg (the Calls resource's Url): listen while the hotline answers the other.
         resp = VoiceResponse()
@@ -89,6 +120,11 @@ def probe_menu():
     hotline = hotline_for_request()
     if not is_probe(hotline):
         return twiml(say_and_hang_up(hotline, ["This address answers test calls only."]))
+    return _menu(hotline)
+
+
+@_never_dial
+def _menu(hotline: Hotline) -> Response:
     token, count = arg("tk", 40), int_arg("n", 0, 10_000)
     path = nav.decode(arg("p"))
     node = nav.locate(hotline.menu, path) if path is not None else None

@@ -143,6 +143,9 @@ def fallback():
     hotline = hotline_for_request()
     if hotline is None:
         return twiml(say_and_hang_up(None, [text("unknown_line", None)]))
+    probe_answer = probe_voice.fallback(hotline)  # a failed test call never rings anyone
+    if probe_answer is not None:
+        return probe_answer
     record(hotline, "fallback", "fallback", index=True, spool_only=True, detail=form("ErrorCode", 10),
            **{"from": form("From", 40)})
     record(hotline, "outcome", "fallback", spool_only=True, outcome=Outcome.FALLBACK.value,
