@@ -46,6 +46,8 @@ def test_without_keys_the_probe_presses_the_first_service_key_and_runs_at_three(
     ('  callers: ["+4534412399"]\n  daily_at: "25:00"\n', "probe.daily_at", "not a valid time"),
     ('  callers: ["43 28"]\n', "probe.callers[0]", "not a valid phone number"),
     ('  callers: ["+4534412399"]\n  admins: [nobody]\n', "probe.admins[0]", "unknown contact 'nobody'"),
+    ('  callers: ["+4534412345"]\n', "probe.callers[0]", "is the number of contact it_contact_1"),
+    ('  callers: ["+4534412350"]\n', "probe.callers[0]", "is the number of site"),
 ])
 def test_a_wrong_probe_section_is_refused_naming_the_field(tmp_path, section, field, words):
     with pytest.raises(ConfigErrors) as caught:

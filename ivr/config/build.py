@@ -111,7 +111,7 @@ class Builder:
             for group, entries in spec.sites.items()
         }
         outages = build_outages(self, spec.outages, contacts, list(spec.sites))
-        probe = build_probe(self, spec.probe, contacts, menu)
+        probe = build_probe(self, spec.probe, contacts, menu, sites)
         if self.problems:
             return None
         plan = Plan(line=numbers[0], tz=tz, services=services, version=self.version)

@@ -5,7 +5,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from ivr.config.schema import ProbeSpec
-from ivr.hotline import Contact
+from ivr.hotline import Contact, Site
 from ivr.menus.model import Menu
 from ivr.probe.expect import default_keys, parse_keys
 from ivr.probe.model import ProbePolicy
@@ -17,12 +17,22 @@ if TYPE_CHECKING:
 
 
 def build_probe(builder: Builder, spec: ProbeSpec | None, contacts: dict[str, Contact],
-                menu: Menu | None) -> ProbePolicy | None:
-    """Return the hotline's ProbePolicy, or None when the file has no `probe:` section."""
+                menu: Menu | None, sites: dict[str, tuple[Site, ...]] | None = None) -> ProbePolicy | None:
+    """Return the hotline's ProbePolicy, or None when the file has no `probe:` section.
+
+    A probe number that is also a contact's or a site's is refused: that caller's real calls would
+    be taken for test calls and never reach anyone.
+    """
     if spec is None:
         return None
     base = ("probe",)
     callers = tuple(builder.number(n, base + ("callers", i)) for i, n in enumerate(spec.callers))
+    people = {c.number: f"contact {c.id}" for c in contacts.values()}
+    people.update({s.number: f"site {s.name}" for group in (sites or {}).values() for s in group})
+    for i, number in enumerate(callers):
+        if number and number in people:
+            builder.fail(base + ("callers", i), f"{number} is the number of {people[number]}: calls from it "
+                                                "would be taken for test calls; give the probe a number of its own")
     admins = tuple(builder.party(ref, base + ("admins", i), contacts)[0] for i, ref in enumerate(spec.admins))
     daily_at = None
     if spec.daily_at is not None:
