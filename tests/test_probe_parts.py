@@ -192,3 +192,12 @@ def test_a_failure_in_the_app_during_a_probe_dials_nobody(tmp_path, voice_app, m
     record = va.record(call.sid)
     assert record["outcome"] == "probe"
     assert record["detail"] == "no service reached: the app failed: RuntimeError: routing broke"
+
+
+def test_check_lists_the_probe(tmp_path, capsys):
+    from ivr.cli import main
+
+    brondby(tmp_path, '\nprobe:\n  callers: ["+4534412399"]\n  keys: "2"\n  admins: ["+4534412398"]\n')
+    assert main(["check", "--config", str(tmp_path / "brondby.yaml")]) == 0
+    assert ("  probe: from +4534412399 pressing 2, daily at 03:00; texts +4534412398 when it fails\n"
+            in capsys.readouterr().out)
