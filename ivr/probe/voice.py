@@ -95,7 +95,9 @@ def _claim_token(hotline: Hotline) -> str:
     if client is None or not sid:
         return ""
     try:
-        token = client.getdel(rkeys.probe_pending(hotline.line, form("From", 40))) or ""
+        with client.pipeline() as pipe:  # GET and DEL in one transaction (GETDEL needs Redis 6.2)
+            key = rkeys.probe_pending(hotline.line, form("From", 40))
+            token = pipe.get(key).delete(key).execute()[0] or ""
         if token:
             client.set(rkeys.probe_call(token), sid, ex=TOKEN_SECONDS)
         return token
