@@ -50,7 +50,7 @@ from ivr.config.load import Config, config_from_env
 log = logging.getLogger(__name__)
 
 # Modules with init_app(app) that add blueprints, announcers or hooks (e.g. the outage module).
-PLUGINS: tuple[str, ...] = ("ivr.outages.voice", "ivr.incidents.web", "ivr.console")
+PLUGINS: tuple[str, ...] = ("ivr.outages.voice", "ivr.incidents.web", "ivr.probe.voice", "ivr.console")
 # Paths only Twilio posts to: POST only, small bodies (ivr.webhook_guard), signed (ivr.signature).
 WEBHOOK_PREFIXES: tuple[str, ...] = ("/voice", "/sms")
 

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from ivr.incidents.model import NotifyPolicy
 from ivr.menus.model import Menu
 from ivr.outages.model import OutagePolicy
+from ivr.probe.model import ProbePolicy
 from routing import Plan
 from schedules import HolidayCalendar, Schedule
 
@@ -55,6 +56,7 @@ class Hotline:
     call_log_days: int = 90
     caller_id: str = "hotline"
     notify: NotifyPolicy | None = field(default=None, hash=False)   # who hears of missed calls
+    probe: ProbePolicy | None = field(default=None, hash=False)
 
     @property
     def line(self) -> str:

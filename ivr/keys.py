@@ -188,3 +188,19 @@ def console_signin_failures(kind: str, who: str) -> str:
 def console_audit() -> str:
     """Return the list of audit entries (JSON: at, who, action, detail, address), newest first."""
     return f"{PREFIX}:console:audit"
+
+
+# -- automatic test calls (ivr.probe) ---------------------------------------------------------
+def probe_pending(line: str, caller: str) -> str:
+    """Return the token of a probe call placed from `caller` to `line` that has not arrived yet."""
+    return f"{PREFIX}:probe:pending:{line}:{caller}"
+
+
+def probe_call(token: str) -> str:
+    """Return the CallSid under which the probe call with `token` reached the hotline."""
+    return f"{PREFIX}:probe:call:{token}"
+
+
+def probe_last(line: str) -> str:
+    """Return the JSON of the last probe result of `line` (ok, when, what differed)."""
+    return f"{PREFIX}:probe:last:{line}"

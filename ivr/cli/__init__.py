@@ -9,7 +9,7 @@ import traceback
 
 # Modules of ivr.cli that each add one or more subcommands.
 COMMANDS = ("check", "route", "schedule", "outage", "worker", "calls", "call", "serve", "purge",
-            "fake_twilio", "incidents", "admin")
+            "fake_twilio", "incidents", "admin", "probe")
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 

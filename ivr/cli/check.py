@@ -50,6 +50,11 @@ def run(args: argparse.Namespace) -> int:
         sites = hotline.all_sites()
         if sites:
             print(f"  sites: {len(sites)} phone(s) in {', '.join(hotline.sites)}")
+        if hotline.probe:
+            probe = hotline.probe
+            when = f"daily at {probe.daily_at:%H:%M}" if probe.daily_at else "by hand only"
+            print(f"  probe: from {', '.join(probe.callers)} pressing {','.join(probe.keys)}, {when}; "
+                  f"texts {', '.join(probe.admins) or 'nobody'} when it fails")
     return 0
 
 

@@ -4,7 +4,9 @@ It speaks Twilio's REST API 2010-04-01 (Messages create/list/fetch, Calls create
 127.0.0.1, prints the environment to give `hotline worker` and `hotline outage`, then each message
 (and call) it accepts. Every request is checked against Twilio's OpenAPI description when the spec
 file is found (--spec, $HOTLINE_TWILIO_SPEC, or shared/ beside the repository); without it the
-stand-in runs unchecked and says so. It sends no delivery-status callbacks.
+stand-in runs unchecked and says so. It sends no delivery-status callbacks. A created call is
+played against its Url as Twilio would (signed webhooks, SendDigits into the prompts), so
+`hotline probe` can be tried against `hotline serve` (see docs/probe.md).
 """
 from __future__ import annotations
 
@@ -58,7 +60,9 @@ def describe(operation_id: str, record: dict) -> str:
     if operation_id == "CreateMessage":
         body = json.dumps(record["body"], ensure_ascii=False)
         return f"message {record['sid']} to {record['to']} from {sender}: {body}"
-    return f"call {record['sid']} to {record['to']} from {sender}"
+    keys = (record.get("params") or {}).get("SendDigits")
+    plays = f": plays {record['url']}" + (f" pressing {keys}" if keys else "") if record.get("url") else ""
+    return f"call {record['sid']} to {record['to']} from {sender}{plays}"
 
 
 def run(args: argparse.Namespace) -> int:

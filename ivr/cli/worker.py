@@ -1,6 +1,6 @@
 """`hotline worker`: a long-running RQ worker that also runs scheduled jobs (escalations,
-blast watchdogs). The Procfile's `worker:` line. Redis from REDIS_URL (required, see
-ivr.cli.redis_env).
+blast watchdogs, the daily probe of each line with a `probe:` section: ivr.probe.jobs). The
+Procfile's `worker:` line. Redis from REDIS_URL (required, see ivr.cli.redis_env).
 
 RQ lets one worker at a time run the scheduler, by a lock that lives 61 s. When the worker
 holding it is killed, scheduled work would wait for that lock to expire; a worker on the same
@@ -98,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
 
     import ivr.incidents.jobs  # noqa: F401 - load job code (and twilio) once; RQ forks a horse per job
     import ivr.outages.jobs  # noqa: F401
+    from ivr.probe.jobs import schedule_probes
     from ivr.sms.jobs import resume_all
 
     class HotlineWorker(Worker):
@@ -125,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
         resumed = resume_all(client)
         if resumed:
             log.info("watching %d unfinished blast(s) again", resumed)
+        schedule_probes(client)
         queues = [Queue(name, connection=client) for name in names]
         worker = HotlineWorker(queues, connection=client, name=args.name, maintenance_interval=maintenance)
         worker.work(burst=args.burst, with_scheduler=True, logging_level=args.log_level)

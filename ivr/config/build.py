@@ -14,6 +14,7 @@ import phonenumbers
 from ivr.config import schema as s
 from ivr.config.notify_build import build_notify
 from ivr.config.outage_build import build_outages
+from ivr.config.probe_build import build_probe
 from ivr.digits import is_ascii_digits
 from ivr.hotline import Contact, Hotline, Site
 from ivr.menus.model import CodeEntry, Menu, Option, OptionKind
@@ -112,6 +113,7 @@ class Builder:
         }
         outages = build_outages(self, spec.outages, contacts, list(spec.sites))
         notify = build_notify(self, spec, contacts)
+        probe = build_probe(self, spec.probe, contacts, menu, sites)
         if self.problems:
             return None
         plan = Plan(line=numbers[0], tz=tz, services=services, version=self.version)
@@ -121,7 +123,7 @@ class Builder:
             schedules=schedules, plan=plan, menu=menu, contacts=contacts,
             systems={k: v.name for k, v in spec.systems.items()}, sites=sites,
             source=self.source, version=self.version, outages=outages,
-            call_log_days=line.call_log_days, caller_id=caller_id, notify=notify,
+            call_log_days=line.call_log_days, caller_id=caller_id, notify=notify, probe=probe,
         )
 
     def language(self, tag: str) -> str:

@@ -165,6 +165,15 @@ class SystemSpec(Strict):
     name: str
 
 
+class ProbeSpec(Strict):
+    """Automatic test calls (ivr.probe): from `callers` (the first places them), pressing `keys`."""
+
+    callers: list[Text] = Field(min_length=1)
+    keys: Text | None = None                  # "1" or "1,153#,1"; default: the first service without codes
+    admins: list[Text] = []                   # contact ids or numbers texted when a probe fails
+    daily_at: Text | None = "03:00"           # local time of the daily probe; null: no schedule
+
+
 from ivr.config.outage_schema import OutagesSpec  # noqa: E402  (needs Strict, Ident, Text above)
 
 
@@ -179,6 +188,7 @@ class HotlineSpec(Strict):
     sites: dict[Ident, list[SiteSpec]] = {}
     outages: OutagesSpec | None = None
     notify: NotifySpec | None = None                # the default for targets without their own
+    probe: ProbeSpec | None = None
 
 
 def menu_options(menu: MenuSpec, path: tuple = ("menu",)) -> Iterator[tuple[OptionSpec, tuple]]:

@@ -4,7 +4,9 @@ Serves create/fetch for Messages (and their list) and create/fetch for Calls, ch
 auth, and checks every request against Twilio's OpenAPI description (see ``twilio_spec``).
 Requests that break the spec are answered with a Twilio-style error and kept in ``violations``;
 tests end with ``assert_no_violations()``. It sends no status callbacks: a message stays
-``queued`` unless a test calls ``set_status``.
+``queued`` unless a test calls ``set_status``. A created call whose request has a ``Url`` is
+played against that URL as Twilio would (signed webhooks, SendDigits into each <Gather>, see
+``call_driver``), then ``completed``; ``drive_calls = False`` leaves calls ``queued``.
 
 The test suite uses it in a thread (tests/support); ``hotline fake-twilio`` runs it as a
 command. Point the app at it with ``TWILIO_API_BASE_URL=server.base_url``. Never imported by
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from ivr.devtools.call_driver import CallDriver, DrivenCall
 from ivr.devtools.twilio_resources import API, call_resource, error_body, message_resource
 from ivr.devtools.twilio_spec import Match, Problem, SpecValidator, load_validator
 
@@ -88,6 +91,8 @@ class FakeTwilio:
         self.requests: list[dict] = []
         self.violations: list[Violation] = []
         self._resources: dict[str, dict] = {}
+        self.drive_calls = True
+        self.driven: dict[str, DrivenCall] = {}  # CallSid -> what the driver did, once the call ended
         self._faults: deque[Fault] = deque()
         self._permanent: dict[str, Fault] = {}
         self._lock = threading.Lock()
@@ -181,6 +186,24 @@ class FakeTwilio:
         with self._lock:
             self._resources[sid]["status"] = status
 
+    def _update_call(self, sid: str, **fields) -> None:
+        with self._lock:
+            self._resources[sid].update(fields)
+
+    def _drive(self, resource: dict, params: dict) -> None:
+        driver = CallDriver(self.account_sid, self.auth_token, self._update_call)
+        call = driver.drive(resource, params)
+        with self._changed:
+            self.driven[call.sid] = call
+            self._changed.notify_all()
+
+    def wait_for_call(self, sid: str, timeout: float = 30.0) -> DrivenCall:
+        """Return what the driver did on call ``sid`` once it ended; AssertionError on timeout."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: sid in self.driven, timeout):
+                raise AssertionError(f"call {sid} did not end within {timeout} s")
+            return self.driven[sid]
+
     def wait_for_messages(self, count: int, timeout: float = 5.0) -> list[dict]:
         """Return a copy of ``messages`` once it holds ``count``; AssertionError on timeout."""
         with self._changed:
@@ -225,6 +248,9 @@ class FakeTwilio:
             self._changed.notify_all()
         if record is not None and self.on_create is not None:
             self.on_create(match.operation_id, record)
+        if record is not None and match.operation_id == "CreateCall" and record["url"] and self.drive_calls:
+            threading.Thread(target=self._drive, args=(dict(document), record["params"]),
+                             name=f"fake-call-{record['sid']}", daemon=True).start()
         if status == 201 and self.reply_delay:
             self._stopping.wait(self.reply_delay)
         return status, document, extra

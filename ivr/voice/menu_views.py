@@ -11,6 +11,7 @@ from ivr.hotline import Hotline
 from ivr.menus import nav
 from ivr.menus.model import Menu, OptionKind
 from ivr.menus.twiml import prompt, say_and_hang_up, speak
+from ivr.probe import voice as probe_voice
 from ivr.voice import flow
 from ivr.voice.context import (caller_id, fallback_done_url, form, hotline_for_request, int_arg, int_form, arg,
                                record, safe_answer, state, twiml, url)
@@ -42,6 +43,9 @@ def incoming():
         log.warning("call to unknown number %r", form("To", 40))
         record(None, "outcome", "unknown", index=True, outcome=Outcome.UNKNOWN_LINE.value, detail=form("To", 40))
         return twiml(say_and_hang_up(None, [text("unknown_line", None)]))
+    probe_answer = probe_voice.answer(hotline)  # an automatic test call: ivr.probe.voice answers it
+    if probe_answer is not None:
+        return probe_answer
     sayings = announcements(hotline)
     record(hotline, "start", "start", index=True, hotline=hotline.name, to=form("To", 40),
            announced=sayings, stir=form("StirVerstat", 40) or None, **{"from": form("From", 40)})
@@ -139,6 +143,9 @@ def fallback():
     hotline = hotline_for_request()
     if hotline is None:
         return twiml(say_and_hang_up(None, [text("unknown_line", None)]))
+    probe_answer = probe_voice.fallback(hotline)  # a failed test call never rings anyone
+    if probe_answer is not None:
+        return probe_answer
     record(hotline, "fallback", "fallback", index=True, spool_only=True, detail=form("ErrorCode", 10),
            **{"from": form("From", 40)})
     record(hotline, "outcome", "fallback", spool_only=True, outcome=Outcome.FALLBACK.value,
