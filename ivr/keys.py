@@ -97,6 +97,11 @@ def sms_rate(sender: str) -> str:
     return f"{PREFIX}:sms:rate:{sender}"
 
 
+def sms_sent_log(sender: str) -> str:
+    """Return the sorted set of one sender's sends admitted within the last rate window."""
+    return f"{PREFIX}:sms:sent:{sender}"
+
+
 def outage_calls(outage_id: str) -> str:
     """Return the set of CallSids of calls about an outage's system while it was open."""
     return f"{PREFIX}:outage:{outage_id}:calls"

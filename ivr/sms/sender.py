@@ -111,11 +111,13 @@ class LeaseLost(Exception):
 
 def _gate(store: BlastStore, blast: Blast, number: str, token: str, limiter: RateLimiter,
           settings: SmsSettings, sleep: Callable[[float], None]) -> None:
-    """Wait for a rate slot, then renew the lease right before the request leaves, so the lease
-    has to cover only the HTTP request, not the rate wait (a 429 pause can be long)."""
-    limiter.acquire(sleep)
+    """Wait for a rate slot, renew the lease (so it has to cover only the HTTP request, not the
+    rate wait: a 429 pause can be long), then wait for admission: the last check of the sender's
+    actual recent sends, as close to the request as possible."""
+    limiter.wait_for_slot(sleep)
     if not store.renew(blast.id, number, token, settings.lease):
         raise LeaseLost(number)
+    limiter.wait_for_admission(sleep)
 
 
 def _search(store: BlastStore, client, blast: Blast, number: str, token: str) -> str | None:
