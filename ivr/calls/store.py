@@ -11,7 +11,7 @@ import json
 import logging
 import threading
 import time
-from typing import Iterable
+from typing import Callable, Iterable
 
 import redis
 from redis.backoff import NoBackoff
@@ -64,6 +64,9 @@ class CallStore:
         self._down_until = 0.0
         self._lock = threading.Lock()
         self._script = client.register_script(_APPEND) if client is not None else None
+        # Observers (e.g. metrics): called with each new event, and with each Redis error.
+        self.on_event: list[Callable[[dict], None]] = []
+        self.on_redis_failure: list[Callable[[Exception], None]] = []
 
     # -- health -------------------------------------------------------------------------------
     def available(self) -> bool:
@@ -71,6 +74,7 @@ class CallStore:
         return self.redis is not None and time.monotonic() >= self._down_until
 
     def _failed(self, exc: Exception) -> None:
+        _notify(self.on_redis_failure, exc)
         if time.monotonic() >= self._down_until:
             log.warning("Redis unreachable (%s); call events go to the spool %s", exc, self.spool.dir)
         self._down_until = time.monotonic() + self.pause
@@ -85,13 +89,17 @@ class CallStore:
         if self.available():
             try:
                 new = self._write(ev, ttl_days, index_ts)
-                self._maybe_flush()
-                return new
             except redis.RedisError as exc:
                 self._failed(exc)
+            else:
+                if new:
+                    _notify(self.on_event, ev)
+                self._maybe_flush()
+                return new
         if any(old.get("id") == ev["id"] for old in self.spool.events(ev["sid"])):
             return False
         self.spool.append({**ev, "_ttl_days": ttl_days, "_index_ts": index_ts})
+        _notify(self.on_event, ev)
         return True
 
     def _write(self, ev: dict, ttl_days: int, index_ts: float | None) -> bool:
@@ -189,3 +197,11 @@ class CallStore:
                 continue
             out.append(record)
         return sorted(out, key=lambda r: r.get("started_at") or "", reverse=True)
+
+
+def _notify(observers: list, value) -> None:
+    for observer in list(observers):
+        try:
+            observer(value)
+        except Exception:  # noqa: BLE001 - an observer never breaks a call
+            log.exception("call store observer %r failed", observer)
