@@ -141,3 +141,29 @@ def test_sms_sent_retried_failed_and_delivered_by_kind(app, redis_url, fake_twil
         assert got == count, result
     assert value(after, "hotline_webhook_responses_total", endpoint="/sms/status", status="204") - \
         value(before, "hotline_webhook_responses_total", endpoint="/sms/status", status="204") == 2
+
+
+def test_a_refused_config_shows_in_the_metrics(tmp_path, monkeypatch):
+    from ivr import create_app
+    from ivr.config.lastgood import load_or_last_good
+    from tests.examples import EXAMPLES
+
+    brondby = (EXAMPLES / "brondby.yaml").read_text(encoding="utf-8")
+    live, keep = tmp_path / "hotlines", tmp_path / "keep"
+    live.mkdir()
+    (live / "brondby.yaml").write_text(brondby, encoding="utf-8")
+    good, _ = load_or_last_good(live, keep)
+    (live / "brondby.yaml").write_text(brondby.replace('number: "4328 2020"', 'number: "4328"'), encoding="utf-8")
+    monkeypatch.setenv("HOTLINE_CONFIG", str(live))
+    monkeypatch.setenv("HOTLINE_LAST_GOOD_DIR", str(keep))
+    monkeypatch.setenv("HOTLINE_METRICS_TOKEN", TOKEN)
+
+    def make():
+        return create_app(redis_url=None, auth_token="t", public_base_url=None, spool_dir=str(tmp_path / "spool"),
+                          verify_signatures=False, plugins=())
+
+    before = samples(make().test_client().get("/metrics", headers=AUTH).get_data(as_text=True))
+    found = samples(make().test_client().get("/metrics", headers=AUTH).get_data(as_text=True))
+    assert value(found, "hotline_config_refused_errors") == 1
+    assert value(found, "hotline_config_info", version=good.version) == 1
+    assert value(found, "hotline_config_reload_failures_total") - value(before, "hotline_config_reload_failures_total") == 1
