@@ -1,20 +1,25 @@
 """A send-rate limiter shared by every worker, kept in Redis (two keys per sender).
 
-Two steps, both Lua scripts on Redis's own clock (so workers on several hosts agree):
+Three steps, all Lua scripts on Redis's own clock (so workers on several hosts agree):
 
 1. `reserve`: the next free slot of a GCRA, slots `1/(rate * HEADROOM)` apart. The worker sleeps
    until its slot. Reserving rather than polling keeps the order fair and the sends evenly spaced.
    While the limiter is in use (its key lives about a second past the last slot), a slot that
    passed unused because every worker was busy or descheduled may be caught up, up to CATCH_UP
    slots back, so a loaded worker does not cost the blast its rate; a fresh start never bursts.
-2. `admit`, right before the request leaves: the send is allowed only if fewer than `rate`
-   sends were admitted in the last WINDOW seconds (a log of actual admission times). A worker
-   that woke up late past its slot, next to the following slot's owner, is told to wait instead
-   of putting `rate + 1` messages into one second.
+2. `admit`, right before the request leaves: the send is allowed only if fewer than `rate` sends
+   are in the admission log's last WINDOW seconds, else it waits. A worker that woke up late past
+   its slot, next to the following slot's owner, therefore cannot put `rate + 1` messages into one
+   second. A send is logged as "in flight" (a place HOLD seconds ahead, so it counts meanwhile).
+3. `settle`, when Twilio's answer is back: the send's place becomes the latest moment it may have
+   reached Twilio, its admission plus however much longer than the sender's usual round trip
+   (a slowly rising minimum over all workers' sends, kept a week) this one took. A request held up after its
+   admission (the process waited for a CPU) thus keeps counting where it landed, while steady
+   network latency, the same for every send, costs nothing.
 
-WINDOW is `1 / HEADROOM` seconds (about 15 ms more than a second): that much jitter between the
-admission and Twilio seeing the request is absorbed; the GCRA and the window then allow the same
-long-run rate, HEADROOM of the configured one.
+WINDOW is `1 / HEADROOM` seconds (about 15 ms more than a second): that much jitter is absorbed
+beyond what settling sees; the GCRA and the window then allow the same long-run rate, HEADROOM
+of the configured one.
 """
 from __future__ import annotations
 
@@ -29,6 +34,7 @@ from ivr import keys
 HEADROOM = 0.985
 WINDOW = 1.0 / HEADROOM
 CATCH_UP = 3
+HOLD = 15.0          # seconds a send counts as in flight at most (longer than one HTTP attempt)
 
 # KEYS[1] limiter key; ARGV[1] interval, ARGV[2] catch-up allowance, both in microseconds.
 # Returns microseconds to wait (0 when the slot is now or already past).
@@ -53,9 +59,10 @@ redis.call('SET', KEYS[1], string.format('%d', nxt), 'PX', math.floor((nxt - now
 return nxt - now
 """
 
-# KEYS[1] admission log (sorted set: member -> admission time in microseconds);
-# ARGV[1] window in microseconds, ARGV[2] most sends per window, ARGV[3] a unique member.
-# Returns {0, now} when admitted (and logged), else {microseconds to wait, now}.
+# KEYS[1] admission log (sorted set: member -> the latest moment the send may reach Twilio, us);
+# ARGV[1] window, ARGV[2] most sends per window, ARGV[3] a unique member, ARGV[4] hold (us),
+# ARGV[5] the longest wait to return (us): sends in flight may settle earlier than they are placed.
+# Returns {0, now} when admitted (logged as in flight until now + hold), else {us to wait, now}.
 _ADMIT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -63,11 +70,26 @@ local window = tonumber(ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
   local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  return {math.max(tonumber(oldest[2]) + window - now + 1, 1), now}
+  return {math.min(math.max(tonumber(oldest[2]) + window - now + 1, 1), tonumber(ARGV[5])), now}
 end
-redis.call('ZADD', KEYS[1], now, ARGV[3])
-redis.call('PEXPIRE', KEYS[1], math.floor(window / 1000) + 1000)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[4]), ARGV[3])
+redis.call('PEXPIRE', KEYS[1], math.floor((window + tonumber(ARGV[4])) / 1000) + 1000)
 return {0, now}
+"""
+
+# KEYS[1] admission log, KEYS[2] the sender's usual round trip (us); ARGV[1] member, ARGV[2] its
+# admission (us). The round trip is measured on Redis's clock, from admission to this settle; the
+# usual one is a slowly rising minimum (2 % and 0.2 ms per send, from 0: the first sends of a
+# sender count almost their whole round trip) over every worker's sends. Places the send at its
+# admission plus however much longer than usual its round trip was, if it is still logged.
+_SETTLE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local admitted = tonumber(ARGV[2])
+local rtt = math.max(now - admitted, 0)
+local usual = math.min(rtt, tonumber(redis.call('GET', KEYS[2]) or '0') * 1.02 + 200)
+redis.call('SET', KEYS[2], string.format('%d', usual), 'EX', 7 * 86400)
+return redis.call('ZADD', KEYS[1], 'XX', 'CH', admitted + rtt - usual, ARGV[1])
 """
 
 
@@ -78,12 +100,15 @@ class RateLimiter:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.redis, self.key, self.log_key = redis, keys.sms_rate(sender), keys.sms_sent_log(sender)
+        self.rtt_key = keys.sms_round_trip(sender)
         self.interval_us = int(1_000_000 / (rate * HEADROOM))
         self.limit = max(1, math.floor(rate))
         self.window_us = int(WINDOW * 1_000_000)
         self._reserve = redis.register_script(_RESERVE)
         self._pause = redis.register_script(_PAUSE)
         self._admit = redis.register_script(_ADMIT)
+        self._settle = redis.register_script(_SETTLE)
+        self._in_flight: tuple[str, int] | None = None   # member, admission (us)
 
     def reserve(self) -> float:
         """Reserve the next slot; returns the seconds to wait before sending in it."""
@@ -96,8 +121,20 @@ class RateLimiter:
         Returns (seconds to wait before asking again, 0 when admitted; Redis time in seconds).
         """
         member = f"{time.time_ns()}-{secrets.token_hex(4)}"
-        wait_us, now_us = self._admit(keys=[self.log_key], args=[self.window_us, self.limit, member])
+        wait_us, now_us = self._admit(keys=[self.log_key],
+                                      args=[self.window_us, self.limit, member, int(HOLD * 1_000_000), self.interval_us])
+        if int(wait_us) <= 0:
+            self._in_flight = (member, int(now_us))
         return int(wait_us) / 1_000_000, int(now_us) / 1_000_000
+
+    def settle(self) -> None:
+        """Tell the limiter the last admitted send got its answer (or failed): from now on it
+        counts at the latest moment it may have reached Twilio. No-op when nothing is in flight."""
+        if self._in_flight is None:
+            return
+        member, admitted_us = self._in_flight
+        self._in_flight = None
+        self._settle(keys=[self.log_key, self.rtt_key], args=[member, admitted_us])
 
     def wait_for_slot(self, sleep=time.sleep) -> float:
         """Reserve a slot and sleep until it; returns the seconds slept."""
@@ -123,3 +160,4 @@ class RateLimiter:
     def pause(self, seconds: float) -> None:
         """Hold every worker's next send for this sender back by `seconds` (after a 429)."""
         self._pause(keys=[self.key], args=[int(seconds * 1_000_000)])
+

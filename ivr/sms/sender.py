@@ -82,6 +82,8 @@ def deliver(store: BlastStore, client, blast: Blast, number: str, limiter: RateL
         except LeaseLost:
             log.warning("blast %s: lost the lease on %s while waiting for a rate slot; not sent", blast.id, number)
             return Delivered.SKIPPED
+        finally:
+            limiter.settle()      # the answer is back (or none came): the send counts where it may have landed
         if result.outcome is Outcome.ACCEPTED:
             store.mark_sent(blast.id, number, result.sid, result.status or "queued", settings.keep_days)
             metrics.sms(blast.kind, "sent")
