@@ -61,7 +61,8 @@ def bench_schedule_year() -> None:
         t0 = time.perf_counter()
         with contextlib.redirect_stdout(io.StringIO()) as out:
             main(["schedule", "--config", str(EXAMPLES / f"{name}.yaml"), "--week", "2026-W01", "--weeks", "52"])
-        print(f"hotline schedule, 52 weeks of {name}: {time.perf_counter() - t0:.2f} s ({len(out.getvalue().splitlines())} lines)")
+        lines = len(out.getvalue().splitlines())
+        print(f"hotline schedule, 52 weeks of {name}: {time.perf_counter() - t0:.2f} s ({lines} lines)")
 
 
 if __name__ == "__main__":

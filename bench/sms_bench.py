@@ -72,7 +72,8 @@ def run(recipients: int, rate: float, workers: int, batch: int, timeout: float) 
             "enqueue_s": enqueued, "drain_s": drained,
             "achieved_per_s": (len(times) - 1) / (max(times) - min(times)) if len(times) > 1 else 0.0,
             "max_in_1s": max_in_window(times),
-            "limiter_max_in_1s": max_in_window([us / 1e6 for us in admitted.values()]), "exactly_once": set(counts.values()) == {1} and len(counts) == recipients,
+            "limiter_max_in_1s": max_in_window([us / 1e6 for us in admitted.values()]),
+            "exactly_once": set(counts.values()) == {1} and len(counts) == recipients,
             "violations": len(fake.violations),
         }
 

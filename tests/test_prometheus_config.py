@@ -14,7 +14,8 @@ from tests.metrics_helpers import AUTH, TOKEN
 
 DIR = Path(__file__).resolve().parents[1] / "deploy" / "prometheus"
 PROMTOOL = shutil.which("promtool")
-needs_promtool = pytest.mark.skipif(PROMTOOL is None, reason="promtool missing (Debian: apt-get install prometheus; ./dev test installs it)")
+needs_promtool = pytest.mark.skipif(
+    PROMTOOL is None, reason="promtool missing (Debian: apt-get install prometheus; ./dev test installs it)")
 
 
 def promtool(*args: str, cwd: Path) -> subprocess.CompletedProcess:

@@ -121,8 +121,8 @@ class RateLimiter:
         Returns (seconds to wait before asking again, 0 when admitted; Redis time in seconds).
         """
         member = f"{time.time_ns()}-{secrets.token_hex(4)}"
-        wait_us, now_us = self._admit(keys=[self.log_key],
-                                      args=[self.window_us, self.limit, member, int(HOLD * 1_000_000), self.interval_us])
+        args = [self.window_us, self.limit, member, int(HOLD * 1_000_000), self.interval_us]
+        wait_us, now_us = self._admit(keys=[self.log_key], args=args)
         if int(wait_us) <= 0:
             self._in_flight = (member, int(now_us))
         return int(wait_us) / 1_000_000, int(now_us) / 1_000_000
