@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import os
 import random
 import statistics
 import time
@@ -33,16 +34,26 @@ def bench_decisions(count: int = 20_000) -> None:
     for (plan, service), at in zip(picks, moments):
         decide(plan, service, at)
     cold_s = time.perf_counter() - cold
-    samples = []
-    for (plan, service), at in zip(picks, moments):
-        t0 = time.perf_counter()
-        decide(plan, service, at)
-        samples.append(time.perf_counter() - t0)
-    samples.sort()
-    print(f"decisions: {count} random moments over 3 years, {len(cases)} services in {len(config.lines())} hotlines")
+    samples, best = [], [float("inf")] * count
+    for rep in range(3):
+        for i, ((plan, service), at) in enumerate(zip(picks, moments)):
+            t0 = time.perf_counter()
+            decide(plan, service, at)
+            took = time.perf_counter() - t0
+            best[i] = min(best[i], took)
+            if rep == 0:
+                samples.append(took)
+    print(f"decisions: {count} random moments over 3 years, {len(cases)} services in {len(config.lines())} hotlines"
+          f" (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     print(f"  first pass (day caches cold): {cold_s / count * 1e6:8.1f} us/decision")
-    print(f"  warm: p50 {samples[len(samples) // 2] * 1e6:6.1f} us, p99 {samples[int(len(samples) * .99)] * 1e6:6.1f} us, "
-          f"mean {statistics.fmean(samples) * 1e6:6.1f} us (includes next_change)")
+    print(f"  warm, one try each:    {_figures(samples)} (includes next_change)")
+    print(f"  warm, best of 3 tries: {_figures(best)} (the same decisions; preemption by other processes filtered out)")
+
+
+def _figures(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    return (f"p50 {ordered[len(ordered) // 2] * 1e6:6.1f} us, p99 {ordered[int(len(ordered) * .99)] * 1e6:6.1f} us, "
+            f"mean {statistics.fmean(ordered) * 1e6:6.1f} us")
 
 
 def bench_schedule_year() -> None:
@@ -50,7 +61,8 @@ def bench_schedule_year() -> None:
         t0 = time.perf_counter()
         with contextlib.redirect_stdout(io.StringIO()) as out:
             main(["schedule", "--config", str(EXAMPLES / f"{name}.yaml"), "--week", "2026-W01", "--weeks", "52"])
-        print(f"hotline schedule, 52 weeks of {name}: {time.perf_counter() - t0:.2f} s ({len(out.getvalue().splitlines())} lines)")
+        lines = len(out.getvalue().splitlines())
+        print(f"hotline schedule, 52 weeks of {name}: {time.perf_counter() - t0:.2f} s ({lines} lines)")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,8 @@ HOTLINE_LAST_GOOD_DIR (where a copy of the last config that loaded is kept: a re
 HOTLINE_CONFIG makes the app serve that copy, loudly, instead of failing to boot), and
 HOTLINE_INSECURE_NO_SIGNATURE=1 (development only: turns the signature check off, loudly),
 HOTLINE_BODY_SECONDS (under gunicorn, how long a webhook body may take to arrive; default 3).
+Metrics and webhook log lines: HOTLINE_METRICS_TOKEN, PROMETHEUS_MULTIPROC_DIR, HOTLINE_LOG_FORMAT,
+HOTLINE_LOG_FULL_NUMBERS (ivr.metrics.web, ivr.weblog, docs/metrics.md).
 """
 from __future__ import annotations
 
@@ -126,6 +128,9 @@ def create_app(config: Config | None = None, *, redis_url=_ENV, auth_token=_ENV,
     init_voice(app)
     for name in PLUGINS if plugins is None else plugins:
         importlib.import_module(name).init_app(app)
+    from ivr.metrics.web import init_app as init_metrics
+
+    init_metrics(app, refused)
 
     @app.get("/healthz")
     def healthz():

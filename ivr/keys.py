@@ -100,6 +100,16 @@ def sms_rate(sender: str) -> str:
     return f"{PREFIX}:sms:rate:{sender}"
 
 
+def sms_sent_log(sender: str) -> str:
+    """Return the sorted set of one sender's sends admitted within the last rate window."""
+    return f"{PREFIX}:sms:sent:{sender}"
+
+
+def sms_round_trip(sender: str) -> str:
+    """Return the usual round trip (microseconds) of one sender's sends, for the rate limiter."""
+    return f"{PREFIX}:sms:rtt:{sender}"
+
+
 def outage_calls(outage_id: str) -> str:
     """Return the set of CallSids of calls about an outage's system while it was open."""
     return f"{PREFIX}:outage:{outage_id}:calls"

@@ -7,6 +7,8 @@ from routing.model import Decision, Plan, Service, Target
 from schedules.clock import WEEKDAYS
 
 _MAX_CHANGE_CANDIDATES = 64
+UTC = dt.timezone.utc
+_DAY_NAMES = tuple(day.capitalize() for day in WEEKDAYS)
 
 
 def decide(plan: Plan, service_id: str, at: dt.datetime) -> Decision:
@@ -17,6 +19,7 @@ def decide(plan: Plan, service_id: str, at: dt.datetime) -> Decision:
     service = plan.services[service_id]
     local = _local(plan, at)
     target, reason, announcements = _choose(service, local)
+    change = _next_change(plan, service, local.astimezone(UTC), target)
     return Decision(
         line=plan.line,
         service=service.id,
@@ -28,7 +31,7 @@ def decide(plan: Plan, service_id: str, at: dt.datetime) -> Decision:
         exhausted=target.exhausted,
         reason=reason,
         at=local,
-        next_change=next_change(plan, service_id, local),
+        next_change=change,
         announcements=announcements,
         config_version=plan.version,
     )
@@ -41,14 +44,16 @@ def _local(plan: Plan, at: dt.datetime) -> dt.datetime:
 
 
 def _choose(service: Service, local: dt.datetime) -> tuple[Target, str, tuple[str, ...]]:
-    stamp = f"{WEEKDAYS[local.weekday()].capitalize()} {local:%Y-%m-%d %H:%M}"
+    stamp = (f"{_DAY_NAMES[local.weekday()]} {local.year}-{local.month:02d}-{local.day:02d} "
+             f"{local.hour:02d}:{local.minute:02d}")
     closed_notes: list[str] = []
     announcements: list[str] = []
     if service.announcement:
         announcements.append(service.announcement)
     for rule in service.rules:
         state = rule.schedule.state_at(local)
-        announcements.extend(a for a in state.announcements if a not in announcements)
+        if state.announcements:
+            announcements.extend(a for a in state.announcements if a not in announcements)
         if state.open:
             reason = f"{stamp}: within {rule.schedule.label} ({state.describe()}) -> {rule.target.name}"
             return rule.target, reason, _with_target(announcements, rule.target)
@@ -69,15 +74,24 @@ def next_change(plan: Plan, service_id: str, at: dt.datetime) -> dt.datetime | N
     """Return the first moment after `at` when this service's route changes target, or None."""
     service = plan.services[service_id]
     local = _local(plan, at)
-    current = target_at(service, local)
-    moment = local
+    return _next_change(plan, service, local.astimezone(UTC), target_at(service, local))
+
+
+def _next_change(plan: Plan, service: Service, utc: dt.datetime, current: Target) -> dt.datetime | None:
+    """Return the first schedule change after `utc` at which the target is no longer `current`
+    (looking at most at _MAX_CHANGE_CANDIDATES changes), in the plan's zone, or None."""
+    moment = utc
     for _ in range(_MAX_CHANGE_CANDIDATES):
-        candidates = [c for c in (r.schedule.next_change(moment) for r in service.rules) if c]
-        if not candidates:
+        soonest = None
+        for rule in service.rules:
+            candidate = rule.schedule.next_change(moment)
+            if candidate is not None and (soonest is None or candidate < soonest):
+                soonest = candidate
+        if soonest is None:
             return None
-        moment = min(candidates).astimezone(plan.tz)
+        moment = soonest
         if target_at(service, moment).id != current.id:
-            return moment
+            return moment.astimezone(plan.tz)
     return None
 
 

@@ -2,19 +2,23 @@
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from schedules.calendar import HolidayCalendar
 from schedules.clock import WEEKDAYS, Window, describe_windows
-from schedules.intervals import Interval, containing, merge, subtract
+from schedules.intervals import Interval, merge, subtract
 
 UTC = dt.timezone.utc
+_ONE_DAY = dt.timedelta(days=1)
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _BLOCK = 16                 # days per cached block of merged intervals
 _HORIZON_BLOCKS = 26        # look about 400 days ahead for the next change
 _CACHE_DAYS = 4096          # at most this many days (and their blocks) are cached per schedule
+_CHUNK_BLOCKS = 8           # next_change answers from a cached edge list per 8 blocks (128 days)
+_CACHE_CHUNKS = 16          # at most this many edge lists (each about 540 days) per schedule
 
 PolicyKind = Literal["normal", "closed", "weekday", "hours", "close_at"]
 
@@ -114,10 +118,22 @@ class Schedule:
     time_overrides: tuple[TimeOverride, ...] = ()
     _days: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
     _blocks: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
+    _rules: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
+    _states: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
+    _chunks: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
+    _starts: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
+    _spans: list = field(default_factory=list, init=False, repr=False, compare=False, hash=False)
 
     # -- one local day ------------------------------------------------------------------------
     def day_rule(self, day: dt.date) -> DayRule:
         """Return the rule for local date `day`: override, holiday, eve or plain weekday."""
+        cached = self._rules.get(day)
+        if cached is None:
+            cached = self._day_rule(day)
+            _bounded_put(self._rules, day, cached, _CACHE_DAYS)
+        return cached
+
+    def _day_rule(self, day: dt.date) -> DayRule:
         for override in self.day_overrides:
             if override.covers(day):
                 return DayRule(override.name, override.windows, override.announcement)
@@ -156,9 +172,7 @@ class Schedule:
                  self._instant(midnight + dt.timedelta(minutes=w.end)))
                 for w in self.day_rule(day).windows
             )
-            if len(self._days) >= _CACHE_DAYS:
-                self._days.clear()      # bounded over years of uptime; refilled on demand
-            self._days[day] = cached
+            _bounded_put(self._days, day, cached, _CACHE_DAYS)
         return cached
 
     def _instant(self, local: dt.datetime) -> dt.datetime:
@@ -173,70 +187,121 @@ class Schedule:
             for ordinal in range(index * _BLOCK, (index + 1) * _BLOCK):
                 spans.extend(self.day_intervals(dt.date.fromordinal(max(ordinal, 1))))
             cached = tuple(merge(spans))
-            if len(self._blocks) >= _CACHE_DAYS // _BLOCK:
-                self._blocks.clear()
-            self._blocks[index] = cached
+            _bounded_put(self._blocks, index, cached, _CACHE_DAYS // _BLOCK)
         return cached
 
+    def _override_spans(self) -> list[tuple[dt.datetime, dt.datetime, TimeOverride]]:
+        """Return each time override with its span in UTC (computed once)."""
+        if len(self._spans) != len(self.time_overrides):
+            self._spans[:] = [(self._instant(o.start), self._instant(o.end), o) for o in self.time_overrides]
+        return self._spans
+
     def _with_time_overrides(self, spans: list[Interval]) -> list[Interval]:
-        for override in self.time_overrides:
-            span = (self._instant(override.start), self._instant(override.end))
+        for start, end, override in self._override_spans():
             if override.open is True:
-                spans = merge(spans + [span])
+                spans = merge(spans + [(start, end)])
             elif override.open is False:
-                spans = subtract(spans, span)
+                spans = subtract(spans, (start, end))
         return spans
 
     def is_open(self, at: dt.datetime) -> bool:
-        """Return True when the schedule is open at `at`."""
-        return self.state_at(at).open
+        """Return True when the schedule is open at `at` (as `state_at(at).open`, faster)."""
+        day = _local_date(at, self.tz)
+        at = _utc(at)
+        for start, end, override in self._override_spans():
+            if override.open is not None and start <= at < end:
+                return override.open
+        for owner in (day - _ONE_DAY, day):
+            for start, end in self.day_intervals(owner):
+                if start <= at < end:
+                    return True
+        return False
 
     def state_at(self, at: dt.datetime) -> ScheduleState:
         """Return whether the schedule is open at `at`, with the rule and the hours behind it."""
+        day = _local_date(at, self.tz)
         at = _utc(at)
-        day = at.astimezone(self.tz).date()
-        announcements = tuple(
-            o.announcement for o in self.time_overrides
-            if o.announcement and self._instant(o.start) <= at < self._instant(o.end)
-        )
-        for override in self.time_overrides:
-            if override.open is not None and self._instant(override.start) <= at < self._instant(override.end):
-                span = f"{override.start:%Y-%m-%d %H:%M} to {override.end:%Y-%m-%d %H:%M}"
-                return ScheduleState(override.open, override.name, span, announcements)
-        yesterday = day - dt.timedelta(days=1)
-        for owner in (yesterday, day):
-            if any(start <= at < end for start, end in self.day_intervals(owner)):
-                return self._state(owner, True, announcements)
+        announcements: tuple[str, ...] = ()
+        if self.time_overrides:
+            inside = [o for start, end, o in self._override_spans() if start <= at < end]
+            announcements = tuple(o.announcement for o in inside if o.announcement)
+            for override in inside:
+                if override.open is not None:
+                    span = f"{override.start:%Y-%m-%d %H:%M} to {override.end:%Y-%m-%d %H:%M}"
+                    return ScheduleState(override.open, override.name, span, announcements)
+        for owner in (day - _ONE_DAY, day):
+            for start, end in self.day_intervals(owner):
+                if start <= at < end:
+                    return self._state(owner, True, announcements)
         return self._state(day, False, announcements)
 
     def _state(self, day: dt.date, is_open: bool, announcements: tuple[str, ...]) -> ScheduleState:
-        rule = self.day_rule(day)
-        notes = announcements + ((rule.announcement,) if rule.announcement else ())
-        return ScheduleState(is_open, rule.label, describe_windows(rule.windows), notes)
+        key = (day, is_open, announcements)
+        cached = self._states.get(key)
+        if cached is None:
+            rule = self.day_rule(day)
+            notes = announcements + ((rule.announcement,) if rule.announcement else ())
+            cached = ScheduleState(is_open, rule.label, describe_windows(rule.windows), notes)
+            _bounded_put(self._states, key, cached, _CACHE_DAYS)
+        return cached
 
     def next_change(self, at: dt.datetime) -> dt.datetime | None:
         """Return the first moment after `at` when the schedule opens or closes, or None
         when it does not change within about a year (always open or always closed)."""
+        day = _local_date(at, self.tz)
         at = _utc(at)
-        day = at.astimezone(self.tz).date()
         first = (day.toordinal() - 1) // _BLOCK          # the block holding yesterday
-        spans: list[Interval] = []
-        for index in range(first, first + _HORIZON_BLOCKS):
-            spans = merge(spans + list(self._block(index)))
-            # Windows of later days start after this instant, so the open set before it is exact.
-            trusted_end = self._instant(dt.datetime.combine(dt.date.fromordinal((index + 1) * _BLOCK), dt.time()))
-            effective = self._with_time_overrides(spans)
-            current = containing(effective, at)
-            if current is not None:
-                candidate = current[1]
-            else:
-                candidate = next((start for start, _ in effective if start > at), None)
-            if candidate is not None and candidate < trusted_end:
-                return candidate
-        return None
+        edges = self._edges(first // _CHUNK_BLOCKS)
+        i = bisect_right(edges, at)
+        if i == len(edges):
+            return None
+        # Only changes before the horizon count: the days after it were not looked at.
+        return edges[i] if edges[i] < self._block_start(first + _HORIZON_BLOCKS) else None
+
+    def _block_start(self, index: int) -> dt.datetime:
+        """Return the instant (UTC) block `index` starts: local midnight of its first day."""
+        cached = self._starts.get(index)
+        if cached is None:
+            cached = self._instant(dt.datetime.combine(dt.date.fromordinal(index * _BLOCK), dt.time()))
+            _bounded_put(self._starts, index, cached, _CACHE_DAYS // _BLOCK)
+        return cached
+
+    def _edges(self, chunk: int) -> list[dt.datetime]:
+        """Return the instants (UTC, sorted) where the schedule opens or closes, time overrides
+        applied, over the blocks any moment of `chunk` looks at: its own blocks and a horizon more.
+
+        Windows of a day end before the midnight two days on, so for a moment in block `first`
+        or later the open set from `first`'s block onwards is exact; edges before that moment
+        are never asked for.
+        """
+        cached = self._chunks.get(chunk)
+        if cached is None:
+            spans: list[Interval] = []
+            start = chunk * _CHUNK_BLOCKS
+            for index in range(start, start + _CHUNK_BLOCKS + _HORIZON_BLOCKS):
+                spans.extend(self._block(index))
+            cached = [edge for span in self._with_time_overrides(merge(spans)) for edge in span]
+            _bounded_put(self._chunks, chunk, cached, _CACHE_CHUNKS)
+        return cached
+
+
+def _bounded_put(cache: dict, key, value, limit: int) -> None:
+    """Store `value`, first emptying `cache` once it holds `limit` entries (refilled on demand)."""
+    if len(cache) >= limit:
+        cache.clear()
+    cache[key] = value
+
+
+def _local_date(at: dt.datetime, tz: ZoneInfo) -> dt.date:
+    """Return the local date of aware `at` in `tz` (raises ValueError for a naive datetime)."""
+    if at.tzinfo is None:
+        raise ValueError("a moment must be an aware datetime")
+    return at.astimezone(tz).date()
 
 
 def _utc(at: dt.datetime) -> dt.datetime:
+    if at.tzinfo is UTC:
+        return at
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError("a moment must be an aware datetime")
     return at.astimezone(UTC)

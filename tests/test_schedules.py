@@ -156,7 +156,7 @@ def test_naive_datetime_is_refused():
 
 
 def test_caches_stay_bounded_over_many_years():
-    from schedules.schedule import _CACHE_DAYS
+    from schedules.schedule import _CACHE_CHUNKS, _CACHE_DAYS
 
     sched = Schedule("o", "Office", CPH, DK, weekly(mon_fri=["08:00-16:00"]))
     start = dt.datetime(2026, 1, 5, 9, tzinfo=CPH)
@@ -165,4 +165,6 @@ def test_caches_stay_bounded_over_many_years():
         assert sched.is_open(at) is (DK.name(at.date()) is None)
         assert sched.next_change(at) is not None
     assert len(sched._days) <= _CACHE_DAYS and len(sched._blocks) <= _CACHE_DAYS // 16
+    assert len(sched._rules) <= _CACHE_DAYS and len(sched._states) <= _CACHE_DAYS
+    assert len(sched._chunks) <= _CACHE_CHUNKS and len(sched._starts) <= _CACHE_DAYS // 16
     assert len(DK._cache) <= 4096

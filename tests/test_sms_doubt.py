@@ -131,7 +131,7 @@ def test_the_limiter_spaces_reservations_by_one_over_the_rate(redis_url):
         slots.append(slot)
         waits.append(wait_us)
     assert waits[0] == 0  # the first slot is free at once
-    assert [b - a for a, b in zip(slots, slots[1:])] == [step_us] * 9  # slots 1/(0.95 * rate) apart
+    assert [b - a for a, b in zip(slots, slots[1:])] == [step_us] * 9  # slots 1/(HEADROOM * rate) apart
     before = _redis_us(r)
     limiter.pause(2.0)
     wait = limiter.reserve()

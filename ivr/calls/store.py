@@ -14,7 +14,7 @@ import re
 import threading
 import time
 import weakref
-from typing import Iterable
+from typing import Callable, Iterable
 
 import redis
 from redis.backoff import NoBackoff
@@ -89,6 +89,9 @@ class CallStore:
         self._start_lock = threading.Lock()
         self._wake = threading.Event()
         self._flusher: threading.Thread | None = None
+        # Observers (e.g. metrics): called with each new event, and with each Redis error.
+        self.on_event: list[Callable[[dict], None]] = []
+        self.on_redis_failure: list[Callable[[Exception], None]] = []
         renew_after_fork(self)
 
     def _after_fork(self) -> None:
@@ -100,6 +103,7 @@ class CallStore:
         return self.redis is not None and not self.breaker.is_open()
 
     def _failed(self, exc: Exception) -> None:
+        _notify(self.on_redis_failure, exc)
         if not self.breaker.is_open():
             log.warning("Redis unreachable (%s); call events go to the spool %s", exc, self.spool.dir)
         self.breaker.failed(exc)
@@ -116,16 +120,20 @@ class CallStore:
         if not spool_only and self.available():
             try:
                 new = self._write(ev, ttl_days, index_ts)
+            except redis.RedisError as exc:
+                self._failed(exc)
+            else:
+                if new:
+                    _notify(self.on_event, ev)
                 if self.spool.pending():
                     self._wake.set()
                 return new
-            except redis.RedisError as exc:
-                self._failed(exc)
         if any(old.get("id") == ev["id"] for old in self.spool.events(ev["sid"])):
             return False
         self.spool.append({**ev, "_ttl_days": ttl_days, "_index_ts": index_ts})
         if spool_only:
             self._wake.set()
+        _notify(self.on_event, ev)
         return True
 
     def _write(self, ev: dict, ttl_days: int, index_ts: float | None) -> bool:
@@ -250,3 +258,11 @@ def _flush_loop(store_ref: "weakref.ref[CallStore]", wake: threading.Event) -> N
         except Exception:  # noqa: BLE001 - the flusher must outlive a full disk or a bad file
             log.exception("spool flush failed")
         del store
+
+
+def _notify(observers: list, value) -> None:
+    for observer in list(observers):
+        try:
+            observer(value)
+        except Exception:  # noqa: BLE001 - an observer never breaks a call
+            log.exception("call store observer %r failed", observer)

@@ -19,6 +19,7 @@ from typing import Callable
 from flask import Blueprint, Flask, Response, current_app, request
 from redis import Redis, RedisError
 
+from ivr import metrics
 from ivr.hotline import Hotline
 from ivr.outages import texts
 from ivr.outages.status_copy import OutageStatusCopy
@@ -91,7 +92,9 @@ def sms_status():
     if redis is None:
         return Response("no Redis", status=503, mimetype="text/plain")
     try:
-        BlastStore(redis).record_status(sid, status, (request.form.get("ErrorCode") or "")[:10])
+        blasts = BlastStore(redis)
+        if blasts.record_status(sid, status, (request.form.get("ErrorCode") or "")[:10]):
+            metrics.sms_receipt(blasts.kind_of_message(sid), status)
     except RedisError as exc:
         log.error("could not record status %s for %s: %s", status, sid, exc)
         return Response("Redis unavailable", status=503, mimetype="text/plain")

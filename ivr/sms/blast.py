@@ -310,6 +310,12 @@ class BlastStore:
             keys=[keys.blast_recipient(blast_id, number), keys.blast(blast_id)],
             args=[str(code or ""), error[:200]]))
 
+    def kind_of_message(self, sid: str) -> str | None:
+        """Return the kind of the blast a recorded message SID belongs to, or None."""
+        owner = self.redis.get(keys.sms_sid(sid))
+        blast = self.get(_t(owner).split(" ", 1)[0]) if owner else None
+        return blast.kind if blast else None
+
     def sid_taken(self, sid: str) -> bool:
         """Return True when `sid` is already recorded for some recipient of some blast."""
         return bool(self.redis.exists(keys.sms_sid(sid)))

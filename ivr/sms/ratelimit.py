@@ -1,32 +1,52 @@
-"""A send-rate limiter shared by every worker, kept in Redis (one key per sender).
+"""A send-rate limiter shared by every worker, kept in Redis (two keys per sender).
 
-Each caller reserves the next free slot atomically (a GCRA with a burst of one: slots are
-`1/rate` apart on Redis's own clock, so workers on several hosts agree), then sleeps until its
-slot. Reserving rather than polling keeps the order fair and costs one round trip per message.
-A slot reserved by a worker that dies is simply lost (the blast goes a little slower, never faster).
+Three steps, all Lua scripts on Redis's own clock (so workers on several hosts agree):
 
-We aim at HEADROOM of the configured rate so that network jitter between workers and Twilio
-cannot squeeze `rate + 1` requests into one second as Twilio sees them.
+1. `reserve`: the next free slot of a GCRA, slots `1/(rate * HEADROOM)` apart. The worker sleeps
+   until its slot. Reserving rather than polling keeps the order fair and the sends evenly spaced.
+   While the limiter is in use (its key lives about a second past the last slot), a slot that
+   passed unused because every worker was busy or descheduled may be caught up, up to CATCH_UP
+   slots back, so a loaded worker does not cost the blast its rate; a fresh start never bursts.
+2. `admit`, right before the request leaves: the send is allowed only if fewer than `rate` sends
+   are in the admission log's last WINDOW seconds, else it waits. A worker that woke up late past
+   its slot, next to the following slot's owner, therefore cannot put `rate + 1` messages into one
+   second. A send is logged as "in flight" (a place HOLD seconds ahead, so it counts meanwhile).
+3. `settle`, when Twilio's answer is back: the send's place becomes the latest moment it may have
+   reached Twilio, its admission plus however much longer than the sender's usual round trip
+   (a slowly rising minimum over all workers' sends, kept a week) this one took. A request held up after its
+   admission (the process waited for a CPU) thus keeps counting where it landed, while steady
+   network latency, the same for every send, costs nothing.
+
+WINDOW is `1 / HEADROOM` seconds (about 15 ms more than a second): that much jitter is absorbed
+beyond what settling sees; the GCRA and the window then allow the same long-run rate, HEADROOM
+of the configured one.
 """
 from __future__ import annotations
 
+import math
+import secrets
 import time
 
 from redis import Redis
 
 from ivr import keys
 
-HEADROOM = 0.95
+HEADROOM = 0.985
+WINDOW = 1.0 / HEADROOM
+CATCH_UP = 3
+HOLD = 15.0          # seconds a send counts as in flight at most (longer than one HTTP attempt)
 
-# KEYS[1] limiter key; ARGV[1] interval in microseconds. Returns microseconds to wait.
+# KEYS[1] limiter key; ARGV[1] interval, ARGV[2] catch-up allowance, both in microseconds.
+# Returns microseconds to wait (0 when the slot is now or already past).
 _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-local slot = math.max(tat, now)
+local slot = now
+if tat > 0 then slot = math.max(tat, now - tonumber(ARGV[2])) end
 local nxt = slot + tonumber(ARGV[1])
-redis.call('SET', KEYS[1], string.format('%d', nxt), 'PX', math.floor((nxt - now) / 1000) + 1000)
-return slot - now
+redis.call('SET', KEYS[1], string.format('%d', nxt), 'PX', math.max(math.floor((nxt - now) / 1000), 0) + 1000)
+return math.max(slot - now, 0)
 """
 
 # KEYS[1] limiter key; ARGV[1] pause in microseconds: nobody sends before now + pause.
@@ -39,6 +59,39 @@ redis.call('SET', KEYS[1], string.format('%d', nxt), 'PX', math.floor((nxt - now
 return nxt - now
 """
 
+# KEYS[1] admission log (sorted set: member -> the latest moment the send may reach Twilio, us);
+# ARGV[1] window, ARGV[2] most sends per window, ARGV[3] a unique member, ARGV[4] hold (us),
+# ARGV[5] the longest wait to return (us): sends in flight may settle earlier than they are placed.
+# Returns {0, now} when admitted (logged as in flight until now + hold), else {us to wait, now}.
+_ADMIT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local window = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return {math.min(math.max(tonumber(oldest[2]) + window - now + 1, 1), tonumber(ARGV[5])), now}
+end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[4]), ARGV[3])
+redis.call('PEXPIRE', KEYS[1], math.floor((window + tonumber(ARGV[4])) / 1000) + 1000)
+return {0, now}
+"""
+
+# KEYS[1] admission log, KEYS[2] the sender's usual round trip (us); ARGV[1] member, ARGV[2] its
+# admission (us). The round trip is measured on Redis's clock, from admission to this settle; the
+# usual one is a slowly rising minimum (2 % and 0.2 ms per send, from 0: the first sends of a
+# sender count almost their whole round trip) over every worker's sends. Places the send at its
+# admission plus however much longer than usual its round trip was, if it is still logged.
+_SETTLE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local admitted = tonumber(ARGV[2])
+local rtt = math.max(now - admitted, 0)
+local usual = math.min(rtt, tonumber(redis.call('GET', KEYS[2]) or '0') * 1.02 + 200)
+redis.call('SET', KEYS[2], string.format('%d', usual), 'EX', 7 * 86400)
+return redis.call('ZADD', KEYS[1], 'XX', 'CH', admitted + rtt - usual, ARGV[1])
+"""
+
 
 class RateLimiter:
     """Never lets more than `rate` messages per second leave for one sender, across all workers."""
@@ -46,22 +99,65 @@ class RateLimiter:
     def __init__(self, redis: Redis, sender: str, rate: float):
         if rate <= 0:
             raise ValueError("rate must be positive")
-        self.redis, self.key = redis, keys.sms_rate(sender)
+        self.redis, self.key, self.log_key = redis, keys.sms_rate(sender), keys.sms_sent_log(sender)
+        self.rtt_key = keys.sms_round_trip(sender)
         self.interval_us = int(1_000_000 / (rate * HEADROOM))
+        self.limit = max(1, math.floor(rate))
+        self.window_us = int(WINDOW * 1_000_000)
         self._reserve = redis.register_script(_RESERVE)
         self._pause = redis.register_script(_PAUSE)
+        self._admit = redis.register_script(_ADMIT)
+        self._settle = redis.register_script(_SETTLE)
+        self._in_flight: tuple[str, int] | None = None   # member, admission (us)
 
     def reserve(self) -> float:
         """Reserve the next slot; returns the seconds to wait before sending in it."""
-        return int(self._reserve(keys=[self.key], args=[self.interval_us])) / 1_000_000
+        catch_up = CATCH_UP * self.interval_us
+        return int(self._reserve(keys=[self.key], args=[self.interval_us, catch_up])) / 1_000_000
 
-    def acquire(self, sleep=time.sleep) -> float:
+    def admit(self) -> tuple[float, float]:
+        """Log a send now if the last WINDOW seconds hold fewer than `rate` sends.
+
+        Returns (seconds to wait before asking again, 0 when admitted; Redis time in seconds).
+        """
+        member = f"{time.time_ns()}-{secrets.token_hex(4)}"
+        args = [self.window_us, self.limit, member, int(HOLD * 1_000_000), self.interval_us]
+        wait_us, now_us = self._admit(keys=[self.log_key], args=args)
+        if int(wait_us) <= 0:
+            self._in_flight = (member, int(now_us))
+        return int(wait_us) / 1_000_000, int(now_us) / 1_000_000
+
+    def settle(self) -> None:
+        """Tell the limiter the last admitted send got its answer (or failed): from now on it
+        counts at the latest moment it may have reached Twilio. No-op when nothing is in flight."""
+        if self._in_flight is None:
+            return
+        member, admitted_us = self._in_flight
+        self._in_flight = None
+        self._settle(keys=[self.log_key, self.rtt_key], args=[member, admitted_us])
+
+    def wait_for_slot(self, sleep=time.sleep) -> float:
         """Reserve a slot and sleep until it; returns the seconds slept."""
         wait = self.reserve()
         if wait > 0:
             sleep(wait)
         return wait
 
+    def wait_for_admission(self, sleep=time.sleep) -> float:
+        """Sleep until `admit` lets this send go; returns the admission time (Redis clock, seconds)."""
+        while True:
+            wait, now = self.admit()
+            if wait <= 0:
+                return now
+            sleep(wait)
+
+    def acquire(self, sleep=time.sleep) -> float:
+        """Wait for a slot, then for admission right before sending; returns the admission time
+        (Redis clock, seconds)."""
+        self.wait_for_slot(sleep)
+        return self.wait_for_admission(sleep)
+
     def pause(self, seconds: float) -> None:
         """Hold every worker's next send for this sender back by `seconds` (after a 429)."""
         self._pause(keys=[self.key], args=[int(seconds * 1_000_000)])
+

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from enum import Enum
 
+from ivr import metrics
 from ivr.sms.blast import Blast, BlastStore, Claim
 from ivr.sms.ratelimit import RateLimiter
 from ivr.sms.settings import SmsSettings
@@ -62,6 +63,7 @@ def deliver(store: BlastStore, client, blast: Blast, number: str, limiter: RateL
                 return Delivered.RELEASED
             if found:
                 store.mark_sent(blast.id, number, found, "queued", settings.keep_days)
+                metrics.sms(blast.kind, "sent")
                 log.info("blast %s: adopted earlier message %s to %s", blast.id, found, number)
                 return Delivered.FOUND
             doubt = False
@@ -71,6 +73,7 @@ def deliver(store: BlastStore, client, blast: Blast, number: str, limiter: RateL
             return Delivered.SKIPPED
         if attempt > settings.max_attempts:
             store.mark_failed(blast.id, number, "gave_up", f"no success after {settings.max_attempts} attempts")
+            metrics.sms(blast.kind, "failed")
             return Delivered.FAILED
         try:
             result = send_sms(client, number, blast.body, blast.sender_from, blast.messaging_service_sid,
@@ -79,13 +82,18 @@ def deliver(store: BlastStore, client, blast: Blast, number: str, limiter: RateL
         except LeaseLost:
             log.warning("blast %s: lost the lease on %s while waiting for a rate slot; not sent", blast.id, number)
             return Delivered.SKIPPED
+        finally:
+            limiter.settle()      # the answer is back (or none came): the send counts where it may have landed
         if result.outcome is Outcome.ACCEPTED:
             store.mark_sent(blast.id, number, result.sid, result.status or "queued", settings.keep_days)
+            metrics.sms(blast.kind, "sent")
             return Delivered.SENT
         if result.outcome is Outcome.PERMANENT:
             store.mark_failed(blast.id, number, result.code, result.message)
+            metrics.sms(blast.kind, "failed")
             log.warning("blast %s: %s refused permanently (%s)", blast.id, number, result.code)
             return Delivered.FAILED
+        metrics.sms(blast.kind, "retried")
         doubt = result.outcome is Outcome.IN_DOUBT
         store.settle(blast.id, number, token, doubt, result.code, result.message)
         if doubt and not result.answered:
@@ -111,11 +119,13 @@ class LeaseLost(Exception):
 
 def _gate(store: BlastStore, blast: Blast, number: str, token: str, limiter: RateLimiter,
           settings: SmsSettings, sleep: Callable[[float], None]) -> None:
-    """Wait for a rate slot, then renew the lease right before the request leaves, so the lease
-    has to cover only the HTTP request, not the rate wait (a 429 pause can be long)."""
-    limiter.acquire(sleep)
+    """Wait for a rate slot, renew the lease (so it has to cover only the HTTP request, not the
+    rate wait: a 429 pause can be long), then wait for admission: the last check of the sender's
+    actual recent sends, as close to the request as possible."""
+    limiter.wait_for_slot(sleep)
     if not store.renew(blast.id, number, token, settings.lease):
         raise LeaseLost(number)
+    limiter.wait_for_admission(sleep)
 
 
 def _search(store: BlastStore, client, blast: Blast, number: str, token: str) -> str | None:

@@ -1,0 +1,84 @@
+"""GET /metrics (Prometheus text format, bearer token) and the per-webhook hooks of the app.
+
+init_app(app) adds, without touching any view: a timer around every request (histogram and
+count by endpoint for the webhooks, one log line per webhook: ivr.weblog), the call-log
+listeners (calls started and ended, Redis failures) and the /metrics view.
+
+HOTLINE_METRICS_TOKEN: the bearer token /metrics wants (`Authorization: Bearer TOKEN`); unset,
+/metrics answers 404. PROMETHEUS_MULTIPROC_DIR: see ivr.metrics.
+"""
+from __future__ import annotations
+
+import hmac
+import os
+import time
+
+from flask import Flask, Response, g, request
+from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client import multiprocess
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from ivr import metrics
+from ivr.metrics.scrape import ScrapeCollector
+from ivr.weblog import WebhookLog
+
+WEBHOOK_PREFIXES = ("/voice", "/sms/")
+
+
+def init_app(app: Flask, refused: list | None = None) -> None:
+    """Instrument `app` (made by ivr.app.create_app) and serve /metrics; `refused` lists the
+    errors of a refused HOTLINE_CONFIG (the app then serves the last good one)."""
+    state = app.extensions["hotline"]
+    refused = list(refused or [])
+    if refused:
+        metrics.config_refused()
+    state.store.on_event.append(lambda ev: metrics.call_event(ev, state.store.record))
+    state.store.on_redis_failure.append(lambda exc: metrics.redis_failure("call_log"))
+    registry = _registry(ScrapeCollector(state, refused))
+    token = os.environ.get("HOTLINE_METRICS_TOKEN") or ""
+    weblog = WebhookLog.from_env(lambda: [h.line for h in state.config.lines()])
+
+    @app.before_request
+    def _start_timer():
+        g.hotline_started = time.perf_counter()
+
+    @app.after_request
+    def _observe(response):
+        started = g.pop("hotline_started", None)
+        if started is None or not request.path.startswith(WEBHOOK_PREFIXES):
+            return response
+        seconds = time.perf_counter() - started
+        endpoint = request.url_rule.rule if request.url_rule is not None else "other"
+        metrics.webhook(endpoint, response.status_code, seconds)
+        weblog.line(request, endpoint, response.status_code, seconds)
+        return response
+
+    @app.get("/metrics")
+    def prometheus_metrics():
+        """The Prometheus scrape; 401 without the right bearer token, 404 when no token is set."""
+        if not token:
+            return Response("metrics are off: set HOTLINE_METRICS_TOKEN\n", 404, mimetype="text/plain")
+        given = request.headers.get("Authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            return Response("a bearer token is needed\n", 401, {"WWW-Authenticate": "Bearer"},
+                            mimetype="text/plain")
+        return Response(generate_latest(registry), 200, content_type=CONTENT_TYPE_LATEST)
+
+
+def _registry(collector: ScrapeCollector) -> CollectorRegistry:
+    """Return a registry for one app's scrapes: every process's values (multiprocess mode) or
+    this process's default registry, plus the app's present-state gauges."""
+    registry = CollectorRegistry(auto_describe=False)
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry.register(_Process())
+    registry.register(collector)
+    return registry
+
+
+class _Process:
+    """Yields what this process's default registry holds (single-process mode)."""
+
+    def collect(self):
+        return REGISTRY.collect()

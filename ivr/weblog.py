@@ -1,0 +1,94 @@
+"""One log line per webhook: call SID, line, endpoint, status and duration; caller numbers masked.
+
+HOTLINE_LOG_FORMAT=json writes each line as one JSON object (else `key=value` text);
+HOTLINE_LOG_FULL_NUMBERS=1 writes callers' numbers in full (else all but the last MASK_KEEP
+digits are `*`). The hotline's own numbers (the line) are never masked. Lines go to stderr
+through the logger `hotline.webhooks` at INFO, whatever the root logger is set to.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+
+MASK_KEEP = 3
+log = logging.getLogger("hotline.webhooks")
+
+
+def mask(number: str | None, keep: int = MASK_KEEP) -> str | None:
+    """Return `number` with every digit but the last `keep` replaced by `*` ("+*******350")."""
+    if not number:
+        return number
+    digits = sum(c.isdigit() for c in number)
+    out, seen = [], 0
+    for c in number:
+        if c.isdigit():
+            seen += 1
+            out.append(c if seen > digits - keep else "*")
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+class _Stderr(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time (gunicorn's, or a test's capture)."""
+
+    def __init__(self):
+        super().__init__()
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value):
+        pass
+
+
+def _ensure_handler() -> None:
+    if not any(isinstance(h, _Stderr) for h in log.handlers):
+        handler = _Stderr()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+
+
+class WebhookLog:
+    """Writes the per-webhook line; `lines()` gives the hotline numbers that are never masked."""
+
+    def __init__(self, json_format: bool = False, full_numbers: bool = False, lines=lambda: ()):
+        self.json_format, self.full_numbers, self.lines = json_format, full_numbers, lines
+        _ensure_handler()
+
+    @classmethod
+    def from_env(cls, lines=lambda: ()) -> WebhookLog:
+        """Return a WebhookLog set by HOTLINE_LOG_FORMAT and HOTLINE_LOG_FULL_NUMBERS."""
+        return cls(os.environ.get("HOTLINE_LOG_FORMAT", "").lower() == "json",
+                   os.environ.get("HOTLINE_LOG_FULL_NUMBERS", "") in ("1", "true", "yes"), lines)
+
+    def fields(self, form, endpoint: str, status: int, seconds: float) -> dict:
+        """Return the line's fields from the webhook's form (Twilio's parameters)."""
+        ours = set(self.lines())
+        to, caller = form.get("To") or None, form.get("From") or None
+        line = to if to in ours else caller if caller in ours else None
+        out = {"event": "webhook", "endpoint": endpoint, "status": status,
+               "duration_ms": round(seconds * 1000, 1), "call_sid": form.get("CallSid") or None, "line": line}
+        if form.get("MessageSid"):
+            out["message_sid"] = form.get("MessageSid")
+        other = caller if line != caller else to
+        out["caller" if line != caller else "to"] = other if self.full_numbers or other in ours else mask(other)
+        return out
+
+    def line(self, request, endpoint: str, status: int, seconds: float) -> None:
+        """Log one webhook (never raises)."""
+        try:
+            fields = self.fields(request.form, endpoint, status, seconds)
+            if self.json_format:
+                log.info(json.dumps(fields, ensure_ascii=False, separators=(",", ":")))
+            else:
+                log.info("webhook " + " ".join(f"{k}={'-' if v is None else v}" for k, v in fields.items()
+                                               if k != "event"))
+        except Exception:  # noqa: BLE001 - a log line never breaks a call
+            logging.getLogger(__name__).exception("could not write the webhook log line")

@@ -1,0 +1,85 @@
+"""The shared send-rate limiter against a real Redis: a worker that wakes up late past its slot."""
+from __future__ import annotations
+
+import threading
+import time
+
+from ivr.sms.ratelimit import HEADROOM, WINDOW, RateLimiter
+from tests.sms_helpers import client, max_in_window
+
+SENDER = "+4570112230"
+
+
+def test_a_worker_waking_late_past_its_slot_does_not_put_one_more_send_into_a_second(redis_url):
+    """One worker keeps sending on its slots; another is descheduled for 0.19 s each time it
+    reaches its slot and only then goes on to send, right next to the following slot's owner.
+    Judged on Redis's clock at the moment the limiter let each send go (reading the clock after
+    `acquire` returns would also measure how long this test's own threads were descheduled)."""
+    rate = 10
+    seen: list[float] = []
+    lock = threading.Lock()
+
+    def worker(sends: int, oversleep: float, start_after: float) -> None:
+        r = client(redis_url)
+        limiter = RateLimiter(r, SENDER, rate)
+        time.sleep(start_after)
+        for _ in range(sends):
+            admitted = limiter.acquire(sleep=lambda s: time.sleep(s + oversleep))
+            with lock:
+                seen.append(admitted)
+            limiter.settle()
+
+    threads = [threading.Thread(target=worker, args=(30, 0.0, 0.0)),
+               threading.Thread(target=worker, args=(6, 0.19, 0.3))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(seen) == 36
+    assert max_in_window(seen, 1.0) <= rate, sorted(b - a for a, b in zip(sorted(seen), sorted(seen)[1:]))
+    assert max(seen) - min(seen) < 35 / (rate * HEADROOM) * 1.3    # and not needlessly slow
+
+
+def test_a_send_delayed_after_its_admission_does_not_put_one_more_into_a_second(redis_url):
+    """The worker got its admission, then waited 0.19 s for a CPU before the request reached
+    Twilio (stamped here with Redis's clock, as the stand-in stamps arrivals), next to the
+    following sends. Settling each send when its answer came back moves a late one's place in the
+    admission log to when it may have arrived."""
+    rate = 10
+    arrived: list[float] = []
+    lock = threading.Lock()
+
+    def worker(sends: int, delay: float, start_after: float) -> None:
+        r = client(redis_url)
+        limiter = RateLimiter(r, SENDER, rate)
+        time.sleep(start_after)
+        for i in range(sends):
+            limiter.acquire()
+            time.sleep(delay if i % 2 else 0.0)        # every other send is held up after admission
+            sec, usec = r.time()
+            with lock:
+                arrived.append(sec + usec / 1_000_000)
+            limiter.settle()
+
+    threads = [threading.Thread(target=worker, args=(30, 0.0, 0.0)),
+               threading.Thread(target=worker, args=(8, 0.19, 0.3))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(arrived) == 38
+    assert max_in_window(arrived, 1.0) <= rate, sorted(b - a for a, b in zip(sorted(arrived), sorted(arrived)[1:]))
+
+
+def test_a_send_in_flight_counts_until_settled_and_a_refusal_waits_at_most_one_interval(redis_url):
+    r = client(redis_url)
+    limiter = RateLimiter(r, SENDER, 1)
+    assert limiter.admit()[0] == 0
+    wait, _ = limiter.admit()                # the first is in flight: it counts, whatever its age
+    assert 0 < wait <= limiter.interval_us / 1_000_000
+    time.sleep(1.1)
+    assert limiter.admit()[0] > 0            # still in flight after the window: still counted
+    limiter.settle()                         # its answer took 1.1 s: it may have reached Twilio just now
+    assert limiter.admit()[0] > 0
+    time.sleep(WINDOW + 0.05)
+    assert limiter.admit()[0] == 0

@@ -1,0 +1,67 @@
+"""One log line per webhook: call SID, line, endpoint, status, duration; numbers masked."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from ivr.weblog import WebhookLog, mask
+from tests.support.voice import CALLER
+
+AT = dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.timezone.utc)
+
+
+def webhook_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith(("webhook ", '{"event":"webhook"'))]
+
+
+@pytest.mark.parametrize("number, masked", [
+    ("+4534412350", "+*******350"),
+    ("+46104550001", "+********001"),
+    ("12", "12"),
+    ("", ""),
+    (None, None),
+])
+def test_mask_keeps_only_the_last_digits(number, masked):
+    assert mask(number) == masked
+
+
+def test_json_lines_one_per_webhook_with_the_caller_masked(voice_app, monkeypatch, capsys):
+    monkeypatch.setenv("HOTLINE_LOG_FORMAT", "json")
+    va = voice_app(at=AT)
+    line = va.config.lines()[0].line
+    capsys.readouterr()
+    call = va.call(line)
+    call.start()
+    call.press("1")
+    call.ring("accept")
+    call.hang_up()
+    logged = [json.loads(x) for x in webhook_lines(capsys.readouterr().err)]
+
+    own = [x for x in logged if x["call_sid"] == call.sid]
+    assert [x["endpoint"] for x in own] == ["/voice", "/voice/menu", "/voice/dial", "/voice/status"]
+    for entry in own:
+        assert entry["line"] == line and entry["status"] == 200
+        assert entry["caller"] == "+*******350" and CALLER not in json.dumps(entry)
+        assert isinstance(entry["duration_ms"], float) and 0 <= entry["duration_ms"] < 10_000
+
+
+def test_a_callee_leg_names_the_line_and_masks_the_callee():
+    log = WebhookLog(json_format=True, lines=lambda: ["+4570112230"])
+    form = {"CallSid": "CA" + "1" * 32, "From": "+4570112230", "To": "+4534412345"}
+    fields = log.fields(form, "/voice/screen", 200, 0.0042)
+    assert fields == {"event": "webhook", "endpoint": "/voice/screen", "status": 200, "duration_ms": 4.2,
+                      "call_sid": "CA" + "1" * 32, "line": "+4570112230", "to": "+*******345"}
+
+
+def test_text_lines_and_full_numbers_when_an_admin_asks(voice_app, monkeypatch, capsys):
+    monkeypatch.delenv("HOTLINE_LOG_FORMAT", raising=False)
+    monkeypatch.setenv("HOTLINE_LOG_FULL_NUMBERS", "1")
+    va = voice_app(at=AT)
+    capsys.readouterr()
+    call = va.call()
+    call.start()
+    (only,) = [x for x in webhook_lines(capsys.readouterr().err) if call.sid in x]
+    assert only.startswith("webhook endpoint=/voice status=200 duration_ms=")
+    assert f" call_sid={call.sid} line={va.config.lines()[0].line} caller={CALLER}" in only
