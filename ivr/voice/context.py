@@ -15,6 +15,7 @@ from ivr.digits import ascii_int
 from ivr.hotline import Hotline
 from ivr.numbers import is_valid_e164
 from ivr.menus.twiml import speak
+from ivr.voice import twiml_text
 from ivr.voice.texts import text
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -76,13 +77,16 @@ def url(path: str, **params) -> str:
 
 
 def twiml(resp: VoiceResponse) -> Response:
-    """Return TwiML as a 200 text/xml response."""
-    return Response(str(resp), status=200, mimetype="text/xml")
+    """Return TwiML as a 200 text/xml response (the text as the library's str() makes it)."""
+    return Response(twiml_text.to_text(resp), status=200, mimetype="text/xml")
 
 
 def record(hotline: Hotline | None, kind: str, dedup: str, /, index: bool = False, sid: str | None = None,
            spool_only: bool = False, **data) -> bool:
     """Add an event to the current call's record; returns False for a duplicate or no CallSid.
+
+    Within a /voice request the event waits for the end of the view (one write for all of them):
+    True then means only that this request had not recorded it yet.
 
     `spool_only`: write to the spool, not Redis (replayed later; for views that must not touch Redis).
     Never raises: a failing store is logged (the call goes on).
