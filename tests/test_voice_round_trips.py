@@ -51,11 +51,10 @@ def test_every_webhook_of_a_screened_escalation_makes_one_round_trip_or_reads_on
     assert [path for path, _ in requests] == ["voice", "voice/menu", "voice/menu", "voice/screen",
                                               "voice/screen/answer", "voice/dial", "voice/dial", "voice/status"]
     for path, cmds in requests:
-        expected = ["LRANGE", "EVALSHA"] if path in ("voice/dial",) or cmds[:1] == ["LRANGE"] else ["EVALSHA"]
-        if path == "voice/screen":
-            expected = []
-        assert cmds == expected, requests
-    assert requests[2][1] == ["LRANGE", "EVALSHA"]  # reaching the service: frozen decision read, then written
+        # a dial result reads the frozen decision and the acceptances (one read), then writes
+        expected = {"voice/dial": ["LRANGE", "EVALSHA"], "voice/screen": []}.get(path, ["EVALSHA"])
+        assert cmds == expected or (path, cmds) == ("voice/menu", ["LRANGE", "EVALSHA"]), requests
+    assert requests[2][1] == ["LRANGE", "EVALSHA"]  # reaching the service: a frozen decision? (hooks run once)
     record = app.record(call.sid)
     assert [e["result"] for e in record["entries"]] == ["invalid", "ok"]
     assert record["service"] == "network" and len(record["attempts"]) == 2
@@ -95,3 +94,21 @@ def test_a_batch_writes_all_its_events_in_one_call_and_knows_duplicates(voice_ap
     finally:
         store.end_batch()
     assert [e["type"] for e in store.events(sid)] == ["start", "entry"]
+
+
+def test_a_repeated_service_callback_keeps_the_frozen_decision(voice_app):
+    app = voice_app(at=EVENING)
+    call = app.call()
+    call.start()
+    url = call.turn.action
+    first = call.press("2")
+    assert [n for n, _ in first.numbers] == ["+4534412345"]  # the IT contacts (evening), screened
+    app.clock.at = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.timezone.utc)  # office hours: the desk now
+    again = call.send(url, call._call_params(Digits="2"))
+    assert again.body == first.body
+    assert [n for n, _ in again.numbers] == ["+4534412345"]
+    services = [e for e in app.state.store.events(call.sid) if e["type"] == "service"]
+    assert len(services) == 1 and services[0]["decision"]["target"] == "it_contacts"
+    fresh = app.call()   # a new call at this moment goes to the desk: the repeat did not decide again
+    fresh.start()
+    assert [n for n, _ in fresh.press("2").numbers] != ["+4534412345"]
