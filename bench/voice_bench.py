@@ -14,7 +14,7 @@ Bounded: about (2 x rounds x kinds x --seconds) plus set-up. No pass/fail: the g
 next to the figures (>= 0.60 for /voice, >= 0.50 for every other kind).
 
 Needs `wrk` (Debian package `wrk`). Run: .venv/bin/python bench/voice_bench.py [--seconds S] [--rounds R]
-[--kinds voice,menu-key,...] [--no-profile]
+[--kinds voice,menu-key,...] [--no-profile] [--baseline OTHER_SOURCE_TREE]
 """
 from __future__ import annotations
 
@@ -160,9 +160,10 @@ def procfile_web(app: str, port: int) -> list[str]:
     return [sys.executable, "-m", *words]
 
 
-def start_server(app: str, port: int, env: dict) -> subprocess.Popen:
-    """Start gunicorn (Procfile line) for `app` and wait until it answers."""
-    proc = subprocess.Popen(procfile_web(app, port), cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+def start_server(app: str, port: int, env: dict, root: Path = ROOT) -> subprocess.Popen:
+    """Start gunicorn (Procfile line) for `app` from the source tree `root`; wait until it answers."""
+    proc = subprocess.Popen(procfile_web(app, port), cwd=root, env={**env, "PYTHONPATH": str(root)},
+                            stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     for _ in range(300):
         try:
@@ -279,6 +280,8 @@ def main() -> None:
     parser.add_argument("--kinds", default="", help="comma-separated kinds (default: all)")
     parser.add_argument("--requests", type=int, default=24000, help="distinct requests per kind (default 24000)")
     parser.add_argument("--no-profile", action="store_true", help="skip the in-process profile")
+    parser.add_argument("--baseline", type=Path, help="another source tree of the project (e.g. an older commit, "
+                        "exported with git archive) measured in the same rounds")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("voice_bench: wrk is not installed (Debian: apt-get install wrk)")
@@ -300,10 +303,15 @@ def main() -> None:
         script.write_text(WRK_SCRIPT)
         app = start_server("ivr:create_app()", app_port, env)
         static = start_server("bench.static_twiml:app", static_port, env)
+        servers = [app, static]
+        base_port = free_port() if args.baseline else None
+        if args.baseline:
+            servers.append(start_server("ivr:create_app()", base_port, env, args.baseline.resolve()))
         try:
             print(f"gunicorn: {' '.join(procfile_web('APP', 0)[3:])}; wrk -t2 -c{CONNECTIONS} -d{args.seconds:g}s, "
                   f"distinct signed requests; {args.rounds} interleaved rounds, median; cores: {os.cpu_count()}")
-            print(f"{'kind':15} {'static/s':>9} {'hotline/s':>9} {'ratio':>6} {'goal':>5}  {'load':>14}  what")
+            print(f"{'kind':15} {'static/s':>9} {'hotline/s':>9} {'ratio':>6} {'goal':>5}  {'load':>14}  "
+                  + ("baseline/s ratio  " if args.baseline else "") + "what")
             met = True
             for kind in all_kinds:
                 if kind.name not in names:
@@ -316,6 +324,15 @@ def main() -> None:
                 requests_file.write_text("".join(f"{p}\t{b}\t{s}\n" for p, b, s in reqs[200:]))
                 warm(app_port, reqs[:200])
                 warm(static_port, reqs[:10])
+                base_rates: list[float] = []
+                if args.baseline:
+                    base_sids = [new_sid() for _ in range(args.requests)]
+                    if kind.prepare == "decision":
+                        prepare_decisions(redis_server.url, base_sids, line)
+                    base_reqs = [signed(kind, sid, base) for sid in base_sids]
+                    base_file = Path(tmp) / f"{kind.name}.baseline.tsv"
+                    base_file.write_text("".join(f"{p}\t{b}\t{s}\n" for p, b, s in base_reqs[200:]))
+                    warm(base_port, base_reqs[:200])
                 static_rates, app_rates, loads, notes = [], [], [], []
                 for _ in range(args.rounds):
                     loads.append(os.getloadavg()[0])
@@ -327,15 +344,22 @@ def main() -> None:
                         notes.append(f"{bad} non-2xx")
                     if total > len(reqs) - 200:
                         notes.append("requests repeated")
+                    if args.baseline:
+                        rate, _, bad = wrk(base_port, base_file, script, args.seconds)
+                        base_rates.append(rate)
+                        if bad:
+                            notes.append(f"baseline: {bad} non-2xx")
                 s, h = statistics.median(static_rates), statistics.median(app_rates)
+                b = statistics.median(base_rates) if base_rates else None
                 goal = GOALS.get(kind.name, OTHER_GOAL)
                 met = met and h / s >= goal and not notes
                 print(f"{kind.name:15} {s:9.0f} {h:9.0f} {h / s:6.2f} {goal:5.2f}  "
-                      f"{min(loads):4.1f}..{max(loads):4.1f} avg1  {kind.what}"
+                      f"{min(loads):4.1f}..{max(loads):4.1f} avg1  "
+                      + (f"{b:10.0f} {b / s:5.2f}  " if b is not None else "") + kind.what
                       + (f" [{', '.join(sorted(set(notes)))}]" if notes else ""), flush=True)
             print(f"goals {'met' if met else 'NOT met'}; load average now {load_average()}")
         finally:
-            for proc in (app, static):
+            for proc in servers:
                 proc.terminate()
                 proc.wait(timeout=15)
         if not args.no_profile:
