@@ -1,44 +1,171 @@
-"""Voice webhook latency under gunicorn on loopback, next to a static-TwiML endpoint.
+"""Voice webhook throughput next to a static-TwiML floor, per webhook kind, and where the time goes.
 
-Starts a throw-away redis-server and two gunicorn servers with the Procfile's settings
-(2 workers x 4 threads): the hotline app (signature check on, Redis call log) and
-bench/static_twiml.py. Then plays whole signed calls (menu -> screened step declined -> next step
-unanswered -> exhausted dial -> status callback) at a fixed rate for a fixed time, and sends the
-same number of requests per second to the static endpoint. Prints p50/p99 and throughput.
-Bounded: stops by itself after --seconds (plus draining). No pass/fail.
+Starts a throw-away redis-server and two gunicorn servers with the Procfile's `web:` line (same
+workers, threads and access log): the hotline app (signature check on, Redis call log) and
+bench/static_twiml.py. For each webhook kind of a call it prepares distinct signed requests (a new
+CallSid each, the call's earlier state already in Redis where the webhook reads it), then runs wrk
+(16 connections) against the static app and the hotline in turn, `--rounds` times interleaved, and
+prints req/s of both and their ratio (median of the rounds). The machine's load average is printed
+next to it: other work on the machine lowers both sides, the ratio much less.
+Then it profiles the in-process app (Flask test client, same Redis) under cProfile and prints, per
+kind, microseconds per request in: signature check, routing, TwiML, Redis (client calls, including
+the socket wait), the rest (Flask, form parsing, views), and Redis commands per request.
+Bounded: about (2 x rounds x kinds x --seconds) plus set-up. No pass/fail: the goals are printed
+next to the figures (>= 0.60 for /voice, >= 0.50 for every other kind).
 
-Run: .venv/bin/python bench/voice_bench.py [--rate CALLS_PER_S] [--seconds S]
+Needs `wrk` (Debian package `wrk`). Run: .venv/bin/python bench/voice_bench.py [--seconds S] [--rounds R]
+[--kinds voice,menu-key,...] [--no-profile] [--baseline OTHER_SOURCE_TREE]
 """
 from __future__ import annotations
 
 import argparse
+import cProfile
+import datetime as dt
 import os
+import pstats
+import re
+import shlex
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ivr.callsim import CallSim  # noqa: E402
-from ivr.cli.call import http_post  # noqa: E402
+from ivr.callsim import new_sid, sign  # noqa: E402
 from tests.support.redis_server import RedisServer, free_port  # noqa: E402
 
 TOKEN = "bench-token-0123456789"
-GUNICORN_ARGS = ["--workers", "2", "--threads", "4", "--timeout", "12", "--log-level", "warning"]
+CALLER = "+4534412350"
+CONNECTIONS = 16
+GOALS = {"voice": 0.60}  # every other kind: 0.50
+OTHER_GOAL = 0.50
+# A moment outside office hours, so the network service rings the screened IT contacts (two steps).
+EVENING = dt.datetime(2026, 11, 23, 20, 0, tzinfo=dt.timezone.utc)
+
+WRK_SCRIPT = r"""
+local reqs, i = {}, 0
+local counter = 0
+function setup(thread)
+  thread:set("id", counter)
+  counter = counter + 1
+end
+function init(args)
+  local n, k = 0, tonumber(args[2])
+  for line in io.lines(args[1]) do
+    if n % k == id then
+      local path, body, sig = line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)$")
+      reqs[#reqs + 1] = wrk.format("POST", path, {["Content-Type"] = "application/x-www-form-urlencoded",
+                                                  ["X-Twilio-Signature"] = sig}, body)
+    end
+    n = n + 1
+  end
+end
+function request()
+  i = i + 1
+  if i > #reqs then i = 1 end
+  return reqs[i]
+end
+"""
 
 
-def gunicorn(app: str, port: int, env: dict) -> subprocess.Popen:
-    """Start gunicorn for `app` on 127.0.0.1:`port` and wait until it answers."""
-    cmd = [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}", *GUNICORN_ARGS]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
-    for _ in range(200):
+@dataclass
+class Kind:
+    """One webhook kind: its path (with query) and the form fields of the i-th distinct request."""
+
+    name: str
+    what: str
+    path: Callable[[str], str]          # sid -> path with query
+    params: Callable[[str], dict]       # sid -> form fields
+    prepare: str = ""                   # what must be in Redis first: "" or "decision"
+
+
+def call_params(sid: str, line: str, **extra) -> dict:
+    return {"CallSid": sid, "AccountSid": "AC" + "0" * 32, "From": CALLER, "To": line, "Called": line,
+            "Caller": CALLER, "Direction": "inbound", "CallStatus": "in-progress", "ApiVersion": "2010-04-01",
+            **extra}
+
+
+def kinds(line: str, at: int) -> list[Kind]:
+    """Return the webhook kinds of a call to `line` (the demo config), in call order."""
+    q = urllib.parse.urlencode
+    screen_q = lambda sid: q({"i": 0, "parent": sid, "s": "network", "at": at, "line": line})  # noqa: E731
+    return [
+        Kind("voice", "/voice: a new call, announcements + top menu",
+             lambda sid: "/voice", lambda sid: call_params(sid, line)),
+        Kind("menu-key", "/voice/menu: a wrong key, re-prompt",
+             lambda sid: "/voice/menu?" + q({"p": "", "t": 0, "n": 0}),
+             lambda sid: call_params(sid, line, Digits="7")),
+        Kind("menu-service", "/voice/menu: key 2, decide the route, dial step 1",
+             lambda sid: "/voice/menu?" + q({"p": "", "t": 0, "n": 1}),
+             lambda sid: call_params(sid, line, Digits="2")),
+        Kind("dial", "/voice/dial: step 1 not answered, dial step 2",
+             lambda sid: "/voice/dial?" + q({"s": "network", "i": 0, "at": at}),
+             lambda sid: call_params(sid, line, DialCallStatus="no-answer", DialCallDuration="0"),
+             prepare="decision"),
+        Kind("screen", "/voice/screen: the callee's whisper",
+             lambda sid: "/voice/screen?" + screen_q(sid),
+             lambda sid: call_params("CA" + sid[2:][::-1], "+4534412345", Direction="outbound-api")),
+        Kind("screen-answer", "/voice/screen/answer: the callee pressed 1",
+             lambda sid: "/voice/screen/answer?" + screen_q(sid),
+             lambda sid: call_params("CA" + sid[2:][::-1], "+4534412345", Direction="outbound-api", Digits="1")),
+        Kind("status", "/voice/status: the call ended",
+             lambda sid: "/voice/status", lambda sid: call_params(sid, line, CallStatus="completed",
+                                                                  CallDuration="42")),
+    ]
+
+
+def signed(kind: Kind, sid: str, base: str) -> tuple[str, str, str]:
+    """Return (path, urlencoded body, signature) of one request of `kind` for call `sid`."""
+    path, params = kind.path(sid), kind.params(sid)
+    return path, urllib.parse.urlencode(params), sign(TOKEN, base + path, params)
+
+
+def prepare_decisions(redis_url: str, sids: list[str], line: str) -> None:
+    """Freeze the network service's decision at EVENING for every call, as /voice/menu would."""
+    from ivr.calls.events import event
+    from ivr.calls.gate import gated_client
+    from ivr.calls.spool import Spool
+    from ivr.calls.store import CallStore
+    from ivr.config.load import load_config
+    from routing import decide
+
+    hotline = load_config(None).find(line)
+    decision = decide(hotline.plan, "network", EVENING).to_dict()
+    with tempfile.TemporaryDirectory() as spool:
+        store = CallStore(gated_client(redis_url, timeout=5.0), Spool(spool))
+        for sid in sids:
+            store.add(event(sid, line, "service", f"service:{line}", EVENING, service="network",
+                            decision=decision, extra={}), 1)
+
+
+# -- servers ----------------------------------------------------------------------------------
+def procfile_web(app: str, port: int) -> list[str]:
+    """Return the Procfile's web command for `app` on 127.0.0.1:`port` (2 workers unless
+    WEB_CONCURRENCY says otherwise)."""
+    line = next(l for l in (ROOT / "Procfile").read_text().splitlines() if l.startswith("web:"))
+    words = shlex.split(line[4:].replace("$PORT", str(port))
+                        .replace("${WEB_CONCURRENCY:-2}", os.environ.get("WEB_CONCURRENCY", "2")))
+    words[1] = app
+    words = [w.replace("0.0.0.0:", "127.0.0.1:") for w in words]
+    return [sys.executable, "-m", *words]
+
+
+def start_server(app: str, port: int, env: dict, root: Path = ROOT) -> subprocess.Popen:
+    """Start gunicorn (Procfile line) for `app` from the source tree `root`; wait until it answers."""
+    proc = subprocess.Popen(procfile_web(app, port), cwd=root, env={**env, "PYTHONPATH": str(root)},
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    for _ in range(300):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=0.5)
             return proc
@@ -50,88 +177,194 @@ def gunicorn(app: str, port: int, env: dict) -> subprocess.Popen:
     raise SystemExit(f"gunicorn {app} did not start")
 
 
-class Timed:
-    """A post function that records (path, seconds, status) for every request."""
-
-    def __init__(self):
-        self.samples: list[tuple[str, float, int]] = []
-        self.lock = threading.Lock()
-
-    def __call__(self, url: str, params: dict, headers: dict) -> tuple[int, str]:
-        t0 = time.perf_counter()
-        status, body = http_post(url, params, headers)
-        took = time.perf_counter() - t0
-        with self.lock:
-            self.samples.append((url.split("?")[0].split("127.0.0.1", 1)[-1].split("/", 1)[-1], took, status))
-        return status, body
+def warm(port: int, requests: list[tuple[str, str, str]]) -> None:
+    """Send a few requests so both workers have imported and connected everything."""
+    for path, body, sig in requests:
+        req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body.encode(),
+                                     headers={"X-Twilio-Signature": sig,
+                                              "Content-Type": "application/x-www-form-urlencoded"})
+        try:
+            urllib.request.urlopen(req, timeout=5).read()
+        except urllib.error.HTTPError:
+            pass
 
 
-def one_call(post: Timed, base: str, line: str) -> None:
-    sim = CallSim(post, line, "+4534412350", TOKEN, base_url=base)
-    sim.start()
-    sim.press("2")                 # network: IT contacts (screened) outside office hours
-    while sim.turn.kind == "dial":
-        screened = any(url for _, url in sim.turn.numbers)
-        sim.ring("decline" if screened else "no-answer")
-    sim.hang_up()
+def wrk(port: int, requests_file: Path, script: Path, seconds: float) -> tuple[float, int, int]:
+    """Run wrk; returns (req/s, requests, non-2xx responses)."""
+    out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds:g}s", "-s", str(script),
+                          f"http://127.0.0.1:{port}", "--", str(requests_file), "2"],
+                         capture_output=True, text=True, timeout=seconds + 60).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return rate, total, int(bad.group(1)) if bad else 0
 
 
-def paced(total: int, rate: float, job) -> float:
-    """Start `total` jobs at `rate` per second on a thread pool; returns the wall time in seconds."""
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=64) as pool:
-        for i in range(total):
-            delay = started + i / rate - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            pool.submit(job)
-    return time.perf_counter() - started
+def load_average() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def report(name: str, samples: list[tuple[str, float, int]], wall: float) -> None:
-    ms = sorted(s[1] * 1000 for s in samples)
-    bad = sum(1 for s in samples if s[2] != 200)
-    q = statistics.quantiles(ms, n=100)
-    print(f"{name:28} {len(ms):6d} req  p50 {statistics.median(ms):6.2f} ms  p99 {q[98]:6.2f} ms  "
-          f"{len(ms) / wall:7.1f} req/s  non-200: {bad}")
+# -- profile ----------------------------------------------------------------------------------
+PARTS = {
+    "signature": [("ivr/signature.py", "is_valid")],
+    "routing": [("routing/", "decide")],
+    "TwiML": [("ivr/menus/twiml.py", ""), ("ivr/voice/render.py", ""), ("ivr/voice/context.py", "twiml"),
+              ("twilio/twiml/", "")],
+    "Redis": [("redis/client.py", "execute_command")],  # every command (script calls too) passes here
+}
+REDIS_COMMAND = ("redis/client.py", "execute_command")
 
 
+def _redis_commands(stats: pstats.Stats) -> int:
+    """Return how many Redis commands the profiled requests sent."""
+    return sum(nc for key, (_cc, nc, _tt, _ct, callers) in stats.stats.items()
+               if REDIS_COMMAND[0] in key[0] and key[2] == REDIS_COMMAND[1])
+
+
+def _part_times(stats: pstats.Stats) -> dict[str, float]:
+    """Return cumulative seconds per part, counting each outermost matching frame once."""
+    raw = stats.stats  # (file, line, func) -> (cc, nc, tt, ct, callers)
+    out = {}
+    for part, patterns in PARTS.items():
+        def hit(key) -> bool:
+            return any(f in key[0] and (not fn or key[2] == fn) for f, fn in patterns)
+        total = 0.0
+        for key, (_cc, _nc, _tt, ct, callers) in raw.items():
+            if hit(key) and not any(hit(c) for c in callers):
+                total += ct
+        out[part] = total
+    return out
+
+
+def profile(redis_url: str, line: str, at: int, per_kind: int, names: list[str]) -> None:
+    """Print µs per request by part for each kind, from the in-process app under cProfile."""
+    from ivr.app import create_app
+
+    base = "http://127.0.0.1"
+    with tempfile.TemporaryDirectory() as spool:
+        app = create_app(None, redis_url=redis_url, auth_token=TOKEN, public_base_url=base, spool_dir=spool)
+        client = app.test_client()
+        print(f"\nprofile: in-process app (Flask test client, no HTTP server), {per_kind} distinct requests "
+              f"per kind, µs per request; cProfile's own overhead inflates every part alike")
+        print(f"{'kind':15} {'total':>7} " + " ".join(f"{p:>9}" for p in PARTS) + f" {'rest':>9}  Redis commands")
+        for kind in kinds(line, at):
+            if kind.name not in names:
+                continue
+            sids = [new_sid() for _ in range(per_kind)]
+            if kind.prepare == "decision":
+                prepare_decisions(redis_url, sids, line)
+            reqs = [(kind.path(sid), kind.params(sid)) for sid in sids]
+            sigs = [sign(TOKEN, base + path, params) for path, params in reqs]
+            for (path, params), sig in list(zip(reqs, sigs))[:20]:  # warm up (first use, copies)
+                client.post(path, data=params, headers={"X-Twilio-Signature": sig})
+            prof = cProfile.Profile()
+            t0 = time.perf_counter()
+            prof.enable()
+            for (path, params), sig in zip(reqs[20:], sigs[20:]):
+                client.post(path, data=params, headers={"X-Twilio-Signature": sig})
+            prof.disable()
+            took = time.perf_counter() - t0
+            n = len(reqs) - 20
+            stats = pstats.Stats(prof)
+            parts = _part_times(stats)
+            rest = took - sum(parts.values())
+            print(f"{kind.name:15} {took / n * 1e6:7.0f} " + " ".join(f"{parts[p] / n * 1e6:9.0f}" for p in PARTS)
+                  + f" {rest / n * 1e6:9.0f}  {_redis_commands(stats) / n:.1f}")
+
+
+# -- main -------------------------------------------------------------------------------------
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rate", type=float, default=10.0, help="calls started per second (default 10)")
-    parser.add_argument("--seconds", type=float, default=10.0, help="how long to start calls (default 10)")
+    parser.add_argument("--seconds", type=float, default=4.0, help="wrk run length (default 4)")
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved static/hotline rounds (default 2)")
+    parser.add_argument("--kinds", default="", help="comma-separated kinds (default: all)")
+    parser.add_argument("--requests", type=int, default=24000, help="distinct requests per kind (default 24000)")
+    parser.add_argument("--no-profile", action="store_true", help="skip the in-process profile")
+    parser.add_argument("--baseline", type=Path, help="another source tree of the project (e.g. an older commit, "
+                        "exported with git archive) measured in the same rounds")
     args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("voice_bench: wrk is not installed (Debian: apt-get install wrk)")
+    from ivr.config.load import load_config
+
+    line = load_config(None).lines()[0].line
+    at = int(EVENING.timestamp())
+    all_kinds = kinds(line, at)
+    names = [k.strip() for k in args.kinds.split(",") if k.strip()] or [k.name for k in all_kinds]
     app_port, static_port = free_port(), free_port()
     base = f"http://127.0.0.1:{app_port}"
-    with RedisServer() as redis_server, tempfile.TemporaryDirectory() as spool:
+    with RedisServer() as redis_server, tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "REDIS_URL": redis_server.url, "TWILIO_AUTH_TOKEN": TOKEN, "PUBLIC_BASE_URL": base,
-               "HOTLINE_SPOOL_DIR": spool, "PYTHONPATH": str(ROOT)}
-        env.pop("HOTLINE_CONFIG", None)
-        env.pop("HOTLINE_INSECURE_NO_SIGNATURE", None)
-        app = gunicorn("ivr:create_app()", app_port, env)
-        static = gunicorn("bench.static_twiml:app", static_port, env)
+               "HOTLINE_SPOOL_DIR": str(Path(tmp) / "spool"), "PYTHONPATH": str(ROOT),
+               "HOTLINE_LAST_GOOD_DIR": str(Path(tmp) / "last-good")}
+        for name in ("HOTLINE_CONFIG", "HOTLINE_INSECURE_NO_SIGNATURE", "WEB_CONCURRENCY"):
+            env.pop(name, None)
+        script = Path(tmp) / "signed.lua"
+        script.write_text(WRK_SCRIPT)
+        app = start_server("ivr:create_app()", app_port, env)
+        static = start_server("bench.static_twiml:app", static_port, env)
+        servers = [app, static]
+        base_port = free_port() if args.baseline else None
+        if args.baseline:
+            servers.append(start_server("ivr:create_app()", base_port, env, args.baseline.resolve()))
         try:
-            from ivr.config.load import load_config
-
-            line = load_config(None).lines()[0].line
-            timed = Timed()
-            calls = max(1, int(args.rate * args.seconds))
-            wall = paced(calls, args.rate, lambda: one_call(timed, base, line))
-            per_call = len(timed.samples) / calls
-            print(f"gunicorn {' '.join(GUNICORN_ARGS)}; {calls} calls at {args.rate:g}/s, "
-                  f"{per_call:.1f} signed webhooks per call, Redis call log on")
-            report("hotline: all webhooks", timed.samples, wall)
-            for path in sorted({s[0] for s in timed.samples}):
-                report(f"  /{path}", [s for s in timed.samples if s[0] == path], wall)
-            static_timed = Timed()
-            url = f"http://127.0.0.1:{static_port}/voice"
-            total = len(timed.samples)
-            wall_static = paced(total, total / wall, lambda: static_timed(url, {"CallSid": "CA1"}, {}))
-            report("static TwiML (same rate)", static_timed.samples, wall_static)
+            print(f"gunicorn: {' '.join(procfile_web('APP', 0)[3:])}; wrk -t2 -c{CONNECTIONS} -d{args.seconds:g}s, "
+                  f"distinct signed requests; {args.rounds} interleaved rounds, median; cores: {os.cpu_count()}")
+            print(f"{'kind':15} {'static/s':>9} {'hotline/s':>9} {'ratio':>6} {'goal':>5}  {'load':>14}  "
+                  + ("baseline/s ratio  " if args.baseline else "") + "what")
+            met = True
+            for kind in all_kinds:
+                if kind.name not in names:
+                    continue
+                sids = [new_sid() for _ in range(args.requests)]
+                if kind.prepare == "decision":
+                    prepare_decisions(redis_server.url, sids, line)
+                reqs = [signed(kind, sid, base) for sid in sids]
+                requests_file = Path(tmp) / f"{kind.name}.tsv"
+                requests_file.write_text("".join(f"{p}\t{b}\t{s}\n" for p, b, s in reqs[200:]))
+                warm(app_port, reqs[:200])
+                warm(static_port, reqs[:10])
+                base_rates: list[float] = []
+                if args.baseline:
+                    base_sids = [new_sid() for _ in range(args.requests)]
+                    if kind.prepare == "decision":
+                        prepare_decisions(redis_server.url, base_sids, line)
+                    base_reqs = [signed(kind, sid, base) for sid in base_sids]
+                    base_file = Path(tmp) / f"{kind.name}.baseline.tsv"
+                    base_file.write_text("".join(f"{p}\t{b}\t{s}\n" for p, b, s in base_reqs[200:]))
+                    warm(base_port, base_reqs[:200])
+                static_rates, app_rates, loads, notes = [], [], [], []
+                for _ in range(args.rounds):
+                    loads.append(os.getloadavg()[0])
+                    rate, _, bad = wrk(static_port, requests_file, script, args.seconds)
+                    static_rates.append(rate)
+                    rate, total, bad = wrk(app_port, requests_file, script, args.seconds)
+                    app_rates.append(rate)
+                    if bad:
+                        notes.append(f"{bad} non-2xx")
+                    if total > len(reqs) - 200:
+                        notes.append("requests repeated")
+                    if args.baseline:
+                        rate, _, bad = wrk(base_port, base_file, script, args.seconds)
+                        base_rates.append(rate)
+                        if bad:
+                            notes.append(f"baseline: {bad} non-2xx")
+                s, h = statistics.median(static_rates), statistics.median(app_rates)
+                b = statistics.median(base_rates) if base_rates else None
+                goal = GOALS.get(kind.name, OTHER_GOAL)
+                met = met and h / s >= goal and not notes
+                print(f"{kind.name:15} {s:9.0f} {h:9.0f} {h / s:6.2f} {goal:5.2f}  "
+                      f"{min(loads):4.1f}..{max(loads):4.1f} avg1  "
+                      + (f"{b:10.0f} {b / s:5.2f}  " if b is not None else "") + kind.what
+                      + (f" [{', '.join(sorted(set(notes)))}]" if notes else ""), flush=True)
+            print(f"goals {'met' if met else 'NOT met'}; load average now {load_average()}")
         finally:
-            for proc in (app, static):
+            for proc in servers:
                 proc.terminate()
-                proc.wait(timeout=10)
+                proc.wait(timeout=15)
+        if not args.no_profile:
+            redis_server.flushall()
+            profile(redis_server.url, line, at, 1500, names)
 
 
 if __name__ == "__main__":

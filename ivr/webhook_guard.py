@@ -20,6 +20,8 @@ import threading
 from flask import Flask, Response, request
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
+from ivr import deadlines
+
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
@@ -53,8 +55,8 @@ def _shut_reading(sock: socket.socket) -> None:
 def _read_within(seconds: float) -> Response | None:
     """Read the whole body into the request's cache within `seconds`; return a refusal or None.
 
-    Only under gunicorn (its socket is in the environ): a timer shuts the socket's read side at
-    the deadline, which ends a blocked read at once.
+    Only under gunicorn (its socket is in the environ): the process's watchdog (ivr.deadlines)
+    shuts the socket's read side at the deadline (at most 0.1 s late), which ends a blocked read.
     """
     sock = request.environ.get("gunicorn.socket")
     if sock is None:
@@ -65,9 +67,7 @@ def _read_within(seconds: float) -> Response | None:
         cut.set()
         _shut_reading(sock)
 
-    timer = threading.Timer(seconds, _cut)
-    timer.daemon = True
-    timer.start()
+    timer = deadlines.after(seconds, _cut)
     try:
         body = request.get_data(cache=True)
         if request.content_length is None and len(body) >= MAX_BODY_BYTES:

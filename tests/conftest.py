@@ -48,3 +48,22 @@ def voice_app(redis_url, tmp_path):
 def _last_good_config_in_tmp(tmp_path, monkeypatch):
     """Keep the app's last-good config copy inside the test's tmp dir, never in $HOME."""
     monkeypatch.setenv("HOTLINE_LAST_GOOD_DIR", str(tmp_path / "last-good-config"))
+
+
+@pytest.fixture(autouse=True)
+def twiml_as_the_library_writes_it(monkeypatch):
+    """Every TwiML answer an in-process app gives in any test: the hand-written serialiser's text
+    must equal the twilio library's str(). Yields the list of texts compared."""
+    from ivr.voice import twiml_text
+
+    compared: list[str] = []
+    fast = twiml_text.to_text
+
+    def checked(resp):
+        text = fast(resp)
+        assert text == str(resp), f"TwiML text differs from the library's:\n{text}\n{resp}"
+        compared.append(text)
+        return text
+
+    monkeypatch.setattr(twiml_text, "to_text", checked)
+    yield compared

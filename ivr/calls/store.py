@@ -35,27 +35,36 @@ UNKNOWN_LINE = "unknown"     # the one index of calls to numbers that are not ou
 UNKNOWN_INDEX_CAP = 1000     # ... which keeps only this many newest CallSids
 _E164 = re.compile(r"^\+[0-9]{1,15}$")  # a number, not junk such as NaN
 
-# KEYS: events, seen, index, lines. ARGV: event id, event JSON, ttl seconds, index score ('' = none),
-# sid, index cutoff score, line, index cap ('0' = none).
+# Per event, 4 KEYS (events, seen, index, lines) and 8 ARGV (event id, event JSON, ttl seconds, index
+# score ('' = none), sid, index cutoff score, line, index cap ('0' = none)); one call of the script
+# writes a whole batch (one webhook's events) and returns 1 (added) or 0 (duplicate) per event.
 # A call's keys get their TTL when the call is new and are never extended by later events, so a
 # call is kept `ttl` from its first event. An index lives `ttl` after its newest call; the set of
 # lines lives as long as the longest-kept index.
 _APPEND = """
-if redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return 0 end
-redis.call('RPUSH', KEYS[1], ARGV[2])
-if redis.call('TTL', KEYS[1]) < 0 then
-  redis.call('EXPIRE', KEYS[1], ARGV[3])
-  redis.call('EXPIRE', KEYS[2], ARGV[3])
+local out = {}
+for i = 0, #KEYS / 4 - 1 do
+  local k, a = i * 4, i * 8
+  if redis.call('SADD', KEYS[k + 2], ARGV[a + 1]) == 0 then
+    out[i + 1] = 0
+  else
+    redis.call('RPUSH', KEYS[k + 1], ARGV[a + 2])
+    if redis.call('TTL', KEYS[k + 1]) < 0 then
+      redis.call('EXPIRE', KEYS[k + 1], ARGV[a + 3])
+      redis.call('EXPIRE', KEYS[k + 2], ARGV[a + 3])
+    end
+    if ARGV[a + 4] ~= '' then
+      redis.call('ZADD', KEYS[k + 3], 'NX', ARGV[a + 4], ARGV[a + 5])
+      redis.call('ZREMRANGEBYSCORE', KEYS[k + 3], '-inf', ARGV[a + 6])
+      if tonumber(ARGV[a + 8]) > 0 then redis.call('ZREMRANGEBYRANK', KEYS[k + 3], 0, -1 - tonumber(ARGV[a + 8])) end
+      redis.call('EXPIRE', KEYS[k + 3], ARGV[a + 3])
+      redis.call('SADD', KEYS[k + 4], ARGV[a + 7])
+      if redis.call('TTL', KEYS[k + 4]) < tonumber(ARGV[a + 3]) then redis.call('EXPIRE', KEYS[k + 4], ARGV[a + 3]) end
+    end
+    out[i + 1] = 1
+  end
 end
-if ARGV[4] ~= '' then
-  redis.call('ZADD', KEYS[3], 'NX', ARGV[4], ARGV[5])
-  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[6])
-  if tonumber(ARGV[8]) > 0 then redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -1 - tonumber(ARGV[8])) end
-  redis.call('EXPIRE', KEYS[3], ARGV[3])
-  redis.call('SADD', KEYS[4], ARGV[7])
-  if redis.call('TTL', KEYS[4]) < tonumber(ARGV[3]) then redis.call('EXPIRE', KEYS[4], ARGV[3]) end
-end
-return 1
+return out
 """
 
 
@@ -92,6 +101,7 @@ class CallStore:
         # Observers (e.g. metrics): called with each new event, and with each Redis error.
         self.on_event: list[Callable[[dict], None]] = []
         self.on_redis_failure: list[Callable[[Exception], None]] = []
+        self._batch = threading.local()  # per request thread: events waiting for commit_batch
         renew_after_fork(self)
 
     def _after_fork(self) -> None:
@@ -112,41 +122,104 @@ class CallStore:
     def add(self, ev: dict, ttl_days: int, index_ts: float | None = None, spool_only: bool = False) -> bool:
         """Record one event; returns False when an event with the same id was already there.
 
-        Redis down (or `spool_only`): the event is spooled (True unless the spool already has it)
-        and replayed into Redis later by the flusher thread.
+        Inside a batch (`begin_batch`), the event waits for `commit_batch` and True means only that
+        the batch did not hold it yet. Redis down (or `spool_only`): the event is spooled (True
+        unless the spool already has it) and replayed into Redis later by the flusher thread.
         Never raises for Redis trouble; raises OSError only when Redis AND the spool fail.
         """
+        pending = getattr(self._batch, "pending", None)
+        if pending is not None and not spool_only:
+            if any(old["sid"] == ev["sid"] and old["id"] == ev["id"] for old, _, _ in pending):
+                return False
+            pending.append((ev, ttl_days, index_ts))
+            return True
+        return self._add_now([(ev, ttl_days, index_ts)], spool_only)[0]
+
+    def _add_now(self, items: list[tuple[dict, int, float | None]], spool_only: bool = False) -> list[bool]:
+        """Write events with one script call (Redis) or to the spool; returns added-or-duplicate per event."""
         self._ensure_flusher()
         if not spool_only and self.available():
             try:
-                new = self._write(ev, ttl_days, index_ts)
+                added = self._write_many(items)
             except redis.RedisError as exc:
                 self._failed(exc)
             else:
-                if new:
-                    _notify(self.on_event, ev)
                 if self.spool.pending():
                     self._wake.set()
-                return new
-        if any(old.get("id") == ev["id"] for old in self.spool.events(ev["sid"])):
-            return False
-        self.spool.append({**ev, "_ttl_days": ttl_days, "_index_ts": index_ts})
+                self._observe(items, added)
+                return added
+        out = []
+        for ev, ttl_days, index_ts in items:
+            if any(old.get("id") == ev["id"] for old in self.spool.events(ev["sid"])):
+                out.append(False)
+                continue
+            self.spool.append({**ev, "_ttl_days": ttl_days, "_index_ts": index_ts})
+            out.append(True)
         if spool_only:
             self._wake.set()
-        _notify(self.on_event, ev)
-        return True
+        self._observe(items, out)
+        return out
+
+    def _observe(self, items: list[tuple[dict, int, float | None]], added: list[bool]) -> None:
+        """Tell the observers (on_event) of each event that was new."""
+        if self.on_event:
+            for (ev, _, _), new in zip(items, added):
+                if new:
+                    _notify(self.on_event, ev)
+
+    # -- one webhook's events: one round trip ------------------------------------------------
+    def batching(self) -> bool:
+        """Return True while this thread's events wait for `commit_batch`."""
+        return getattr(self._batch, "pending", None) is not None
+
+    def begin_batch(self) -> None:
+        """From now on this thread's events wait for `commit_batch` (written with one script call),
+        and `events()` asks Redis once per call and adds the waiting events."""
+        self._batch.pending = []
+        self._batch.read = {}
+
+    def commit_batch(self) -> list[tuple[dict, bool]]:
+        """Write this thread's waiting events (Redis, else the spool); returns (event, added) pairs.
+
+        Never raises for Redis trouble (the events are spooled); raises OSError only when Redis
+        AND the spool fail. Batching goes on until `end_batch`.
+        """
+        items = getattr(self._batch, "pending", None)
+        if not items:
+            return []
+        self._batch.pending = []
+        self._batch.read = {}
+        added = self._add_now(items)
+        for (ev, _, _), new in zip(items, added):
+            if not new:
+                log.info("call %s: event %s was recorded before (a repeated callback)", ev["sid"], ev["id"])
+        return [(ev, new) for (ev, _, _), new in zip(items, added)]
+
+    def end_batch(self) -> None:
+        """Commit what still waits (logged, never raised) and stop batching on this thread."""
+        try:
+            self.commit_batch()
+        except Exception:  # noqa: BLE001 - the end of a request must not fail
+            log.exception("could not record the call events of a request")
+        finally:
+            self._batch.pending = None
+            self._batch.read = None
 
     def _write(self, ev: dict, ttl_days: int, index_ts: float | None) -> bool:
-        sid, line = ev["sid"], index_line(ev.get("line"))
-        ttl = int(ttl_days) * DAY
-        cutoff = (index_ts or time.time()) - ttl
-        payload = json.dumps(ev, ensure_ascii=False, separators=(",", ":"))
-        added = self._script(
-            keys=[keys.call_events(sid), keys.call_seen(sid), keys.calls_index(line), keys.calls_lines()],
-            args=[ev["id"], payload, ttl, "" if index_ts is None else repr(float(index_ts)), sid, cutoff, line,
-                  UNKNOWN_INDEX_CAP if line == UNKNOWN_LINE else 0],
-        )
-        return bool(added)
+        return self._write_many([(ev, ttl_days, index_ts)])[0]
+
+    def _write_many(self, items: list[tuple[dict, int, float | None]]) -> list[bool]:
+        script_keys: list[str] = []
+        args: list = []
+        for ev, ttl_days, index_ts in items:
+            sid, line = ev["sid"], index_line(ev.get("line"))
+            ttl = int(ttl_days) * DAY
+            cutoff = (index_ts or time.time()) - ttl
+            payload = json.dumps(ev, ensure_ascii=False, separators=(",", ":"))
+            script_keys += [keys.call_events(sid), keys.call_seen(sid), keys.calls_index(line), keys.calls_lines()]
+            args += [ev["id"], payload, ttl, "" if index_ts is None else repr(float(index_ts)), sid, cutoff, line,
+                     UNKNOWN_INDEX_CAP if line == UNKNOWN_LINE else 0]
+        return [bool(a) for a in self._script(keys=script_keys, args=args)]
 
     def _replay(self, spooled: dict) -> None:
         """Write one spooled event; `spooled` is left as it was (a failed flush puts it back)."""
@@ -180,16 +253,24 @@ class CallStore:
 
     # -- reading ------------------------------------------------------------------------------
     def events(self, sid: str) -> list[dict]:
-        """Return a call's events from Redis (when reachable) and from the spool."""
+        """Return a call's events from Redis (when reachable), the spool and this thread's batch.
+
+        Inside a batch, Redis is asked once per call (the answer is kept until the next commit)."""
         if not valid_sid(sid):
             return []
-        found: list[dict] = []
-        if self.available():
-            try:
-                found = [json.loads(raw) for raw in self.redis.lrange(keys.call_events(sid), 0, -1)]
-            except redis.RedisError as exc:
-                self._failed(exc)
-        return found + self.spool.events(sid)
+        read = getattr(self._batch, "read", None)
+        found: list[dict] | None = read.get(sid) if read is not None else None
+        if found is None:
+            found = []
+            if self.available():
+                try:
+                    found = [json.loads(raw) for raw in self.redis.lrange(keys.call_events(sid), 0, -1)]
+                    if read is not None:
+                        read[sid] = found
+                except redis.RedisError as exc:
+                    self._failed(exc)
+        waiting = [ev for ev, _, _ in getattr(self._batch, "pending", None) or () if ev["sid"] == sid]
+        return found + self.spool.events(sid) + waiting
 
     def record(self, sid: str) -> dict | None:
         """Return the folded record of a call, or None when nothing is known about it."""

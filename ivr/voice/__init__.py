@@ -5,7 +5,9 @@ Endpoints (all POST, all signed by Twilio): /voice (incoming call), /voice/menu 
 /voice/recorded (Record action), /voice/recording (recording status), /voice/status (call status
 callback), /voice/fallback (Twilio's Fallback URL). No voice view ever answers a call with a 5xx:
 an exception becomes an apology and a dial to the hotline's fallback number. Every request under
-/voice gets one Redis time budget (ivr.calls.gate.CALL_BUDGET).
+/voice gets one Redis time budget (ivr.calls.gate.CALL_BUDGET), and its call events are written
+together when the view is done: one script call (ivr.calls.store.CallStore.commit_batch), before the
+answer goes out; what Redis does not acknowledge is spooled.
 """
 from __future__ import annotations
 
@@ -26,19 +28,31 @@ REFUSALS = (403, 405, 408, 413)
 def init_app(app: Flask) -> None:
     """Register the voice blueprints and the safe-TwiML error handler."""
     from ivr.voice.chain_views import bp as chain_bp
-    from ivr.voice.context import hotline_for_request, safe_answer, twiml
+    from ivr.voice.context import hotline_for_request, outcome_hooks_after_commit, safe_answer, twiml
     from ivr.voice.menu_views import bp as menu_bp
 
     app.register_blueprint(menu_bp)
     app.register_blueprint(chain_bp)
 
+    store = app.extensions["hotline"].store  # ivr.app.HotlineState
+
     @app.before_request
     def _redis_budget():
         if request.path.startswith("/voice"):
             gate.start_budget(gate.CALL_BUDGET)
+            store.begin_batch()
+
+    @app.after_request
+    def _commit_events(response):
+        if request.path.startswith("/voice"):
+            # One script call; what Redis does not take goes to the spool. Then the outcome hooks
+            # (incidents) for the events that were new.
+            outcome_hooks_after_commit(store.commit_batch())
+        return response
 
     @app.teardown_request
     def _end_redis_budget(_exc):
+        store.end_batch()
         gate.end_budget()
 
     @app.errorhandler(Exception)

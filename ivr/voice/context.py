@@ -5,7 +5,7 @@ import datetime as dt
 import logging
 from urllib.parse import urlencode
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
 
 from ivr.app import HotlineState, state_of
 from ivr.calls.events import Outcome, event
@@ -15,6 +15,7 @@ from ivr.digits import ascii_int
 from ivr.hotline import Hotline
 from ivr.numbers import is_valid_e164
 from ivr.menus.twiml import speak
+from ivr.voice import twiml_text
 from ivr.voice.texts import text
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -76,13 +77,16 @@ def url(path: str, **params) -> str:
 
 
 def twiml(resp: VoiceResponse) -> Response:
-    """Return TwiML as a 200 text/xml response."""
-    return Response(str(resp), status=200, mimetype="text/xml")
+    """Return TwiML as a 200 text/xml response (the text as the library's str() makes it)."""
+    return Response(twiml_text.to_text(resp), status=200, mimetype="text/xml")
 
 
 def record(hotline: Hotline | None, kind: str, dedup: str, /, index: bool = False, sid: str | None = None,
            spool_only: bool = False, **data) -> bool:
     """Add an event to the current call's record; returns False for a duplicate or no CallSid.
+
+    Within a /voice request the event waits for the end of the view (one write for all of them):
+    True then means only that this request had not recorded it yet.
 
     `spool_only`: write to the spool, not Redis (replayed later; for views that must not touch Redis).
     Never raises: a failing store is logged (the call goes on).
@@ -93,15 +97,32 @@ def record(hotline: Hotline | None, kind: str, dedup: str, /, index: bool = Fals
     at = now()
     line = hotline.line if hotline else UNKNOWN_LINE  # never a key named after whatever To was posted
     days = hotline.call_log_days if hotline else 90
+    store = state().store
+    ev = event(sid, line, kind, dedup, at, **data)
     try:
-        fresh = state().store.add(event(sid, line, kind, dedup, at, **data), days,
-                                  at.timestamp() if index else None, spool_only=spool_only)
+        fresh = store.add(ev, days, at.timestamp() if index else None, spool_only=spool_only)
     except Exception:  # noqa: BLE001 - the call must go on even when nothing can be written
         log.exception("could not record %s event for call %s", kind, sid)
         return False
     if fresh and kind in OUTCOME_KINDS:
-        _outcome_hooks(hotline, sid, kind, data, at)
+        if store.batching() and not spool_only:
+            # Run the hooks once the batch is written, and only if Redis took the event as new:
+            # a hook's job must find the event in the log, and a repeated callback pages no one.
+            g.setdefault("hotline_outcomes", {})[(sid, ev["id"])] = (hotline, sid, kind, data, at)
+        else:
+            _outcome_hooks(hotline, sid, kind, data, at)
     return fresh
+
+
+def outcome_hooks_after_commit(committed: list[tuple[dict, bool]]) -> None:
+    """Run the outcome hooks deferred by `record` for the events a batch commit found new."""
+    waiting = g.pop("hotline_outcomes", None)
+    if not waiting:
+        return
+    for ev, new in committed:
+        deferred = waiting.pop((ev["sid"], ev["id"]), None)
+        if new and deferred is not None:
+            _outcome_hooks(*deferred)
 
 
 OUTCOME_KINDS = ("outcome", "end", "attempt")

@@ -66,10 +66,8 @@ def menu():
         path, node, tries = (), hotline.menu, 0
     heard = nav.interpret(node, request.form.get("Digits"), form("FinishedOnKey", 2))
     where = nav.encode(path)
-    fresh = record(hotline, "entry", str(count), menu=where, digits=heard.digits, result=heard.heard.value,
-                   key=heard.entry)
-    if not fresh:
-        log.info("repeated menu callback %s for call %s", count, form("CallSid"))
+    record(hotline, "entry", str(count), menu=where, digits=heard.digits, result=heard.heard.value,
+           key=heard.entry)  # a repeated callback adds nothing (logged when the events are written)
     if count >= MAX_PROMPTS:
         return twiml(_fallback_route(hotline, "too many prompts"))
     if heard.heard is nav.Heard.CHOSEN:

@@ -1,0 +1,138 @@
+"""Redis round trips per webhook: a webhook's call events are written with one script call, and a
+call's events are read from Redis at most once per webhook; what Redis does not take is spooled."""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import redis
+
+from ivr.calls.events import event
+
+EVENING = dt.datetime(2026, 11, 23, 20, 0, tzinfo=dt.timezone.utc)  # network: the screened IT contacts
+
+
+def _count_commands(monkeypatch) -> list[tuple[str, str]]:
+    """Return a list that collects (command, path placeholder) of Redis commands sent by this thread."""
+    seen: list[tuple[str, str]] = []
+    me = threading.get_ident()
+    original = redis.Redis.execute_command
+
+    def counted(self, *args, **kwargs):
+        if threading.get_ident() == me:
+            seen.append((str(args[0]), ""))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", counted)
+    return seen
+
+
+def test_every_webhook_of_a_screened_escalation_makes_one_round_trip_or_reads_once_first(voice_app, monkeypatch):
+    app = voice_app(at=EVENING)
+    app.call().start()  # the first use loads the script into Redis (one more command, once)
+    seen = _count_commands(monkeypatch)
+    requests: list[tuple[str, list[str]]] = []
+    call = app.call()
+
+    def post(url, params, headers):
+        seen.clear()
+        answer = app.post(url, params, headers)
+        requests.append((url.split("?")[0].split("/", 3)[-1], [c for c, _ in seen]))
+        return answer
+
+    call.post = post
+    call.start()
+    call.press("7")
+    call.press("2")
+    assert call.turn.kind == "dial" and call.turn.numbers[0][1]  # screened
+    call.ring("decline")
+    call.ring("no-answer")
+    call.hang_up()
+    assert [path for path, _ in requests] == ["voice", "voice/menu", "voice/menu", "voice/screen",
+                                              "voice/screen/answer", "voice/dial", "voice/dial", "voice/status"]
+    for path, cmds in requests:
+        if path == "voice/status":
+            # The end of the call: one write first; then, after it, the incidents hook (queues the
+            # job that numbers the incident) and the metrics count (reads the finished record).
+            assert cmds[0] == "EVALSHA" and "EVALSHA" not in cmds[1:], requests
+            continue
+        # a dial result reads the frozen decision and the acceptances (one read), then writes
+        expected = {"voice/dial": ["LRANGE", "EVALSHA"], "voice/screen": []}.get(path, ["EVALSHA"])
+        assert cmds == expected or (path, cmds) == ("voice/menu", ["LRANGE", "EVALSHA"]), requests
+    assert requests[2][1] == ["LRANGE", "EVALSHA"]  # reaching the service: a frozen decision? (hooks run once)
+    record = app.record(call.sid)
+    assert [e["result"] for e in record["entries"]] == ["invalid", "ok"]
+    assert record["service"] == "network" and len(record["attempts"]) == 2
+    assert record["ended_at"] is not None
+
+
+def test_a_webhook_whose_batch_redis_refuses_spools_every_event(voice_app, redis_server):
+    app = voice_app(at=EVENING)
+    call = app.call()
+    call.start()
+    redis_server.stop()
+    try:
+        call.press("2")   # the entry and the frozen decision: both spooled
+        spooled = {e["type"] for e in app.state.store.spool.events(call.sid)}
+        assert {"entry", "service"} <= spooled
+        assert app.record(call.sid)["service"] == "network"
+    finally:
+        redis_server.start()
+    assert app.state.store.flush() >= 2
+    record = app.record(call.sid)
+    assert record["service"] == "network" and record["started_at"] is not None
+    assert not app.state.store.spool.events(call.sid)
+
+
+def test_a_batch_writes_all_its_events_in_one_call_and_knows_duplicates(voice_app):
+    store = voice_app().state.store
+    sid = "CA" + "5" * 32
+    store.add(event(sid, "+4570112230", "start", "start", EVENING), 7, EVENING.timestamp())
+    store.begin_batch()
+    try:
+        assert store.add(event(sid, "+4570112230", "entry", "0", EVENING), 7)
+        assert not store.add(event(sid, "+4570112230", "entry", "0", EVENING), 7)  # already waiting
+        assert store.add(event(sid, "+4570112230", "start", "start", EVENING), 7)  # in Redis: known at commit
+        assert [e["type"] for e in store.events(sid)] == ["start", "entry", "start"]  # Redis + waiting
+        written = store.commit_batch()
+        assert [(ev["type"], added) for ev, added in written] == [("entry", True), ("start", False)]
+    finally:
+        store.end_batch()
+    assert [e["type"] for e in store.events(sid)] == ["start", "entry"]
+
+
+def test_a_repeated_service_callback_keeps_the_frozen_decision(voice_app):
+    app = voice_app(at=EVENING)
+    call = app.call()
+    call.start()
+    url = call.turn.action
+    first = call.press("2")
+    assert [n for n, _ in first.numbers] == ["+4534412345"]  # the IT contacts (evening), screened
+    app.clock.at = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.timezone.utc)  # office hours: the desk now
+    again = call.send(url, call._call_params(Digits="2"))
+    assert again.body == first.body
+    assert [n for n, _ in again.numbers] == ["+4534412345"]
+    services = [e for e in app.state.store.events(call.sid) if e["type"] == "service"]
+    assert len(services) == 1 and services[0]["decision"]["target"] == "it_contacts"
+    fresh = app.call()   # a new call at this moment goes to the desk: the repeat did not decide again
+    fresh.start()
+    assert [n for n, _ in fresh.press("2").numbers] != ["+4534412345"]
+
+
+def test_outcome_hooks_run_after_the_write_and_once_for_a_repeated_callback(voice_app):
+    # A hook (the incidents module queues a job that reads the call log) must find its event
+    # already in Redis, and Twilio repeating the status callback must not run it again.
+    app = voice_app(at=EVENING)
+    seen: list[tuple[str, bool]] = []
+
+    def hook(hotline, sid, kind, data, redis_client, now):
+        if kind == "end":
+            logged = [e for e in app.state.store.events(sid) if e.get("type") == "end"]
+            seen.append((sid, bool(logged)))
+
+    app.app.extensions["hotline.outcome_hooks"].append(hook)
+    call = app.call()
+    call.start()
+    call.hang_up()
+    call.hang_up()
+    assert seen == [(call.sid, True)]
