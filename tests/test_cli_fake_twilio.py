@@ -145,3 +145,23 @@ def test_the_web_app_and_the_worker_do_not_import_the_stand_in():
                          env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout
     assert out.split() == ["[]", "[]"]
 
+
+
+def test_a_port_that_is_not_one_is_refused(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["fake-twilio", "--port", "99999"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and "99999 is not a port (0-65535)" in err and "Traceback" not in err
+
+
+def test_a_spec_that_is_not_yaml_or_a_file_is_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv(twilio_spec.SPEC_ENV, raising=False)
+    latin1 = tmp_path / "latin1.yaml"
+    latin1.write_bytes("openapi: 3.0.1\ninfo: Brøndby\n".encode("latin-1"))
+    not_openapi = tmp_path / "other.yaml"
+    not_openapi.write_text("a: 1\n", encoding="utf-8")
+    for spec in (latin1, not_openapi, tmp_path):
+        assert main(["fake-twilio", "--spec", str(spec), "--port", "0"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"hotline: --spec / ${twilio_spec.SPEC_ENV}: ") and str(spec) in err
+        assert err.count("\n") == 1 and "Traceback" not in err

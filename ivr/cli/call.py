@@ -81,7 +81,11 @@ def http_post(url: str, params: dict, headers: dict) -> tuple[int, str]:
 def server_url(text: str) -> str:
     """Return --url without a trailing slash; raises CliError (exit 2) when it is not http(s)://HOST."""
     parts = urllib.parse.urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts.port  # raises ValueError for a port that is not 0-65535
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise CliError(f"--url {text!r} is not an http(s) URL like http://127.0.0.1:5000")
     return text.rstrip("/")
 
