@@ -100,3 +100,14 @@ def test_worker_without_twilio_credentials_refuses_to_start(capsys, monkeypatch,
     monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
     _, err = hotline(capsys, "worker", "--burst", code=2)
     assert "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN" in err and "not set" in err
+
+
+def test_an_unexpected_exception_with_a_multiline_message_stays_one_line(capsys, monkeypatch):
+    def boom(args):
+        raise RuntimeError("unacceptable character\n  in \"x.yaml\", position 4")
+
+    monkeypatch.setattr("ivr.cli.check.run", boom)
+    monkeypatch.delenv("HOTLINE_DEBUG", raising=False)
+    _, err = hotline(capsys, "check", code=1)
+    assert err == ('hotline: internal error: RuntimeError: unacceptable character in "x.yaml", position 4 '
+                   "(set HOTLINE_DEBUG=1 to see the traceback)\n")
