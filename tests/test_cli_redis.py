@@ -94,6 +94,16 @@ def test_worker_names_the_url(capsys, dead_redis):
     assert f"cannot reach Redis at {dead_redis}" in err and SECRET not in err
 
 
+def test_call_log_names_the_url_and_does_not_start_the_call(capsys, monkeypatch, dead_redis):
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    out, err = hotline(capsys, "call", "--config", BRONDBY, "--log", "--at", "2026-11-23T10:00", code=1)
+    assert err == f"hotline: cannot reach Redis at {dead_redis} (" + err.split(" (", 1)[1]
+    assert err.count("\n") == 1 and SECRET not in err and "Calling" not in out
+
+
 def test_calls_names_the_url_and_falls_back_to_the_spool(capsys, dead_redis):
     out, err = hotline(capsys, "calls", code=1)
     assert f"cannot reach Redis at {dead_redis}" in err and SECRET not in err

@@ -134,8 +134,8 @@ def run(args: argparse.Namespace) -> int:
         at = moment(args.at, hotline)
         base = server_url(args.url) if args.url else None
         redis_url = redis_env.required_url() if args.log and not args.url else None
-        if redis_url:
-            redis_env.client(redis_url, connect_redis)
+        if redis_url:  # --log without a call log to write to is refused before the call
+            redis_env.reachable(redis_url, connect_redis)
     except CliError as exc:
         return fail(exc)
     names = {c.number: c.name for c in hotline.contacts.values()}
