@@ -134,3 +134,10 @@ def test_masked_urls(url, shown):
     from ivr.cli.redis_env import mask
 
     assert mask(url) == shown
+
+
+@pytest.mark.parametrize("verb", ["declare", "restore"])
+def test_an_unknown_system_is_a_bad_argument_found_before_redis(capsys, monkeypatch, verb):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    _, err = hotline(capsys, "outage", verb, "--config", BRONDBY, "--system", "nope", code=2)
+    assert err == "hotline: unknown system 'nope' (known: network, nexus)\n"

@@ -85,6 +85,10 @@ def _act(args: argparse.Namespace, verb: str) -> int:
 
     try:
         hotline = pick_line(load(args), args.line)
+        try:
+            service.check_system(hotline, args.system)  # a bad argument, found before Redis is asked
+        except service.OutageError as exc:
+            raise CliError(str(exc)) from None
         too_long = sms_texts.declare_problem(hotline, args.message, args.system) if verb == "declare" else None
         if too_long:
             raise CliError(too_long)
