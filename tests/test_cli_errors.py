@@ -111,3 +111,44 @@ def test_an_unexpected_exception_with_a_multiline_message_stays_one_line(capsys,
     _, err = hotline(capsys, "check", code=1)
     assert err == ('hotline: internal error: RuntimeError: unacceptable character in "x.yaml", position 4 '
                    "(set HOTLINE_DEBUG=1 to see the traceback)\n")
+
+
+# -- hotline serve: where it listens and the URL it checks signatures against -----------------------
+
+@pytest.fixture
+def never_served(monkeypatch):
+    """`hotline serve` returns where it would start serving."""
+    import flask
+
+    monkeypatch.setattr(flask.Flask, "run", lambda self, **kwargs: None)
+
+
+def test_serve_on_a_port_in_use_says_so_before_its_banner(capsys, monkeypatch, never_served):
+    import socket
+
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out, err = hotline(capsys, "serve", "--config", BRONDBY, "--port", str(port), code=1)
+    assert out == ""
+    assert err.startswith(f"hotline: cannot listen on 127.0.0.1:{port}: ") and err.count("\n") == 1
+    assert "another program listens there" in err and "--port" in err
+
+
+def test_serve_on_a_host_that_is_not_one(capsys, monkeypatch, never_served):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    out, err = hotline(capsys, "serve", "--config", BRONDBY, "--host", "999.1.1.1", "--port", "5999", code=1)
+    assert out == "" and err.startswith("hotline: cannot listen on 999.1.1.1:5999: ")
+
+
+@pytest.mark.parametrize("url", ["foo", "127.0.0.1:5000", "ftp://example.org"])
+def test_serve_public_url_that_is_not_http_is_refused(capsys, monkeypatch, never_served, url):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    _, err = hotline(capsys, "serve", "--config", BRONDBY, "--public-url", url, code=2)
+    assert err == f"hotline: --public-url {url!r} is not an http(s) URL like https://hotline.example.org\n"
+    monkeypatch.setenv("PUBLIC_BASE_URL", url)
+    _, err = hotline(capsys, "serve", "--config", BRONDBY, code=2)
+    assert err == f"hotline: PUBLIC_BASE_URL {url!r} is not an http(s) URL like https://hotline.example.org\n"

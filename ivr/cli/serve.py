@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import errno
 import logging
 import os
 import shutil
+import socket
 import sys
 import time
 from typing import Callable
+from urllib.parse import urlsplit
 
 from ivr.calls.store import connect_redis
 from ivr.cli import redis_env
@@ -58,6 +61,32 @@ def port_from_env() -> int:
         raise CliError(f"PORT {text!r} is not a port (1-65535)") from None
 
 
+def public_url(option: str | None) -> str | None:
+    """Return --public-url, else $PUBLIC_BASE_URL, else None; raises CliError (exit 2) when it is not
+    an http(s) URL (signatures would never match it)."""
+    name, url = ("--public-url", option) if option else ("PUBLIC_BASE_URL", os.environ.get("PUBLIC_BASE_URL") or None)
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise CliError(f"{name} {url!r} is not an http(s) URL like https://hotline.example.org")
+    return url
+
+
+def check_listen(host: str, port: int) -> None:
+    """Return when host:port can be bound (as the server will bind it); raises CliError (exit 1)
+    saying why not, so a taken port is said in one line before the banner."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as werkzeug binds
+            probe.bind(address)
+    except OSError as exc:
+        hint = ("another program listens there: stop it or choose another --port" if exc.errno == errno.EADDRINUSE
+                else "give --host an address of this machine, e.g. 127.0.0.1 or 0.0.0.0")
+        raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; {hint}", 1) from None
+
+
 def command_name() -> str:
     """Return how the user can run this CLI again ("hotline", or the path that was used)."""
     argv0 = sys.argv[0] if sys.argv and sys.argv[0] else "hotline"
@@ -83,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
         redis_url = None if args.no_redis else redis_env.url_from(args.redis_url)
         if redis_url:  # refuse a URL that is not one before serving
             redis_env.client(redis_url, connect_redis, redis_env.source(args.redis_url))
+        public = public_url(args.public_url)
+        check_listen(args.host, args.port)
     except CliError as exc:
         return fail(exc)
     from ivr.app import create_app, state_of
@@ -90,7 +121,6 @@ def run(args: argparse.Namespace) -> int:
     token = os.environ.get("TWILIO_AUTH_TOKEN") or DEV_TOKEN
     wildcard = args.host in ("0.0.0.0", "::", "")
     shown = f"http://{'127.0.0.1' if wildcard else args.host}:{args.port}"
-    public = args.public_url or os.environ.get("PUBLIC_BASE_URL") or None
     # Without a public URL, signatures are checked against the URL each request arrives on, so
     # a server bound to every address accepts calls signed for any of them.
     app = create_app(config, redis_url=redis_url, auth_token=token, public_base_url=public,
