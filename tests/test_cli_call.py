@@ -162,3 +162,28 @@ def test_q_hangs_up_at_every_prompt_and_every_prompt_says_so(monkeypatch, capsys
 def test_h_still_hangs_up_while_it_rings(monkeypatch, capsys):
     code, out = play(monkeypatch, capsys, "1\nh\n", "--at", "2026-11-23T10:00")
     assert code == 0 and "(you hung up while it rang)" in out and "outcome   abandoned" in out
+
+
+class CtrlCAfter(io.StringIO):
+    """stdin that gives its lines, then Ctrl-C (KeyboardInterrupt) where the next line would be read."""
+
+    def readline(self, *args):
+        line = super().readline(*args)
+        if not line:
+            raise KeyboardInterrupt
+        return line
+
+
+@pytest.mark.parametrize("typed, at", [("", "2026-11-23T10:00"), ("1\n", "2026-11-23T10:00"),
+                                       ("1\nl\n", "2026-11-22T10:00")], ids=["keys", "ringing", "message"])
+def test_ctrl_c_at_a_prompt_hangs_up_as_q_does(monkeypatch, capsys, typed, at):
+    _, with_q = play(monkeypatch, capsys, typed + "q\n", "--at", at)
+    monkeypatch.setattr(sys, "stdin", CtrlCAfter(typed))
+    assert main(["call", "--at", at]) == 0
+    with_ctrl_c = capsys.readouterr().out
+
+    def same(out: str) -> list[str]:
+        said = (line.split(" > ")[-1] for line in out.splitlines() if "CA" not in line)
+        return [line for line in said if line.strip()]
+
+    assert same(with_ctrl_c) == same(with_q)

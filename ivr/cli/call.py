@@ -43,14 +43,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def ask(prompt: str, valid=None) -> str | None:
-    """Return a line typed by the user (stripped), or None at end of input.
+    """Return a line typed by the user (stripped), or None at end of input or Ctrl-C (both hang up,
+    as q does at that prompt).
 
     With `valid` (a test on the typed text), anything else is refused and asked for again.
     """
     while True:
         try:
             typed = input(prompt).strip()
-        except EOFError:
+        except (EOFError, KeyboardInterrupt):
             print()
             return None
         if valid is None or valid(typed):
