@@ -37,6 +37,17 @@ def test_hash_pin_at_end_of_input_says_no_pin_was_given():
     assert "hotline: no PIN given" in proc.stderr
 
 
+def test_hash_pin_refuses_a_pin_that_is_not_one_before_asking_again():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-m", "ivr.cli", "outage", "hash-pin"], cwd=ROOT, env=env,
+                          input="12\n12\n", capture_output=True, text=True, timeout=60,
+                          start_new_session=True)  # no terminal: getpass reads stdin (and may echo)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.endswith("hotline: a PIN is 4 to 12 digits\n")
+    assert "again:" not in proc.stderr + proc.stdout
+    assert "GetPassWarning" not in proc.stderr and "getpass.py" not in proc.stderr
+
+
 def test_check_json_prints_the_errors_as_json(capsys, tmp_path):
     broken = tmp_path / "broken.yaml"
     broken.write_text(Path(BRONDBY).read_text(encoding="utf-8").replace('number: "4328 2020"',

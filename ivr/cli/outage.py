@@ -11,6 +11,7 @@ import datetime as dt
 import getpass
 import json
 import sys
+import warnings
 
 import redis as redis_lib
 
@@ -210,8 +211,12 @@ def run_hash_pin(args: argparse.Namespace) -> int:
         pin = sys.stdin.readline().strip()
     else:
         try:
-            pin = getpass.getpass("PIN (4-12 digits): ")
-            again = getpass.getpass("again: ")
+            with warnings.catch_warnings():  # without a terminal getpass says "may be echoed" itself
+                warnings.simplefilter("ignore", getpass.GetPassWarning)
+                pin = getpass.getpass("PIN (4-12 digits): ")
+                if not pins.PIN.match(pin):
+                    return fail(CliError("a PIN is 4 to 12 digits", 2))
+                again = getpass.getpass("again: ")
         except EOFError:
             print(file=sys.stderr)
             return fail(CliError("no PIN given (end of input); type it at the prompt, or use --stdin", 2))
