@@ -20,6 +20,7 @@ from ivr.devtools import twilio_spec
 from ivr.devtools.fake_twilio import FakeTwilio
 from ivr.devtools.twilio_spec import RoutesOnly
 from ivr.sms.twilio_rest import Outcome, client_from_env, find_sent, send_sms
+from tests.conftest import needs_twilio_spec
 from tests.support.redis_server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,6 +74,7 @@ def stand_in():
         proc.wait(timeout=10)
 
 
+@needs_twilio_spec
 def test_the_command_prints_each_message_the_project_sends(stand_in, monkeypatch):
     proc, lines = stand_in
     lines.wait_for(r"every request is checked against Twilio's OpenAPI description")
