@@ -163,3 +163,12 @@ def test_serve_public_url_that_is_not_http_is_refused(capsys, monkeypatch, never
     monkeypatch.setenv("PUBLIC_BASE_URL", url)
     _, err = hotline(capsys, "serve", "--config", BRONDBY, code=2)
     assert err == f"hotline: PUBLIC_BASE_URL {url!r} is not an http(s) URL like https://hotline.example.org\n"
+
+
+@pytest.mark.parametrize("argv", [("calls",), ("outage", "list", "--config", BRONDBY)], ids=["calls", "outage list"])
+@pytest.mark.parametrize("limit", ["0", "-5", "many"])
+def test_a_limit_that_is_not_a_count_is_refused(capsys, argv, limit):
+    with pytest.raises(SystemExit) as stop:
+        main([*argv, "--limit", limit])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and f"argument --limit: {limit} is not a whole number of 1 or more" in err

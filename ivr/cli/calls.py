@@ -13,7 +13,7 @@ import redis
 from ivr.calls.spool import Spool, default_dir
 from ivr.calls.store import CallStore, connect_redis
 from ivr.cli import redis_env
-from ivr.cli.common import CliError, add_config_arg, fail, normalise
+from ivr.cli.common import CliError, add_config_arg, count, fail, normalise
 from ivr.config import ConfigErrors, load_config
 
 _RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--since", help="ISO time (UTC when no offset) or an age like 30m, 12h, 7d, 2w")
     parser.add_argument("--line", help="only calls to this hotline (any of its numbers, E.164 or as dialled)")
     add_config_arg(parser)
-    parser.add_argument("--limit", type=int, default=200, help="at most this many calls (default 200)")
+    parser.add_argument("--limit", type=count, default=200, help="at most this many calls (default 200)")
     parser.add_argument("--json", action="store_true", help="print a JSON array of call records")
     parser.add_argument("--redis-url", help="Redis URL (default: $REDIS_URL)")
     parser.add_argument("--spool-dir", help="spool directory (default: $HOTLINE_SPOOL_DIR, else the one of the "
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     lines = [line_of(args.line, args.config)] if args.line else None
     code = 0
     try:
-        records = store.recent(lines, since, limit=max(1, args.limit))
+        records = store.recent(lines, since, limit=args.limit)
     except redis.RedisError as exc:
         print(f"hotline: {redis_env.unreachable(url, exc)}; showing only calls waiting in the spool "
               f"{store.spool.dir}", file=sys.stderr)

@@ -28,6 +28,13 @@ class CliError(Exception):
         self.errors = tuple(errors)
 
 
+def count(text: str) -> int:
+    """Return `text` as a whole number of 1 or more (an argparse type for --limit and the like)."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a whole number of 1 or more")
+    return int(text)
+
+
 def add_config_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="PATH",
                         help="hotline YAML file or directory (default: $HOTLINE_CONFIG, else the embedded default)")

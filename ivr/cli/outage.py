@@ -16,7 +16,7 @@ import warnings
 import redis as redis_lib
 
 from ivr.cli import redis_env
-from ivr.cli.common import CliError, add_config_arg, fail, load, pick_line
+from ivr.cli.common import CliError, add_config_arg, count, fail, load, pick_line
 from ivr.config import sms_texts
 from ivr.outages import pins
 
@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_config_arg(p)
     p.add_argument("--line")
     p.add_argument("--open", action="store_true", help="only open outages")
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--limit", type=count, default=50, help="at most this many outages (default 50)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=run_list)
     p = verbs.add_parser("show", help="one outage with every blast and, per recipient, SID and status")
