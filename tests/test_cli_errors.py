@@ -172,3 +172,12 @@ def test_a_limit_that_is_not_a_count_is_refused(capsys, argv, limit):
         main([*argv, "--limit", limit])
     err = capsys.readouterr().err
     assert stop.value.code == 2 and f"argument --limit: {limit} is not a whole number of 1 or more" in err
+
+
+def test_a_refused_config_from_the_environment_says_it_came_from_there(capsys, monkeypatch, tmp_path):
+    missing = tmp_path / "hotline"
+    monkeypatch.setenv("HOTLINE_CONFIG", str(missing))
+    _, err = hotline(capsys, "route", "--keys", "1", "--at", "2026-12-24T10:00", code=2)
+    assert err == f"hotline: config refused (HOTLINE_CONFIG={missing}):\n  {missing}: no such file or directory\n"
+    _, err = hotline(capsys, "check", "--config", str(missing), code=2)  # --config wins and is named by itself
+    assert err.startswith("hotline: config refused:\n")

@@ -45,11 +45,14 @@ def load(args: argparse.Namespace) -> Config:
 
     Raises CliError (exit 2) listing every config error.
     """
-    path = getattr(args, "config", None) or os.environ.get("HOTLINE_CONFIG") or None
+    option = getattr(args, "config", None)
+    path = option or os.environ.get("HOTLINE_CONFIG") or None
     try:
         return load_config(path)
     except ConfigErrors as exc:
-        raise CliError("config refused:\n" + "\n".join(f"  {e}" for e in exc.errors), errors=exc.errors) from None
+        origin = "" if option or path is None else f" (HOTLINE_CONFIG={path})"
+        raise CliError(f"config refused{origin}:\n" + "\n".join(f"  {e}" for e in exc.errors),
+                       errors=exc.errors) from None
 
 
 def pick_line(config: Config, line: str | None) -> Hotline:
