@@ -181,3 +181,11 @@ def test_a_refused_config_from_the_environment_says_it_came_from_there(capsys, m
     assert err == f"hotline: config refused (HOTLINE_CONFIG={missing}):\n  {missing}: no such file or directory\n"
     _, err = hotline(capsys, "check", "--config", str(missing), code=2)  # --config wins and is named by itself
     assert err.startswith("hotline: config refused:\n")
+
+
+@pytest.mark.parametrize("typed", ["abc", "nexus", "+45 7011 22x0"])
+def test_calls_line_that_is_not_a_number_is_refused(capsys, monkeypatch, tmp_path, typed):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setenv("HOTLINE_SPOOL_DIR", str(tmp_path / "spool"))
+    _, err = hotline(capsys, "calls", "--config", BRONDBY, "--line", typed, code=2)
+    assert err == f"hotline: --line {typed!r} is not a phone number (the hotline's number, e.g. +4570112230)\n"

@@ -17,6 +17,7 @@ from ivr.cli.common import CliError, add_config_arg, count, fail, normalise
 from ivr.config import ConfigErrors, load_config
 
 _RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
+_PHONE_TEXT = re.compile(r"^\s*\+?\(?[0-9][0-9 ()./-]*$")  # a number typed in any usual form
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
@@ -58,8 +59,11 @@ def line_of(typed: str, config_path: str | None) -> str:
     """Return the number calls of hotline `typed` are logged under (its first number, E.164).
 
     The config (--config, $HOTLINE_CONFIG or the embedded default) knows the numbers as dialled and
-    every inbound number; without a usable config, `typed` is only normalised.
+    every inbound number; without a usable config, `typed` is only normalised. Raises CliError
+    (exit 2) for text that cannot be a phone number (letters, no digits).
     """
+    if not _PHONE_TEXT.match(typed):
+        raise CliError(f"--line {typed!r} is not a phone number (the hotline's number, e.g. +4570112230)")
     try:
         hotline = load_config(config_path or os.environ.get("HOTLINE_CONFIG") or None).find(typed)
     except ConfigErrors:
@@ -81,10 +85,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         since = since_of(args.since)
         url, client, spool = open_log(args)
+        lines = [line_of(args.line, args.config)] if args.line else None
     except CliError as exc:
         return fail(exc)
     store = CallStore(client, spool)
-    lines = [line_of(args.line, args.config)] if args.line else None
     code = 0
     try:
         records = store.recent(lines, since, limit=args.limit)
