@@ -115,7 +115,7 @@ def test_serve_without_redis_and_call_against_it(served, monkeypatch, capsys):
     url, spool, proc = served
     monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
     code, out = play(monkeypatch, capsys, "2\na\n", "--url", url)
-    assert code == 0 and "callee hears" in out and "logged by the server" in out
+    assert code == 0 and "callee hears" in out and "logged by the server: its banner's `calls` line lists it" in out
     # unsigned posts are refused even in development
     req = urllib.request.Request(url + "/voice", data=b"To=%2B4570112230", method="POST")
     with pytest.raises(urllib.error.HTTPError) as err:

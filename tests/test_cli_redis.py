@@ -141,3 +141,28 @@ def test_an_unknown_system_is_a_bad_argument_found_before_redis(capsys, monkeypa
     monkeypatch.delenv("REDIS_URL", raising=False)
     _, err = hotline(capsys, "outage", verb, "--config", BRONDBY, "--system", "nope", code=2)
     assert err == "hotline: unknown system 'nope' (known: network, nexus)\n"
+
+
+@pytest.mark.parametrize("argv, env_url", [(("--config", BRONDBY), False), ((), False),
+                                           (("--config", BRONDBY, "--no-redis"), True)],
+                         ids=["config", "default", "no-redis"])
+def test_serve_banner_says_how_to_list_its_calls(capsys, monkeypatch, tmp_path, no_server, argv, env_url):
+    """The banner's `hotline calls` command reads the spool this server writes (each deployment has its own)."""
+    import shlex
+
+    monkeypatch.delenv("HOTLINE_SPOOL_DIR")
+    monkeypatch.delenv("HOTLINE_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    if env_url:
+        monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
+    else:
+        monkeypatch.delenv("REDIS_URL", raising=False)
+    out, _ = hotline(capsys, "serve", *argv, code=0)
+    spool = out.split("call records only spool to ")[1].split()[0]
+    (listing,) = [line for line in out.splitlines() if line.startswith("  calls ")]
+    label, command = listing.split(None, 1)          # "calls", then the command to type
+    words = shlex.split(command)
+    words = words[words.index("calls") + 1:]
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    _, err = hotline(capsys, "calls", *words, code=0)
+    assert f"spool {spool}" in err

@@ -184,7 +184,8 @@ def run(args: argparse.Namespace) -> int:
     if store is not None:
         summarise(store.record(sim.sid) or {}, names)
     else:
-        print(f"\nCall {sim.sid} logged by the server: see `hotline calls` there.")
+        print(f"\nCall {sim.sid} logged by the server: its banner's `calls` line lists it "
+              f"(add --show {sim.sid} for the timeline).")
     return 0
 
 

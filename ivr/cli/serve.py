@@ -15,6 +15,7 @@ import datetime as dt
 import errno
 import logging
 import os
+import shlex
 import shutil
 import socket
 import sys
@@ -95,6 +96,19 @@ def command_name() -> str:
     return "hotline" if os.path.basename(argv0) == "hotline" else f"{sys.executable} -m ivr.cli"
 
 
+def calls_command(me: str, args: argparse.Namespace, redis_url: str | None, spool_dir) -> str:
+    """Return the `hotline calls` command that lists this server's calls (its deployment's spool and
+    Redis), typed in a shell with the same environment."""
+    words = [me, "calls"]
+    if args.config:
+        words += ["--config", args.config]
+    if args.redis_url and redis_url:
+        words += ["--redis-url", redis_env.mask(redis_url)]
+    elif redis_url is None and os.environ.get("REDIS_URL"):  # --no-redis: the spool alone
+        words += ["--spool-dir", str(spool_dir)]
+    return " ".join(shlex.quote(word) for word in words)
+
+
 def running_clock(start: dt.datetime) -> Callable[[], dt.datetime]:
     """Return a clock (aware UTC datetimes) that reads `start` now and runs on at the real pace."""
     origin = time.monotonic()
@@ -140,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         why = "--no-redis" if args.no_redis else "REDIS_URL is not set"
         print(f"  redis    none ({why}): call records only spool to {state.spool_dir}")
+    print(f"  calls    {calls_command(me, args, redis_url, state.spool_dir)}")
     hooks = public or shown
     print(f"  webhooks {hooks}/voice (fallback: {hooks}/voice/fallback, status: {hooks}/voice/status)")
     if args.insecure:
