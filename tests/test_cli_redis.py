@@ -166,3 +166,13 @@ def test_serve_banner_says_how_to_list_its_calls(capsys, monkeypatch, tmp_path, 
     monkeypatch.delenv("REDIS_URL", raising=False)
     _, err = hotline(capsys, "calls", *words, code=0)
     assert f"spool {spool}" in err
+
+
+@pytest.mark.parametrize("argv", [("serve", "--config", BRONDBY), ("calls",)], ids=["serve", "calls"])
+def test_a_spool_dir_that_is_a_file_is_refused(capsys, monkeypatch, tmp_path, no_server, argv):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    not_a_dir = tmp_path / "spool-file"
+    not_a_dir.write_text("x")
+    monkeypatch.setenv("HOTLINE_SPOOL_DIR", str(not_a_dir))
+    out, err = hotline(capsys, *argv, code=2)
+    assert err == f"hotline: HOTLINE_SPOOL_DIR {not_a_dir} is not a directory\n" and out == ""

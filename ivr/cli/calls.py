@@ -13,7 +13,7 @@ import redis
 from ivr.calls.spool import Spool, default_dir
 from ivr.calls.store import CallStore, connect_redis
 from ivr.cli import redis_env
-from ivr.cli.common import CliError, add_config_arg, count, fail, normalise
+from ivr.cli.common import CliError, add_config_arg, count, fail, normalise, spool_dir_usable
 from ivr.config import ConfigErrors, load_config
 
 _RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
@@ -78,6 +78,7 @@ def open_log(args: argparse.Namespace) -> tuple[str | None, redis.Redis | None, 
     url = redis_env.url_from(args.redis_url)
     client = redis_env.client(url, connect_redis, redis_env.source(args.redis_url)) if url else None
     spool_dir = args.spool_dir or default_dir(args.config or os.environ.get("HOTLINE_CONFIG") or None, url)
+    spool_dir_usable(spool_dir, args.spool_dir)
     return url, client, Spool(spool_dir)
 
 

@@ -140,6 +140,15 @@ def in_range(option: str, text: str, *days: dt.date) -> None:
         raise CliError(f"{option} {text} is out of range: give one between {FIRST_YEAR} and {LAST_YEAR}")
 
 
+def spool_dir_usable(path: str | os.PathLike, option: str | None = None) -> None:
+    """Raise CliError (exit 2) when the spool directory `path` exists but is not a directory, naming
+    where it came from (--spool-dir `option`, $HOTLINE_SPOOL_DIR or the deployment's default)."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        name = "--spool-dir" if option else "HOTLINE_SPOOL_DIR" if os.environ.get("HOTLINE_SPOOL_DIR") else \
+            "the spool directory"
+        raise CliError(f"{name} {path} is not a directory")
+
+
 def fail(exc: CliError) -> int:
     print(f"hotline: {exc}", file=sys.stderr)
     return exc.code

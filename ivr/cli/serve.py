@@ -23,9 +23,10 @@ import time
 from typing import Callable
 from urllib.parse import urlsplit
 
+from ivr.calls.spool import default_dir as spool_default_dir
 from ivr.calls.store import connect_redis
 from ivr.cli import redis_env
-from ivr.cli.common import CliError, add_config_arg, fail, load, moment
+from ivr.cli.common import CliError, add_config_arg, fail, load, moment, spool_dir_usable
 
 DEV_TOKEN = "hotline-development-token"
 
@@ -126,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
         redis_url = None if args.no_redis else redis_env.url_from(args.redis_url)
         if redis_url:  # refuse a URL that is not one before serving
             redis_env.client(redis_url, connect_redis, redis_env.source(args.redis_url))
+        spool_dir_usable(spool_default_dir(config.source, redis_url))  # $HOTLINE_SPOOL_DIR or its own
         public = public_url(args.public_url)
         check_listen(args.host, args.port)
     except CliError as exc:
