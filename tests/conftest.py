@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.fake_twilio import FakeTwilio
+from tests.support.twilio_spec import SPEC_ENV, spec_path
 from tests.support.redis_server import RedisServer
 
 pytest_plugins = ("pytester",)  # lets tests run pytest on small generated test files
@@ -25,9 +26,42 @@ def redis_url(redis_server):
     return redis_server.url
 
 
+def spec_missing() -> str | None:
+    """Return why the Twilio stand-in cannot check requests (its spec file is not there), else None."""
+    path = spec_path()
+    if path.is_file():
+        return None
+    return (f"Twilio's OpenAPI description not found at {path}: put shared/ (with twilio/) beside the "
+            f"repository or set {SPEC_ENV} to the file")
+
+
+# For tests that need the spec without the fake_twilio fixture.
+needs_twilio_spec = pytest.mark.skipif(spec_missing() is not None, reason=str(spec_missing()))
+
+
+def pytest_report_header(config):
+    return f"twilio spec: {spec_missing() or spec_path()}"
+
+
+def pytest_terminal_summary(terminalreporter):
+    reason = spec_missing()
+    if reason is None:
+        return
+    count = sum(reason in str(report.longrepr) for report in terminalreporter.stats.get("skipped", []))
+    if count:
+        terminalreporter.write_line(
+            f"{count} test{' that needs' if count == 1 else 's that need'} the Twilio stand-in "
+            f"{'was' if count == 1 else 'were'} skipped: {reason}", yellow=True)
+
+
 @pytest.fixture
 def fake_twilio():
-    """A fresh FakeTwilio; the test fails if any request it got broke Twilio's spec."""
+    """A fresh FakeTwilio; the test fails if any request it got broke Twilio's spec.
+
+    Skipped (and counted in the summary) when the spec file is missing."""
+    reason = spec_missing()
+    if reason:
+        pytest.skip(reason)
     with FakeTwilio() as server:
         yield server
     server.assert_no_violations()

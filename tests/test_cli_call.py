@@ -115,7 +115,7 @@ def test_serve_without_redis_and_call_against_it(served, monkeypatch, capsys):
     url, spool, proc = served
     monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
     code, out = play(monkeypatch, capsys, "2\na\n", "--url", url)
-    assert code == 0 and "callee hears" in out and "logged by the server" in out
+    assert code == 0 and "callee hears" in out and "logged by the server: its banner's `calls` line lists it" in out
     # unsigned posts are refused even in development
     req = urllib.request.Request(url + "/voice", data=b"To=%2B4570112230", method="POST")
     with pytest.raises(urllib.error.HTTPError) as err:
@@ -181,3 +181,28 @@ def test_a_missed_call_logged_for_real_shows_its_incident_number(redis_url, monk
     assert out.rstrip().endswith('incident  1 (missed): paging Hjemmeplejens vagt +4543282730; they answer "OK 1"')
     code, out = play(monkeypatch, capsys, "1\na\n", "--at", "2026-11-23T10:00", "--log")
     assert out.rstrip().endswith("incident  2 (answered)")
+
+
+class CtrlCAfter(io.StringIO):
+    """stdin that gives its lines, then Ctrl-C (KeyboardInterrupt) where the next line would be read."""
+
+    def readline(self, *args):
+        line = super().readline(*args)
+        if not line:
+            raise KeyboardInterrupt
+        return line
+
+
+@pytest.mark.parametrize("typed, at", [("", "2026-11-23T10:00"), ("1\n", "2026-11-23T10:00"),
+                                       ("1\nl\n", "2026-11-22T10:00")], ids=["keys", "ringing", "message"])
+def test_ctrl_c_at_a_prompt_hangs_up_as_q_does(monkeypatch, capsys, typed, at):
+    _, with_q = play(monkeypatch, capsys, typed + "q\n", "--at", at)
+    monkeypatch.setattr(sys, "stdin", CtrlCAfter(typed))
+    assert main(["call", "--at", at]) == 0
+    with_ctrl_c = capsys.readouterr().out
+
+    def same(out: str) -> list[str]:
+        said = (line.split(" > ")[-1] for line in out.splitlines() if "CA" not in line)
+        return [line for line in said if line.strip()]
+
+    assert same(with_ctrl_c) == same(with_q)

@@ -91,3 +91,10 @@ def test_call_url_that_is_not_http(capsys, monkeypatch):
     monkeypatch.setattr(sys, "stdin", open(os.devnull))
     _, err = hotline(capsys, "call", "--config", BRONDBY, "--url", "127.0.0.1:5000", code=2)
     assert "--url '127.0.0.1:5000' is not an http(s) URL" in err
+
+
+def test_call_url_with_a_port_that_is_not_one(capsys, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", open(os.devnull))
+    for url in ("http://127.0.0.1:99999", "http://127.0.0.1:abc"):
+        _, err = hotline(capsys, "call", "--config", BRONDBY, "--url", url, code=2)
+        assert f"--url {url!r} is not an http(s) URL" in err

@@ -20,6 +20,7 @@ from ivr.devtools import twilio_spec
 from ivr.devtools.fake_twilio import FakeTwilio
 from ivr.devtools.twilio_spec import RoutesOnly
 from ivr.sms.twilio_rest import Outcome, client_from_env, find_sent, send_sms
+from tests.conftest import needs_twilio_spec
 from tests.support.redis_server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,6 +74,7 @@ def stand_in():
         proc.wait(timeout=10)
 
 
+@needs_twilio_spec
 def test_the_command_prints_each_message_the_project_sends(stand_in, monkeypatch):
     proc, lines = stand_in
     lines.wait_for(r"every request is checked against Twilio's OpenAPI description")
@@ -145,3 +147,23 @@ def test_the_web_app_and_the_worker_do_not_import_the_stand_in():
                          env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout
     assert out.split() == ["[]", "[]"]
 
+
+
+def test_a_port_that_is_not_one_is_refused(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["fake-twilio", "--port", "99999"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and "99999 is not a port (0-65535)" in err and "Traceback" not in err
+
+
+def test_a_spec_that_is_not_yaml_or_a_file_is_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv(twilio_spec.SPEC_ENV, raising=False)
+    latin1 = tmp_path / "latin1.yaml"
+    latin1.write_bytes("openapi: 3.0.1\ninfo: Brøndby\n".encode("latin-1"))
+    not_openapi = tmp_path / "other.yaml"
+    not_openapi.write_text("a: 1\n", encoding="utf-8")
+    for spec in (latin1, not_openapi, tmp_path):
+        assert main(["fake-twilio", "--spec", str(spec), "--port", "0"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"hotline: --spec / ${twilio_spec.SPEC_ENV}: ") and str(spec) in err
+        assert err.count("\n") == 1 and "Traceback" not in err

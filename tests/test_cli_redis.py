@@ -94,6 +94,16 @@ def test_worker_names_the_url(capsys, dead_redis):
     assert f"cannot reach Redis at {dead_redis}" in err and SECRET not in err
 
 
+def test_call_log_names_the_url_and_does_not_start_the_call(capsys, monkeypatch, dead_redis):
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    out, err = hotline(capsys, "call", "--config", BRONDBY, "--log", "--at", "2026-11-23T10:00", code=1)
+    assert err == f"hotline: cannot reach Redis at {dead_redis} (" + err.split(" (", 1)[1]
+    assert err.count("\n") == 1 and SECRET not in err and "Calling" not in out
+
+
 def test_calls_names_the_url_and_falls_back_to_the_spool(capsys, dead_redis):
     out, err = hotline(capsys, "calls", code=1)
     assert f"cannot reach Redis at {dead_redis}" in err and SECRET not in err
@@ -124,3 +134,45 @@ def test_masked_urls(url, shown):
     from ivr.cli.redis_env import mask
 
     assert mask(url) == shown
+
+
+@pytest.mark.parametrize("verb", ["declare", "restore"])
+def test_an_unknown_system_is_a_bad_argument_found_before_redis(capsys, monkeypatch, verb):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    _, err = hotline(capsys, "outage", verb, "--config", BRONDBY, "--system", "nope", code=2)
+    assert err == "hotline: unknown system 'nope' (known: network, nexus)\n"
+
+
+@pytest.mark.parametrize("argv, env_url", [(("--config", BRONDBY), False), ((), False),
+                                           (("--config", BRONDBY, "--no-redis"), True)],
+                         ids=["config", "default", "no-redis"])
+def test_serve_banner_says_how_to_list_its_calls(capsys, monkeypatch, tmp_path, no_server, argv, env_url):
+    """The banner's `hotline calls` command reads the spool this server writes (each deployment has its own)."""
+    import shlex
+
+    monkeypatch.delenv("HOTLINE_SPOOL_DIR")
+    monkeypatch.delenv("HOTLINE_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    if env_url:
+        monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
+    else:
+        monkeypatch.delenv("REDIS_URL", raising=False)
+    out, _ = hotline(capsys, "serve", *argv, code=0)
+    spool = out.split("call records only spool to ")[1].split()[0]
+    (listing,) = [line for line in out.splitlines() if line.startswith("  calls ")]
+    label, command = listing.split(None, 1)          # "calls", then the command to type
+    words = shlex.split(command)
+    words = words[words.index("calls") + 1:]
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    _, err = hotline(capsys, "calls", *words, code=0)
+    assert f"spool {spool}" in err
+
+
+@pytest.mark.parametrize("argv", [("serve", "--config", BRONDBY), ("calls",)], ids=["serve", "calls"])
+def test_a_spool_dir_that_is_a_file_is_refused(capsys, monkeypatch, tmp_path, no_server, argv):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    not_a_dir = tmp_path / "spool-file"
+    not_a_dir.write_text("x")
+    monkeypatch.setenv("HOTLINE_SPOOL_DIR", str(not_a_dir))
+    out, err = hotline(capsys, *argv, code=2)
+    assert err == f"hotline: HOTLINE_SPOOL_DIR {not_a_dir} is not a directory\n" and out == ""

@@ -223,3 +223,19 @@ def _without_outage_staff(text: str) -> str:
         skipping = False
         out.append(line)
     return "".join(out)
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n"])
+def test_an_empty_file_is_said_to_be_empty(tmp_path, text):
+    empty = tmp_path / "empty.yaml"
+    empty.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigErrors) as exc:
+        load_config(empty)
+    (error,) = exc.value.errors
+    assert str(error) == f"{empty}: the file is empty (a hotline file is a mapping: hotline:, menu:, ...)"
+
+
+def test_a_path_that_is_neither_file_nor_directory_is_not_called_missing():
+    with pytest.raises(ConfigErrors) as exc:
+        load_config("/dev/null")
+    assert [str(e) for e in exc.value.errors] == ["/dev/null: not a file or a directory"]

@@ -169,3 +169,38 @@ def test_spooled_events_of_the_number_are_purged_too(redis_url, tmp_path, capsys
     assert main(["purge", "--number", CALLER, "--yes"]) == 0
     assert "    1  calls from the number" in capsys.readouterr().out
     assert not list((tmp_path / "spool").glob("*")) and not redis.Redis.from_url(redis_url).keys("hotline:call:*")
+
+
+def test_the_redis_url_rule_and_messages_are_the_other_commands(redis_server, redis_url, monkeypatch, capsys):
+    monkeypatch.setenv("REDIS_URL", "foo")
+    assert main(["purge", "--number", CALLER, "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("hotline: REDIS_URL 'foo' is not a Redis URL") and "internal error" not in err
+    assert main(["purge", "--number", CALLER, "--dry-run", "--redis-url", "bar"]) == 2
+    assert capsys.readouterr().err.startswith("hotline: --redis-url 'bar' is not a Redis URL")
+    monkeypatch.delenv("REDIS_URL")
+    assert main(["purge", "--number", CALLER, "--dry-run"]) == 2
+    assert capsys.readouterr().err.startswith("hotline: REDIS_URL is not set: this command needs Redis")
+    secret = redis_url.replace("redis://", "redis://:sesame@")
+    redis_server.stop()
+    assert main(["purge", "--number", CALLER, "--yes", "--redis-url", secret]) == 1
+    err = capsys.readouterr().err
+    masked = redis_url.replace("redis://", "redis://:***@")
+    assert err.startswith(f"hotline: cannot reach Redis at {masked} (") and "sesame" not in err
+    assert err.rstrip().endswith("run the purge again")
+
+
+def test_yes_flushes_the_spool_of_the_deployment_with_that_config_and_redis(redis_url, tmp_path, monkeypatch,
+                                                                           capsys):
+    from ivr.calls.spool import Spool, default_dir
+
+    monkeypatch.delenv("HOTLINE_SPOOL_DIR")
+    monkeypatch.delenv("REDIS_URL")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    sid = "CA" + "6" * 32
+    spool = Spool(default_dir(str(BRONDBY), redis_url))   # where `serve --config brondby` with it spools
+    spool.append({**event(sid, "+4570112230", "start", "start", T0, **{"from": CALLER}),
+                  "_ttl_days": 3, "_index_ts": T0.timestamp()})
+    assert main(["purge", "--number", CALLER, "--yes", "--redis-url", redis_url, "--config", str(BRONDBY)]) == 0
+    assert "    1  calls from the number" in capsys.readouterr().out
+    assert not list(spool.dir.glob("*.jsonl"))

@@ -10,6 +10,7 @@ import pytest
 import requests
 from twilio.base.exceptions import TwilioRestException
 
+from tests.conftest import needs_twilio_spec, spec_missing
 from tests.support.fake_twilio import TEST_MESSAGING_SERVICE_SID, FakeTwilio
 from tests.support.twilio_client import client_for
 from tests.support.twilio_spec import SPEC_ENV, load_validator
@@ -26,6 +27,8 @@ def client(fake_twilio):
 @pytest.fixture
 def lax_fake():
     """A fake whose violations the test inspects itself (no teardown check)."""
+    if spec_missing():
+        pytest.skip(spec_missing())
     with FakeTwilio() as server:
         yield server
 
@@ -239,10 +242,12 @@ def test_spec_location_can_be_overridden(tmp_path, monkeypatch):
     assert validator.validate("GET", "/pong.json", {}, {}, None)[0] is None
 
 
+@needs_twilio_spec
 def test_the_real_spec_is_parsed_once():
     assert load_validator() is load_validator()
 
 
+@needs_twilio_spec
 def test_fixture_fails_the_test_at_teardown_on_a_violation(pytester):
     pytester.makeconftest("from tests.conftest import fake_twilio  # noqa: F401\n")
     pytester.makepyfile(
@@ -274,3 +279,24 @@ def test_a_request_cut_off_before_its_body_arrived_is_not_handled(fake_twilio):
         assert sock.recv(1024) == b""  # closed without an answer
     time.sleep(0.2)
     assert fake_twilio.requests == [] and fake_twilio.messages == [] and fake_twilio.violations == []
+
+
+def test_without_the_spec_the_tests_that_need_it_are_skipped_saying_where_it_was_looked_for(pytester, tmp_path,
+                                                                                            monkeypatch):
+    missing = tmp_path / "shared" / "twilio" / "twilio_api_v2010.yaml"
+    monkeypatch.setenv(SPEC_ENV, str(missing))
+    pytester.makeconftest("from tests.conftest import fake_twilio, pytest_report_header, "
+                          "pytest_terminal_summary  # noqa: F401\n")
+    pytester.makepyfile(
+        """
+        def test_needs_twilio(fake_twilio):
+            pass
+
+        def test_does_not():
+            pass
+        """
+    )
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines([f"*Twilio's OpenAPI description not found at {missing}*",
+                                 "*1 test that needs the Twilio stand-in was skipped*"])

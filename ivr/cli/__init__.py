@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("HOTLINE_DEBUG"):
             traceback.print_exc()
         else:
-            print(f"hotline: internal error: {type(exc).__name__}: {exc} "
+            print(f"hotline: internal error: {type(exc).__name__}: {' '.join(str(exc).split())} "
                   "(set HOTLINE_DEBUG=1 to see the traceback)", file=sys.stderr)
         return EXIT_FAILURE
 

@@ -43,14 +43,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def ask(prompt: str, valid=None) -> str | None:
-    """Return a line typed by the user (stripped), or None at end of input.
+    """Return a line typed by the user (stripped), or None at end of input or Ctrl-C (both hang up,
+    as q does at that prompt).
 
     With `valid` (a test on the typed text), anything else is refused and asked for again.
     """
     while True:
         try:
             typed = input(prompt).strip()
-        except EOFError:
+        except (EOFError, KeyboardInterrupt):
             print()
             return None
         if valid is None or valid(typed):
@@ -81,7 +82,11 @@ def http_post(url: str, params: dict, headers: dict) -> tuple[int, str]:
 def server_url(text: str) -> str:
     """Return --url without a trailing slash; raises CliError (exit 2) when it is not http(s)://HOST."""
     parts = urllib.parse.urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts.port  # raises ValueError for a port that is not 0-65535
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise CliError(f"--url {text!r} is not an http(s) URL like http://127.0.0.1:5000")
     return text.rstrip("/")
 
@@ -130,8 +135,8 @@ def run(args: argparse.Namespace) -> int:
         at = moment(args.at, hotline)
         base = server_url(args.url) if args.url else None
         redis_url = redis_env.required_url() if args.log and not args.url else None
-        if redis_url:
-            redis_env.client(redis_url, connect_redis)
+        if redis_url:  # --log without a call log to write to is refused before the call
+            redis_env.reachable(redis_url, connect_redis)
     except CliError as exc:
         return fail(exc)
     names = {c.number: c.name for c in hotline.contacts.values()}
@@ -155,6 +160,8 @@ def run(args: argparse.Namespace) -> int:
                          now=lambda: at + dt.timedelta(seconds=time.monotonic() - started),
                          spool_dir=None if args.log else tempfile.mkdtemp(prefix="hotline-call-"))
         ivr_log.setLevel(level)
+        # The per-webhook log lines are for a server's log, not for the person playing the call.
+        logging.getLogger("hotline.webhooks").setLevel(logging.WARNING)
         client = app.test_client()
         store = state_of(app).store
 
@@ -181,7 +188,8 @@ def run(args: argparse.Namespace) -> int:
         summarise(record, names)
         _incident(hotline, record, store.redis, sim)
     else:
-        print(f"\nCall {sim.sid} logged by the server: see `hotline calls` there.")
+        print(f"\nCall {sim.sid} logged by the server: its banner's `calls` line lists it "
+              f"(add --show {sim.sid} for the timeline).")
         _incident_at_server(hotline, sim)
     return 0
 

@@ -13,10 +13,11 @@ import redis
 from ivr.calls.spool import Spool, default_dir
 from ivr.calls.store import CallStore, connect_redis
 from ivr.cli import redis_env
-from ivr.cli.common import CliError, add_config_arg, fail, normalise
+from ivr.cli.common import CliError, add_config_arg, count, fail, normalise, spool_dir_usable
 from ivr.config import ConfigErrors, load_config
 
 _RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
+_PHONE_TEXT = re.compile(r"^\s*\+?\(?[0-9][0-9 ()./-]*$")  # a number typed in any usual form
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
@@ -27,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--since", help="ISO time (UTC when no offset) or an age like 30m, 12h, 7d, 2w")
     parser.add_argument("--line", help="only calls to this hotline (any of its numbers, E.164 or as dialled)")
     add_config_arg(parser)
-    parser.add_argument("--limit", type=int, default=200, help="at most this many calls (default 200)")
+    parser.add_argument("--limit", type=count, default=200, help="at most this many calls (default 200)")
     parser.add_argument("--json", action="store_true", help="print a JSON array of call records")
     parser.add_argument("--redis-url", help="Redis URL (default: $REDIS_URL)")
     parser.add_argument("--spool-dir", help="spool directory (default: $HOTLINE_SPOOL_DIR, else the one of the "
@@ -58,8 +59,11 @@ def line_of(typed: str, config_path: str | None) -> str:
     """Return the number calls of hotline `typed` are logged under (its first number, E.164).
 
     The config (--config, $HOTLINE_CONFIG or the embedded default) knows the numbers as dialled and
-    every inbound number; without a usable config, `typed` is only normalised.
+    every inbound number; without a usable config, `typed` is only normalised. Raises CliError
+    (exit 2) for text that cannot be a phone number (letters, no digits).
     """
+    if not _PHONE_TEXT.match(typed):
+        raise CliError(f"--line {typed!r} is not a phone number (the hotline's number, e.g. +4570112230)")
     try:
         hotline = load_config(config_path or os.environ.get("HOTLINE_CONFIG") or None).find(typed)
     except ConfigErrors:
@@ -74,6 +78,7 @@ def open_log(args: argparse.Namespace) -> tuple[str | None, redis.Redis | None, 
     url = redis_env.url_from(args.redis_url)
     client = redis_env.client(url, connect_redis, redis_env.source(args.redis_url)) if url else None
     spool_dir = args.spool_dir or default_dir(args.config or os.environ.get("HOTLINE_CONFIG") or None, url)
+    spool_dir_usable(spool_dir, args.spool_dir)
     return url, client, Spool(spool_dir)
 
 
@@ -81,13 +86,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         since = since_of(args.since)
         url, client, spool = open_log(args)
+        lines = [line_of(args.line, args.config)] if args.line else None
     except CliError as exc:
         return fail(exc)
     store = CallStore(client, spool)
-    lines = [line_of(args.line, args.config)] if args.line else None
     code = 0
     try:
-        records = store.recent(lines, since, limit=max(1, args.limit))
+        records = store.recent(lines, since, limit=args.limit)
     except redis.RedisError as exc:
         print(f"hotline: {redis_env.unreachable(url, exc)}; showing only calls waiting in the spool "
               f"{store.spool.dir}", file=sys.stderr)

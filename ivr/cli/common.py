@@ -28,6 +28,13 @@ class CliError(Exception):
         self.errors = tuple(errors)
 
 
+def count(text: str) -> int:
+    """Return `text` as a whole number of 1 or more (an argparse type for --limit and the like)."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a whole number of 1 or more")
+    return int(text)
+
+
 def add_config_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="PATH",
                         help="hotline YAML file or directory (default: $HOTLINE_CONFIG, else the embedded default)")
@@ -38,11 +45,14 @@ def load(args: argparse.Namespace) -> Config:
 
     Raises CliError (exit 2) listing every config error.
     """
-    path = getattr(args, "config", None) or os.environ.get("HOTLINE_CONFIG") or None
+    option = getattr(args, "config", None)
+    path = option or os.environ.get("HOTLINE_CONFIG") or None
     try:
         return load_config(path)
     except ConfigErrors as exc:
-        raise CliError("config refused:\n" + "\n".join(f"  {e}" for e in exc.errors), errors=exc.errors) from None
+        origin = "" if option or path is None else f" (HOTLINE_CONFIG={path})"
+        raise CliError(f"config refused{origin}:\n" + "\n".join(f"  {e}" for e in exc.errors),
+                       errors=exc.errors) from None
 
 
 def pick_line(config: Config, line: str | None) -> Hotline:
@@ -128,6 +138,15 @@ def in_range(option: str, text: str, *days: dt.date) -> None:
     """Raise CliError (exit 2) unless every one of `days` lies in FIRST_YEAR..LAST_YEAR."""
     if any(not FIRST_YEAR <= day.year <= LAST_YEAR for day in days):
         raise CliError(f"{option} {text} is out of range: give one between {FIRST_YEAR} and {LAST_YEAR}")
+
+
+def spool_dir_usable(path: str | os.PathLike, option: str | None = None) -> None:
+    """Raise CliError (exit 2) when the spool directory `path` exists but is not a directory, naming
+    where it came from (--spool-dir `option`, $HOTLINE_SPOOL_DIR or the deployment's default)."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        name = "--spool-dir" if option else "HOTLINE_SPOOL_DIR" if os.environ.get("HOTLINE_SPOOL_DIR") else \
+            "the spool directory"
+        raise CliError(f"{name} {path} is not a directory")
 
 
 def fail(exc: CliError) -> int:

@@ -26,7 +26,7 @@ DEFAULT_FROM = "+4570112230"  # the Brøndby example's hotline number
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("fake-twilio", help="run a local Twilio stand-in that prints each SMS it gets")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
+    parser.add_argument("--port", type=port_or_zero, default=DEFAULT_PORT,
                         help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
     parser.add_argument("--spec", metavar="PATH",
                         help="Twilio's OpenAPI file to check requests against (default $HOTLINE_TWILIO_SPEC, "
@@ -36,11 +36,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
+def port_or_zero(text: str) -> int:
+    """Return `text` as a TCP port or 0 (any free one); raises argparse.ArgumentTypeError otherwise."""
+    if not text.strip().isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text} is not a port (0-65535)")
+    return int(text)
+
+
 def _validator(spec: str | None):
     """Return (validator, what it checks) for --spec / $HOTLINE_TWILIO_SPEC / the default path.
 
-    Raises CliError (exit 2) when a spec named by --spec or the environment is missing.
+    Raises CliError (exit 2) when a spec named by --spec or the environment is missing, or when
+    the spec file found cannot be read as YAML.
     """
+    import yaml
+
     from ivr.devtools.twilio_spec import SPEC_ENV, RoutesOnly, load_validator, spec_path
 
     named = spec or os.environ.get(SPEC_ENV) or None
@@ -49,7 +59,13 @@ def _validator(spec: str | None):
         return load_validator(path), f"every request is checked against Twilio's OpenAPI description {path}"
     except FileNotFoundError:
         if named is not None:
-            raise CliError(f"--spec / ${SPEC_ENV}: no such file {named}") from None
+            what = "not a file" if os.path.exists(named) else "no such file"
+            raise CliError(f"--spec / ${SPEC_ENV}: {what} {named}") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, AttributeError, KeyError, TypeError) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        if isinstance(exc, KeyError):
+            reason = f"no {exc} in it"
+        raise CliError(f"--spec / ${SPEC_ENV}: {path} is not Twilio's OpenAPI description ({reason})") from None
     return RoutesOnly(), (f"requests are NOT checked against Twilio's spec (not found at {path}; "
                           f"give --spec PATH or set {SPEC_ENV})")
 

@@ -11,11 +11,12 @@ import datetime as dt
 import getpass
 import json
 import sys
+import warnings
 
 import redis as redis_lib
 
 from ivr.cli import redis_env
-from ivr.cli.common import CliError, add_config_arg, fail, load, pick_line
+from ivr.cli.common import CliError, add_config_arg, count, fail, load, pick_line
 from ivr.config import sms_texts
 from ivr.outages import pins
 
@@ -38,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_config_arg(p)
     p.add_argument("--line")
     p.add_argument("--open", action="store_true", help="only open outages")
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--limit", type=count, default=50, help="at most this many outages (default 50)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=run_list)
     p = verbs.add_parser("show", help="one outage with every blast and, per recipient, SID and status")
@@ -85,6 +86,10 @@ def _act(args: argparse.Namespace, verb: str) -> int:
 
     try:
         hotline = pick_line(load(args), args.line)
+        try:
+            service.check_system(hotline, args.system)  # a bad argument, found before Redis is asked
+        except service.OutageError as exc:
+            raise CliError(str(exc)) from None
         too_long = sms_texts.declare_problem(hotline, args.message, args.system) if verb == "declare" else None
         if too_long:
             raise CliError(too_long)
@@ -188,8 +193,12 @@ def run_hash_pin(args: argparse.Namespace) -> int:
         pin = sys.stdin.readline().strip()
     else:
         try:
-            pin = getpass.getpass("PIN (4-12 digits): ")
-            again = getpass.getpass("again: ")
+            with warnings.catch_warnings():  # without a terminal getpass says "may be echoed" itself
+                warnings.simplefilter("ignore", getpass.GetPassWarning)
+                pin = getpass.getpass("PIN (4-12 digits): ")
+                if not pins.PIN.match(pin):
+                    return fail(CliError("a PIN is 4 to 12 digits", 2))
+                again = getpass.getpass("again: ")
         except EOFError:
             print(file=sys.stderr)
             return fail(CliError("no PIN given (end of input); type it at the prompt, or use --stdin", 2))

@@ -1,7 +1,8 @@
 """`hotline purge --number E164 (--dry-run | --yes)`: remove one person's number from Redis on request.
 
 See ivr.privacy.purge for what goes. Exit codes: 0 done (or nothing found), 1 Redis unreachable,
-2 bad arguments (no valid number, neither --dry-run nor --yes, a hotline's own number).
+2 bad arguments (no valid number, neither --dry-run nor --yes, a hotline's own number, no Redis URL
+or one that is not a Redis URL; the same REDIS_URL rule as every command, see ivr.cli.redis_env).
 """
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ import os
 import redis as redis_lib
 
 from ivr import numbers
-from ivr.calls.spool import Spool
+from ivr.calls.spool import Spool, default_dir
 from ivr.calls.store import CallStore
-from ivr.cli.common import CliError, fail
+from ivr.cli import redis_env
+from ivr.cli.common import CliError, add_config_arg, fail
 from ivr.privacy.purge import PURGED, Findings, find, is_hotline, purge
 
 _LABELS = {
@@ -34,7 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     mode.add_argument("--dry-run", action="store_true", help="only show what would be removed")
     mode.add_argument("--yes", action="store_true", help="remove it (required to change anything)")
     parser.add_argument("--redis-url", help="Redis URL (default: $REDIS_URL)")
-    parser.add_argument("--spool-dir", help="spool directory flushed first (default: $HOTLINE_SPOOL_DIR)")
+    add_config_arg(parser)
+    parser.add_argument("--spool-dir", help="spool directory flushed first (default: $HOTLINE_SPOOL_DIR, else the "
+                                            "one of the deployment serving --config with this Redis)")
     parser.set_defaults(run=run)
 
 
@@ -62,19 +66,20 @@ def run(args: argparse.Namespace) -> int:
         number = _number(args.number)
         if not (args.dry_run or args.yes):
             raise CliError("nothing done: add --dry-run to see what would be removed, --yes to remove it")
-        url = args.redis_url or os.environ.get("REDIS_URL")
-        if not url:
-            raise CliError("no Redis: set REDIS_URL or pass --redis-url")
-        client = redis_lib.Redis.from_url(url, decode_responses=True, socket_connect_timeout=2)
+        url = redis_env.required_url(args.redis_url)
+        client = redis_env.client(
+            url, lambda u: redis_lib.Redis.from_url(u, decode_responses=True, socket_connect_timeout=2),
+            redis_env.source(args.redis_url))
         try:
             if is_hotline(client, number):
                 raise CliError(f"{number} is a hotline's own number; purge removes a person's number")
-            if not args.dry_run:
-                CallStore(client, Spool(args.spool_dir or None)).flush()  # spooled events are data too
+            if not args.dry_run:  # spooled events are data too
+                config = args.config or os.environ.get("HOTLINE_CONFIG") or None
+                CallStore(client, Spool(args.spool_dir or default_dir(config, url))).flush()
             found = find(client, number)
             _report(found if args.dry_run else purge(client, found), args.dry_run)
         except redis_lib.RedisError as exc:
-            raise CliError(f"cannot reach Redis ({exc}); run the purge again", 1) from None
+            raise CliError(f"{redis_env.unreachable(url, exc)}; run the purge again", 1) from None
     except CliError as exc:
         return fail(exc)
     return 0

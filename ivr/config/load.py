@@ -54,6 +54,9 @@ def load_text(text: str, source: str) -> Hotline:
         data, lines = load(text)
     except YamlProblem as exc:
         raise ConfigErrors([ConfigError(source, exc.line, dotted(exc.path), exc.message)]) from None
+    if data is None or data == {}:
+        raise ConfigErrors([ConfigError(source, None, "", "the file is empty (a hotline file is a mapping: "
+                                                          "hotline:, menu:, ...)")])
     if not isinstance(data, dict):
         raise ConfigErrors([ConfigError(source, 1, "", "a hotline file is a mapping (hotline:, menu:, ...)")])
     try:
@@ -113,7 +116,8 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
         elif root.is_file():
             files = [root]
         else:
-            raise ConfigErrors([ConfigError(str(root), None, "", "no such file or directory")])
+            what = "not a file or a directory" if root.exists() else "no such file or directory"
+            raise ConfigErrors([ConfigError(str(root), None, "", what)])
         sources = []
         for file in files:
             try:

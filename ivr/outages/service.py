@@ -56,7 +56,8 @@ def sender(hotline: Hotline) -> dict[str, object]:
             "status_callback": f"{base}/sms/status" if base else None}
 
 
-def _check(hotline: Hotline, system: str) -> None:
+def check_system(hotline: Hotline, system: str) -> None:
+    """Raise OutageError unless `hotline` has outages configured and a system named `system`."""
     if hotline.outages is None:
         raise OutageError(f"hotline {hotline.line} has no outages: section in its config")
     if system not in hotline.systems:
@@ -69,7 +70,7 @@ def declare(redis: Redis, hotline: Hotline, system: str, message: str, by: str, 
     Returns Result(changed=False) when it was already open: nothing is sent again (only what a
     crashed earlier declare left undone is completed). Raises OutageError, redis errors.
     """
-    _check(hotline, system)
+    check_system(hotline, system)
     policy = hotline.outages
     sms = sender(hotline)
     steps = [{"after_minutes": e.after_minutes, "numbers": list(e.numbers), "text": e.text,
@@ -95,7 +96,7 @@ def restore(redis: Redis, hotline: Hotline, system: str, by: str, now: dt.dateti
     was down, and tell escalation contacts that were told; the outage and its blasts then expire
     `outages.keep_days` after the restore. Raises OutageError when none is open (unless the latest
     one's restore was left half-done: then it is completed)."""
-    _check(hotline, system)
+    check_system(hotline, system)
     store = OutageStore(redis)
     oid = store.restore(hotline.line, system, by, now)
     changed = oid is not None
