@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from flask import Response, current_app, request
 
-from ivr.app import HotlineState, state_of
+from ivr.app import OUTCOME_KINDS, HotlineState, state_of
 from ivr.calls.events import Outcome, event
 from ivr.calls.spool import valid_sid
 from ivr.calls.store import UNKNOWN_LINE
@@ -102,9 +102,6 @@ def record(hotline: Hotline | None, kind: str, dedup: str, /, index: bool = Fals
     if fresh and kind in OUTCOME_KINDS:
         _outcome_hooks(hotline, sid, kind, data, at)
     return fresh
-
-
-OUTCOME_KINDS = ("outcome", "end", "attempt")
 
 
 def _outcome_hooks(hotline: Hotline | None, sid: str, kind: str, data: dict, at: dt.datetime) -> None:
