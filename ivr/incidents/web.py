@@ -55,7 +55,8 @@ def outcome_hook(hotline: Hotline | None, call_sid: str, kind: str, data: dict, 
     elif kind not in ("outcome", "end", "attempt"):
         return
     st = _state()
-    live = has_request_context()  # else: an event replayed from the spool (the record has the caller)
+    # A spool replay may run inside another request (a console page): only a call's webhook has its caller.
+    live = has_request_context() and request.path.startswith("/voice")
     caller = (request.form.get("From") or "") if live else ""
     base = st.public_base_url or (request.url_root if live else "")
     enqueue_settle(redis, snapshot(hotline, caller if is_valid_e164(caller) else "", base), call_sid, delay, final)
