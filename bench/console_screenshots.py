@@ -9,8 +9,10 @@ Run: .venv/bin/python bench/console_screenshots.py [--out docs/console]
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,7 +29,8 @@ BRONDBY = ROOT / "examples" / "brondby.yaml"
 
 
 def prepare(stack: ConsoleStack) -> str:
-    """Accounts, three calls, one outage whose SMS were delivered; returns the outage page path."""
+    """Accounts, three calls (with their incidents), one outage whose SMS were delivered; returns the
+    outage page path."""
     stack.add_account("ada", "admin")
     for caller, keys in (("+4534412350", "1"), ("+4534412351", "2"), ("+4534412352", "1")):
         call = stack.call(caller)
@@ -35,9 +38,19 @@ def prepare(stack: ConsoleStack) -> str:
         call.press(keys)
         call.ring("no-answer")
         call.hang_up()
+    deadline = time.monotonic() + 60  # the worker numbers the calls' incidents (the missed ones page)
+    while time.monotonic() < deadline and len(json.loads(stack.hotline("incidents", "--json"))) < 3:
+        time.sleep(0.5)
     stack.hotline("outage", "declare", "--system", "nexus", "--message", "Vi arbejder på det.", "--by", "ada")
-    for message in stack.fake.wait_for_messages(9, timeout=60):
-        stack.deliver(message["sid"])
+    delivered: set[str] = set()  # the outage's 9 site messages, and the missed calls' pages
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and sum("Vi arbejder" in m["body"] for m in stack.fake.messages
+                                              if m["sid"] in delivered) < 9:
+        for message in list(stack.fake.messages):
+            if message["sid"] not in delivered:
+                stack.deliver(message["sid"])
+                delivered.add(message["sid"])
+        time.sleep(0.3)
     return "/admin/outages/1"
 
 
@@ -60,6 +73,8 @@ def shoot(page, base: str, out: Path, size: str, outage: str) -> list[Path]:
     snap("calls")
     page.locator("table.calls a").first.click()
     snap("call")
+    page.goto(base + "/admin/incidents")
+    snap("incidents")
     page.goto(base + "/admin/outages")
     page.get_by_label("System").select_option("network")
     page.get_by_role("button", name="Declare outage").click()

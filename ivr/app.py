@@ -13,7 +13,9 @@ What the app holds, for views and for other modules' extensions (documented cont
   reaches a service.
 - `app.extensions["hotline.outcome_hooks"]`: list of callables `(hotline, call_sid, kind, data,
   redis_or_None, now)`, called after a new `outcome`, `end` or `attempt` event of a call was logged
-  (e.g. the incidents module numbers the call's incident and pages about a missed one).
+  (e.g. the incidents module numbers the call's incident and pages about a missed one). They are
+  also called, outside any request, for such events replayed from the spool after Redis was down
+  (`CallStore.on_replayed`), so a call logged entirely while Redis was down is acted on too.
 - `app.extensions["hotline.config_refused"]`: the errors that refused HOTLINE_CONFIG at start
   (empty when it loaded), for the admin console's config page.
 Announcers and hooks run on the call path: they must not wait on Redis (read what they need from a
@@ -120,6 +122,7 @@ def create_app(config: Config | None = None, *, redis_url=_ENV, auth_token=_ENV,
     app.extensions["hotline.service_hooks"] = state.service_hooks
     app.extensions["hotline.outcome_hooks"] = state.outcome_hooks
     app.extensions["hotline.config_refused"] = refused
+    state.store.on_replayed = lambda ev: replayed_hooks(app, ev)
 
     webhook_guard.init_app(app, WEBHOOK_PREFIXES)   # first: refusals before any body is read
     signature.init_app(app, token, base, verify_signatures, prefixes=WEBHOOK_PREFIXES)
@@ -138,6 +141,32 @@ def create_app(config: Config | None = None, *, redis_url=_ENV, auth_token=_ENV,
         return health.report(state, len(refused))
 
     return app
+
+
+OUTCOME_KINDS = ("outcome", "end", "attempt")  # the event kinds the outcome hooks hear of
+_EVENT_KEYS = ("id", "sid", "line", "type", "at")
+
+
+def replayed_hooks(app: Flask, ev: dict) -> None:
+    """Run the outcome hooks for event `ev` replayed from the spool (new to Redis), in an app
+    context without a request; a failing hook is logged."""
+    if ev.get("type") not in OUTCOME_KINDS:
+        return
+    with app.app_context():
+        st = state_of(app)
+        if not st.outcome_hooks or st.redis is None:
+            return
+        hotline = st.config.find(ev.get("line") or "")
+        try:
+            at = dt.datetime.fromisoformat(ev["at"])
+        except (KeyError, TypeError, ValueError):
+            at = st.now()
+        data = {k: v for k, v in ev.items() if k not in _EVENT_KEYS}
+        for hook in list(st.outcome_hooks):
+            try:
+                hook(hotline, ev.get("sid") or "", ev["type"], data, st.redis, at)
+            except Exception:  # noqa: BLE001 - a hook never stops the flush
+                log.exception("outcome hook %r failed for replayed event of call %s", hook, ev.get("sid"))
 
 
 def state_of(app: Flask) -> HotlineState:

@@ -188,3 +188,49 @@ def test_responders_are_kept_off_the_config_page(page, stack):
     expect(page.get_by_role("link", name="Config")).to_have_count(0)
     page.goto(stack.base + "/admin/config")
     expect(page.get_by_role("alert")).to_have_text("Only admins see this page")
+
+
+def _missed_call(stack, caller: str):
+    """A call about Nexus that nobody takes (whoever routing rings at this moment), ending in a message."""
+    call = stack.call(caller)
+    call.start()
+    turn = call.press("1")
+    for _ in range(6):
+        if turn.kind == "dial":
+            turn = call.ring("no-answer")
+        elif turn.kind == "record":
+            turn = call.leave_message()
+        else:
+            break
+    call.hang_up()
+    return call
+
+
+def test_a_missed_call_waits_on_now_until_acknowledged_in_the_browser(page, stack):
+    call = _missed_call(stack, "+4534412378")
+    found: list[dict] = []
+
+    def numbered() -> bool:
+        found[:] = [i for i in json.loads(stack.hotline("incidents", "--json")) if i["call_sid"] == call.sid]
+        return bool(found)
+    wait_until(numbered, 60, 0.5, "the missed call's incident")
+    incident = found[0]
+    assert incident["state"] == "missed"
+    sign_in(page, stack.base, "rita")
+    waiting = page.locator("section.waiting")
+    row = waiting.locator(f'tr[data-incident="{incident["line"]} {incident["id"]}"]')
+    expect(row).to_be_visible()
+    assert page.locator("section.waiting").evaluate("s => s === document.querySelector('main section')")
+    row.get_by_role("button", name="Acknowledge", exact=True).click()
+    expect(page.locator(".flash")).to_contain_text("acknowledged (rita)")
+    expect(page.locator(f'section.waiting tr[data-incident="{incident["line"]} {incident["id"]}"]')).to_have_count(0)
+    shown = stack.hotline("incidents", "show", str(incident["id"]), "--line", incident["line"])
+    assert f"incident {incident['id']} on {incident['line']}" in shown and ": acknowledged" in shown
+    assert re.search(r"acknowledged +rita", shown)
+    page.get_by_role("link", name="Incidents").click()
+    done = page.locator(f'tr[data-incident="{incident["line"]} {incident["id"]}"]')
+    expect(done).to_have_attribute("data-state", "acknowledged")
+    expect(done.get_by_role("button", name="Acknowledge", exact=True)).to_have_count(0)
+    expect(done.get_by_role("button", name="Resolve", exact=True)).to_be_visible()
+    audit = json.loads(stack.hotline("audit", "--json"))
+    assert any(e["who"] == "rita" and e["action"] == "incident acknowledge" for e in audit)

@@ -4,6 +4,8 @@ Calls never wait on a dead Redis for long: the web app's client passes the gate 
 short timeouts, no retries, a breaker that skips Redis for a pause after a failure), and events
 that cannot be written go to the spool. A flusher thread per process (started on first use, again
 after a fork) replays the spool when Redis answers again (see ivr.calls.spool), off the call path.
+`on_replayed(event)`, when set (the app sets it), is called for each replayed event that was new
+to Redis, as a live write's caller would act on it (an exception there is logged, never raised).
 """
 from __future__ import annotations
 
@@ -102,6 +104,7 @@ class CallStore:
         self.on_event: list[Callable[[dict], None]] = []
         self.on_redis_failure: list[Callable[[Exception], None]] = []
         self._batch = threading.local()  # per request thread: events waiting for commit_batch
+        self.on_replayed: Callable[[dict], None] | None = None
         renew_after_fork(self)
 
     def _after_fork(self) -> None:
@@ -226,7 +229,11 @@ class CallStore:
         ev = dict(spooled)
         ttl_days = ev.pop("_ttl_days", None) or 90
         index_ts = ev.pop("_index_ts", None)
-        self._write(ev, ttl_days, index_ts)
+        if self._write(ev, ttl_days, index_ts) and self.on_replayed is not None:
+            try:
+                self.on_replayed(ev)
+            except Exception:  # noqa: BLE001 - the event is in Redis: the flush goes on
+                log.exception("on_replayed failed for event %s of call %s", ev.get("id"), ev.get("sid"))
 
     def flush(self) -> int:
         """Replay the spool into Redis; returns how many events went in (0 when Redis is down)."""

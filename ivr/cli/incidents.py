@@ -22,11 +22,6 @@ from ivr.cli.common import CliError, fail
 from ivr.incidents.model import IncidentState
 
 STATES = [s.value for s in IncidentState]
-PUBLIC = ("id", "line", "call_sid", "state", "service", "service_name", "hotline", "from", "caller_name",
-          "started_at", "outcome", "answered_by", "acknowledged_by", "acknowledged_at", "resolved_by",
-          "resolved_at", "note", "recording_url", "outage_id", "notified", "history")
-
-
 def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
     """Add --line, --json, --redis-url, --config; on a verb they keep what was given before it."""
     keep = {"default": argparse.SUPPRESS} if suppress else {}
@@ -81,15 +76,9 @@ def _line(args: argparse.Namespace) -> str | None:
 
 def full(client: redis_lib.Redis, line: str, number: int) -> dict | None:
     """Return an incident as the JSON output shows it (with `notified`), or None."""
-    from ivr.incidents.paging import notified_of
-    from ivr.incidents.store import IncidentStore
+    from ivr.incidents.listing import full as full_incident
 
-    incident = IncidentStore(client).get(line, number)
-    if incident is None:
-        return None
-    lead = int(incident["alert"]) if incident.get("alert") else None
-    incident["notified"] = notified_of(client, line, lead)
-    return {k: incident.get(k) for k in PUBLIC}
+    return full_incident(client, line, number)
 
 
 def _pick(client: redis_lib.Redis, args: argparse.Namespace) -> tuple[str, int]:
@@ -105,24 +94,12 @@ def _pick(client: redis_lib.Redis, args: argparse.Namespace) -> tuple[str, int]:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from ivr.incidents.store import IncidentStore
+    from ivr.incidents.listing import recent
 
     try:
         since = since_of(args.since)
         client = _redis(args)
-        store = IncidentStore(client)
-        line = _line(args)
-        pairs = []
-        for ln in [line] if line else store.lines():
-            pairs += [(score, ln, n) for score, n in store.numbers(ln, since, max(1, args.limit) * 4)]
-        pairs.sort(reverse=True)
-        out = []
-        for _, ln, n in pairs:
-            incident = full(client, ln, n) if args.json else store.get(ln, n)
-            if incident and (args.state is None or incident["state"] == args.state):
-                out.append(incident)
-            if len(out) >= args.limit:
-                break
+        out = recent(client, _line(args), since, args.state, args.limit, detailed=args.json)
     except CliError as exc:
         return fail(exc)
     except redis_lib.RedisError as exc:

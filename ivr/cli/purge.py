@@ -24,9 +24,12 @@ _LABELS = {
     "outages": f"outages declared/restored from it by phone (number replaced by {PURGED})",
     "blast_recipients": "SMS blast recipients (deleted, with their message SIDs)",
     "staff_lockouts": "staff PIN lockout counters (deleted)",
+    "incidents": f"incidents naming it: caller, who took it, history (number replaced by {PURGED})",
+    "notified": "paged-number records: alerts it was paged about (deleted)",
 }
 _ITEMS = {"calls_from": "calls_from", "calls_naming": "calls_naming", "outages": "outages",
-          "blast_recipients": "recipients", "staff_lockouts": "lockouts"}
+          "blast_recipients": "recipients", "staff_lockouts": "lockouts", "incidents": "incidents",
+          "notified": "notified"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -37,6 +37,10 @@ _DA = {
     "Outage": "Nedbrud", "no change within a year": "ingen ændring inden for et år",
     "Config preview is fine": "Konfigurationen er i orden", "Incidents": "Hændelser",
     "service desk": "servicedesk", "on call": "vagt", "emergency": "beredskab", "closed": "lukket",
+    "Incident": "Hændelse", "No incidents": "Ingen hændelser", "Note": "Note",
+    "Missed calls waiting for someone": "Ubesvarede opkald, som venter på nogen",
+    "Acknowledged by": "Kvitteret af", "Resolved by": "Afsluttet af", "Paged": "Sendt SMS til",
+    "missed": "ubesvaret", "answered": "besvaret", "acknowledged": "kvitteret", "resolved": "afsluttet",
 }
 _SV = {
     "Hotline console": "Hotline-konsol", "Sign in": "Logga in", "Sign out": "Logga ut", "User": "Användare",
@@ -69,6 +73,10 @@ _SV = {
     "Outage": "Driftstopp", "no change within a year": "ingen ändring inom ett år",
     "Config preview is fine": "Konfigurationen är i sin ordning", "Incidents": "Ärenden",
     "service desk": "servicedesk", "on call": "jour", "emergency": "beredskap", "closed": "stängt",
+    "Incident": "Ärende", "No incidents": "Inga ärenden", "Note": "Anteckning",
+    "Missed calls waiting for someone": "Obesvarade samtal som väntar på någon",
+    "Acknowledged by": "Kvitterat av", "Resolved by": "Avslutat av", "Paged": "SMS skickat till",
+    "missed": "obesvarat", "answered": "besvarat", "acknowledged": "kvitterat", "resolved": "avslutat",
 }
 CATALOG = {"en": {}, "da": _DA, "sv": _SV}
 

@@ -1,5 +1,5 @@
 """Console pages: the call log with filters (line, service, time span, caller), CSV export of what
-the filter shows, and one call's timeline (the same lines as `hotline calls --show`)."""
+the filter shows, and one call's timeline (the same lines as `hotline calls --show`) with its incident."""
 from __future__ import annotations
 
 import csv
@@ -96,5 +96,7 @@ def call_page(sid: str):
     record = state().store.record(sid)
     if record is None:
         abort(404)
+    from ivr.console.pages_incidents import of_call
+
     hotline = state().config.find(record.get("line"))
-    return render_template("call.html", record=record, lines=timeline(record, hotline))
+    return render_template("call.html", record=record, lines=timeline(record, hotline), incident=of_call(sid))

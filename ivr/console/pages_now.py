@@ -45,7 +45,12 @@ def now_page():
             error, at = _("Moment") + f": {text!r}?", now().astimezone(hotline.tz)
         blocks.append({"hotline": hotline, "at": at, "rows": services_now(hotline, at),
                        "outages": open_outages(hotline)})
-    return render_template("now.html", blocks=blocks, at_text=text, error=error), 400 if error else 200
+    from ivr.console.pages_incidents import waiting
+
+    line = request.args.get("line")
+    missed = waiting(hotlines(line)[0].line if line else None)
+    return render_template("now.html", blocks=blocks, at_text=text, error=error, waiting=missed), \
+        400 if error else 200
 
 
 def _monday(text: str | None, hotline: Hotline) -> dt.date:

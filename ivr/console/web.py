@@ -222,7 +222,7 @@ def logout():
 
 def init_app(app: Flask) -> None:
     """Register the blueprint, CSRF (for /admin/ only) and the session cookie settings."""
-    from ivr.console import pages_calls, pages_config, pages_now, pages_outages  # noqa: F401 - routes
+    from ivr.console import pages_calls, pages_config, pages_incidents, pages_now, pages_outages  # noqa: F401 - routes
 
     secret = os.environ.get("HOTLINE_SECRET_KEY") or ""
     ready = True

@@ -120,18 +120,23 @@ class AlertStore:
     def mark_paged(self, line: str, lead: int, numbers: list[int]) -> None:
         """Remember that a page named these incidents."""
         if numbers:
-            ttl = int(self.redis.ttl(keys.alert(line, lead)))
             self.redis.sadd(keys.alert_paged(line, lead), *numbers)
-            self.redis.expire(keys.alert_paged(line, lead), ttl if ttl > 0 else 90 * DAY)
+            self.redis.expire(keys.alert_paged(line, lead), self.seconds_left(line, lead))
 
     def paged_incidents(self, line: str, lead: int) -> set[int]:
         """Return the incident numbers some page of the alert has named."""
         return {int(_t(n)) for n in self.redis.smembers(keys.alert_paged(line, lead))}
 
     def add_blast(self, line: str, lead: int, blast_id: str) -> None:
-        """Remember a blast sent about this alert (once)."""
+        """Remember a blast sent about this alert (once); the list expires with the alert."""
         if blast_id not in self.blasts(line, lead):
             self.redis.rpush(keys.alert_blasts(line, lead), blast_id)
+        self.redis.expire(keys.alert_blasts(line, lead), self.seconds_left(line, lead))
+
+    def seconds_left(self, line: str, lead: int) -> int:
+        """Return the alert's remaining retention in seconds (90 days when it has none or is gone)."""
+        ttl = int(self.redis.ttl(keys.alert(line, lead)))
+        return ttl if ttl > 0 else 90 * DAY
 
     def blasts(self, line: str, lead: int) -> list[str]:
         """Return the alert's blast ids in the order they were sent."""

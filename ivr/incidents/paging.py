@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from redis import Redis
 from rq import Retry
 
+from ivr import keys
 from ivr.incidents import links, texts
 from ivr.incidents.alerts import AlertStore
 from ivr.incidents.model import IncidentState, level_of, next_round_after
@@ -102,7 +103,7 @@ def page(line: str, lead: int, round_: int) -> str:
                               ZoneInfo(snap.get("tz") or "UTC"), now, {k: v for k, v in urls.items() if v},
                               reminder=round_ > 0)
     numbers = list(level["numbers"])
-    _send(redis, snap, bid, body, numbers, alert.get("outage_id") or "")
+    _send(redis, snap, bid, body, numbers, alert.get("outage_id") or "", alerts.seconds_left(line, lead))
     alerts.add_blast(line, lead, bid)
     alerts.mark_notified(numbers, line, lead, now)
     alerts.mark_paged(line, lead, [i["id"] for i in waiting])
@@ -146,7 +147,7 @@ def follow_up_page(line: str, lead: int) -> str:
                               ZoneInfo(snap.get("tz") or "UTC"), now, {k: v for k, v in urls.items() if v})
     bid = blast_id(line, lead, f"f{new[0]['id']}")
     numbers = list(level["numbers"])
-    _send(redis, snap, bid, body, numbers, alert.get("outage_id") or "")
+    _send(redis, snap, bid, body, numbers, alert.get("outage_id") or "", alerts.seconds_left(line, lead))
     alerts.add_blast(line, lead, bid)
     alerts.mark_notified(numbers, line, lead, now)
     alerts.mark_paged(line, lead, [i["id"] for i in new])
@@ -154,13 +155,32 @@ def follow_up_page(line: str, lead: int) -> str:
     return "sent"
 
 
-def _send(redis: Redis, snap: dict, bid: str, body: str, numbers: list[str], outage_id: str) -> bool:
+def _send(redis: Redis, snap: dict, bid: str, body: str, numbers: list[str], outage_id: str,
+          keep_seconds: int) -> bool:
+    """Start blast `bid` (once) and let it expire with its alert; returns True when it started."""
     sms = snap.get("sms") or {}
     blast = Blast(id=bid, body=body, sender_from=sms.get("sender_from"),
                   messaging_service_sid=sms.get("messaging_service_sid"), rate=float(sms.get("rate") or 10.0),
                   status_callback=sms.get("status_callback"), outage_id=outage_id, kind="incident",
                   total=len(numbers))
-    return start_blast(redis, blast, numbers)
+    started = start_blast(redis, blast, numbers)
+    keep_blast(redis, bid, keep_seconds)
+    return started
+
+
+def keep_blast(redis: Redis, bid: str, seconds: int) -> None:
+    """Let a paging blast (text, recipients, their states, resends) expire in `seconds`: it holds
+    staff numbers and is kept no longer than the alert it was sent about. Never extends a TTL."""
+    found = [keys.blast(bid), keys.blast_recipients(bid), keys.blast_resends(bid)]
+    found += [keys.blast_recipient(bid, n) for n in BlastStore(redis).numbers(bid)]
+    ttls = redis.pipeline(transaction=False)
+    for key in found:
+        ttls.ttl(key)
+    pipe = redis.pipeline(transaction=False)
+    for key, ttl in zip(found, ttls.execute()):
+        if ttl == -1 or ttl > seconds:
+            pipe.expire(key, seconds)
+    pipe.execute()
 
 
 def cancel_pages(redis: Redis, line: str, lead: int) -> int:
@@ -212,8 +232,10 @@ def tell_taken(redis: Redis, line: str, lead: int, body: str, skip: str | None) 
     if not numbers:
         return False
     bid = blast_id(line, lead, "taken")
-    AlertStore(redis).add_blast(line, lead, bid)
-    return _send(redis, alert["snapshot"], bid, body, numbers, alert.get("outage_id") or "")
+    alerts = AlertStore(redis)
+    alerts.add_blast(line, lead, bid)
+    return _send(redis, alert["snapshot"], bid, body, numbers, alert.get("outage_id") or "",
+                 alerts.seconds_left(line, lead))
 
 
 def notified_of(redis: Redis, line: str, lead: int | None) -> list[dict]:

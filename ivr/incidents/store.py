@@ -2,7 +2,8 @@
 so a repeated job, two people answering "OK" at once or a CLI racing an SMS never number a call
 twice or lose a change. Every change appends to the incident's history (state, by, at, note).
 
-Incidents expire `ttl_days` after their last change (the hotline's `call_log_days`).
+Incidents expire `ttl_days` after their last change (the hotline's `call_log_days`); a line's
+index `ttl_days` after its newest incident; the set of lines with the longest-kept index.
 """
 from __future__ import annotations
 
@@ -31,7 +32,9 @@ redis.call('EXPIRE', key .. ':history', ARGV[4])
 redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. n, 'EX', ARGV[4])
 redis.call('ZADD', KEYS[3], ARGV[3], n)
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[7])
+redis.call('EXPIRE', KEYS[3], ARGV[4])
 redis.call('SADD', KEYS[4], ARGV[1])
+if redis.call('TTL', KEYS[4]) < tonumber(ARGV[4]) then redis.call('EXPIRE', KEYS[4], ARGV[4]) end
 return {n, 1}
 """
 

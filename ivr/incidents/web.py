@@ -15,7 +15,7 @@ import os
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
-from flask import Blueprint, Flask, Response, current_app, request, stream_with_context
+from flask import Blueprint, Flask, Response, current_app, has_request_context, request, stream_with_context
 from redis import Redis, RedisError
 from twilio.twiml.messaging_response import MessagingResponse
 
@@ -55,8 +55,10 @@ def outcome_hook(hotline: Hotline | None, call_sid: str, kind: str, data: dict, 
     elif kind not in ("outcome", "end", "attempt"):
         return
     st = _state()
-    caller = request.form.get("From") or ""
-    base = st.public_base_url or request.url_root
+    # A spool replay may run inside another request (a console page): only a call's webhook has its caller.
+    live = has_request_context() and request.path.startswith("/voice")
+    caller = (request.form.get("From") or "") if live else ""
+    base = st.public_base_url or (request.url_root if live else "")
     enqueue_settle(redis, snapshot(hotline, caller if is_valid_e164(caller) else "", base), call_sid, delay, final)
 
 

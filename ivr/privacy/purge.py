@@ -7,7 +7,10 @@
   number is replaced by PURGED in every event, the rest of the incident stays;
 - outages declared or restored by phone from it (`phone:<number>`): the number replaced;
 - SMS blast recipients with that number: deleted, with their message-SID map entries;
-- a staff PIN lockout counter of the number.
+- a staff PIN lockout counter of the number;
+- incidents naming it (the caller, who answered, acknowledged or resolved it, their history): the
+  number replaced by PURGED (a caller's name from the sites list goes too), the incident stays;
+- the record of the alerts it was paged about (`hotline:notified:{number}`): deleted.
 Contact lists and staff callers in the YAML files are config, not data: they are not touched.
 """
 from __future__ import annotations
@@ -61,7 +64,22 @@ redis.call('DEL', KEYS[1])
 return sid
 """
 
+# Replace the number in every item of a list (an incident's history). KEYS: list. ARGV: number,
+# replacement. Returns how many items changed. The TTL is kept.
+_MASK_LIST = """
+local pat = string.gsub(ARGV[1], '(%W)', '%%%1') .. '%f[%D]'
+local n = 0
+for i, item in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  if string.find(item, pat) then
+    redis.call('LSET', KEYS[1], i - 1, (string.gsub(item, pat, ARGV[2])))
+    n = n + 1
+  end
+end
+return n
+"""
+
 _OUTAGE_HASH = re.compile(r"^hotline:outage:\d+$")
+_INCIDENT_HASH = re.compile(r"^hotline:incident:\+?[0-9a-z]+:\d+$")
 _WHO_FIELDS = ("declared_by", "restored_by")
 
 
@@ -75,12 +93,15 @@ class Findings:
     outages: list[str] = field(default_factory=list)        # outage ids, the number masked
     recipients: list[str] = field(default_factory=list)     # blast ids that texted the number
     lockouts: list[str] = field(default_factory=list)       # staff PIN failure counters
+    incidents: list[str] = field(default_factory=list)      # "line number", the number masked
+    notified: list[str] = field(default_factory=list)       # who-was-paged records, deleted
 
     def counts(self) -> dict[str, int]:
         """Return {kind: how many} in a fixed order."""
         return {"calls_from": len(self.calls_from), "calls_naming": len(self.calls_naming),
                 "outages": len(self.outages), "blast_recipients": len(self.recipients),
-                "staff_lockouts": len(self.lockouts)}
+                "staff_lockouts": len(self.lockouts), "incidents": len(self.incidents),
+                "notified": len(self.notified)}
 
 
 def _whole(number: str) -> re.Pattern:
@@ -118,7 +139,19 @@ def find(redis: Redis, number: str) -> Findings:
         key = _t(key)
         found.recipients.append(key[len(keys.blast("")):-len(suffix)])
     found.lockouts = [_t(k) for k in redis.scan_iter(match=keys.staff_attempts("*", number), count=500)]
-    for part in (found.calls_from, found.calls_naming, found.outages, found.recipients, found.lockouts):
+    for key in redis.scan_iter(match=keys.incident("*", "*"), count=500, _type="hash"):
+        key = _t(key)
+        if not _INCIDENT_HASH.match(key):
+            continue
+        line, n = key.split(":")[2:4]
+        values = [_t(v) for v in redis.hvals(key)]
+        values += [_t(v) for v in redis.lrange(keys.incident_history(line, n), 0, -1)]
+        if any(names(v, number) for v in values):
+            found.incidents.append(f"{line} {n}")
+    if redis.exists(keys.notified(number)):
+        found.notified.append(keys.notified(number))
+    for part in (found.calls_from, found.calls_naming, found.outages, found.recipients, found.lockouts,
+                 found.incidents):
         part.sort()
     return found
 
@@ -164,4 +197,22 @@ def purge(redis: Redis, found: Findings) -> Findings:
         done.recipients.append(bid)
     if found.lockouts and redis.delete(*found.lockouts):
         done.lockouts = list(found.lockouts)
+    mask_list = redis.register_script(_MASK_LIST)
+    for item in found.incidents:
+        if _mask_incident(redis, mask_list, *item.split(" "), number):
+            done.incidents.append(item)
+    if found.notified and redis.delete(*found.notified):
+        done.notified = list(found.notified)
     return done
+
+
+def _mask_incident(redis: Redis, mask_list, line: str, n: str, number: str) -> bool:
+    """Replace `number` in an incident's fields and history; returns True when something changed."""
+    key = keys.incident(line, n)
+    fields = {_t(k): _t(v) for k, v in redis.hgetall(key).items()}
+    changed = {k: _whole(number).sub(PURGED, v) for k, v in fields.items() if names(v, number)}
+    if fields.get("from") == number:
+        changed["caller_name"] = ""  # the caller's site name would tell who called
+    if changed and fields:
+        redis.hset(key, mapping=changed)
+    return bool(mask_list(keys=[keys.incident_history(line, n)], args=[number, PURGED])) or bool(changed and fields)

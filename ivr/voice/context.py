@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from flask import Response, current_app, g, request
 
-from ivr.app import HotlineState, state_of
+from ivr.app import OUTCOME_KINDS, HotlineState, state_of
 from ivr.calls.events import Outcome, event
 from ivr.calls.spool import valid_sid
 from ivr.calls.store import UNKNOWN_LINE
@@ -123,9 +123,6 @@ def outcome_hooks_after_commit(committed: list[tuple[dict, bool]]) -> None:
         deferred = waiting.pop((ev["sid"], ev["id"]), None)
         if new and deferred is not None:
             _outcome_hooks(*deferred)
-
-
-OUTCOME_KINDS = ("outcome", "end", "attempt")
 
 
 def _outcome_hooks(hotline: Hotline | None, sid: str, kind: str, data: dict, at: dt.datetime) -> None:
