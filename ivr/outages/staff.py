@@ -16,6 +16,7 @@ from flask import Blueprint
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from ivr import keys
+from ivr.calls import gate
 from ivr.calls.events import Outcome
 from ivr.digits import ascii_int
 from ivr.hotline import Hotline
@@ -133,6 +134,9 @@ def pin():
     except BaseException:
         attempts.release()
         raise
+    # The hash is slow on purpose and may outlast the request's Redis budget on a busy machine:
+    # the verdict gets a budget of its own, so a taken slot always becomes a fail or is freed.
+    gate.start_budget(gate.CALL_BUDGET)
     if right and attempts.right():
         redis.set(keys.staff_session(call_sid()), caller, ex=SESSION_SECONDS)
         record(hotline, "outcome", "staff:pin", outcome=Outcome.STAFF.value, detail="PIN accepted")
