@@ -28,7 +28,7 @@ def report(state, refused: int) -> dict:
     else:
         try:
             redis_ok = bool(state.redis.ping())
-            workers = len(Worker.all(connection=state.redis))
+            workers = live_workers(state.redis)
         except redis.RedisError:
             reasons.append(REDIS_UNREACHABLE)
         if redis_ok and not workers:
@@ -38,3 +38,12 @@ def report(state, refused: int) -> dict:
         reasons.append(SPOOL_NOT_EMPTY)
     return {"status": "degraded" if reasons else "ok", "reasons": reasons, "lines": len(state.config.lines()),
             "redis": redis_ok, "workers": workers, "spooled_calls": spooled, "config_refused": refused}
+
+
+def live_workers(client: redis.Redis) -> int:
+    """Return how many RQ workers are alive (registered, their key not expired); raises RedisError.
+
+    Counts keys instead of making rq.Worker objects: a Worker raises its connection pool's socket
+    timeout to its own (minutes), which would let a hung Redis hold every later call for that long.
+    """
+    return sum(1 for key in Worker.all_keys(connection=client) if client.exists(key))

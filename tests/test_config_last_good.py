@@ -40,3 +40,26 @@ def test_refused_without_a_kept_copy_still_refuses(tmp_path):
     bad.write_text(BRONDBY.replace("Europe/Copenhagen", "Mars/Olympus"), encoding="utf-8")
     with pytest.raises(ConfigErrors):
         load_or_last_good(bad, tmp_path / "keep")
+
+
+def test_a_file_saved_between_the_load_and_the_copy_never_becomes_the_last_good_one(tmp_path, monkeypatch):
+    from ivr.config import lastgood
+
+    live = tmp_path / "brondby.yaml"
+    live.write_text(BRONDBY, encoding="utf-8")
+    keep = tmp_path / "keep"
+    load_or_last_good(live, keep)                       # a good copy is kept
+    real_load = lastgood.load_config
+
+    def load_then_an_admin_saves_latin1(path):
+        config = real_load(path)
+        if path == live:
+            live.write_bytes(BRONDBY.encode("latin-1", errors="replace"))
+        return config
+
+    monkeypatch.setattr(lastgood, "load_config", load_then_an_admin_saves_latin1)
+    good, refused = load_or_last_good(live, keep)       # loaded the good bytes; the file changed after
+    assert refused == []
+    monkeypatch.setattr(lastgood, "load_config", real_load)
+    served, refused = load_or_last_good(live, keep)     # the next start (a HUP) is refused ...
+    assert refused and served.version == good.version   # ... and the kept copy still loads

@@ -54,3 +54,21 @@ def test_healthz_without_redis_configured_is_degraded(tmp_path):
     app = create_app(cfg, redis_url=None, auth_token="t", spool_dir=str(tmp_path / "spool"))
     health = app.test_client().get("/healthz").get_json()
     assert health["status"] == "degraded" and health["reasons"] == ["redis_not_configured"]
+
+
+def test_healthz_leaves_the_call_path_redis_timeouts_as_they_are(voice_app, redis_url):
+    """rq's Worker objects raise their connection's socket timeout to minutes: counting workers must
+    not do that to the client the webhooks use (a hung Redis would then hold a call for minutes)."""
+    import redis
+    from rq import Worker
+
+    from ivr.calls import gate
+
+    va = voice_app(config_from_text(TEST_YAML))
+    worker = Worker(["default"], connection=redis.Redis.from_url(redis_url))
+    worker.register_birth()
+    try:
+        assert va.client.get("/healthz").get_json()["workers"] == 1
+        assert va.state.redis.connection_pool.connection_kwargs["socket_timeout"] == gate.TIMEOUT
+    finally:
+        worker.register_death()

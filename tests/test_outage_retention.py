@@ -123,3 +123,15 @@ def test_a_resend_after_the_restore_expires_with_its_outage(redis_url):
     assert 0 < r.ttl(log) <= r.ttl(f"hotline:blast:{restored}")
     OutageStore(r).keep(oid, 400, T0 + dt.timedelta(days=401))   # past it: everything goes, the log too
     assert not r.exists(log, f"hotline:blast:{restored}")
+
+
+def test_a_restore_leaves_no_cancelled_escalation_job_behind(redis_url):
+    hotline = load_config(BRONDBY).lines()[0]
+    r = client(redis_url)
+    oid = service.declare(r, hotline, "nexus", "", "test", T0).outage.id
+    jobs = [service.escalation_job_id(oid, i) for i in range(len(hotline.outages.escalations))]
+    assert jobs and all(r.exists(f"rq:job:{j}") for j in jobs)
+    service.restore(r, hotline, "nexus", "test", T0 + dt.timedelta(minutes=30))
+    kept_forever = [k for k in map(bytes.decode, r.scan_iter("rq:*")) if r.ttl(k) == -1 and any(
+        j in k or r.type(k) == b"zset" and r.zscore(k, j) is not None for j in jobs)]
+    assert kept_forever == []

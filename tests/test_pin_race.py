@@ -145,3 +145,26 @@ def test_require_attestation_accepts_only_a():
 
     with pytest.raises(ConfigErrors, match="require_attestation"):
         config_from_text(ATTESTED_YAML.replace("require_attestation: A", "require_attestation: B"))
+
+
+@pytest.fixture
+def slow_hash(monkeypatch):
+    """The PIN hash takes longer than a webhook's Redis budget (as it may on a loaded machine)."""
+    from ivr.calls import gate
+
+    real = pins.check_pin
+
+    def check(pin: str, stored: str) -> bool:
+        time.sleep(gate.CALL_BUDGET + 0.3)
+        return real(pin, stored)
+
+    monkeypatch.setattr(pins, "check_pin", check)
+
+
+def test_a_slow_pin_hash_still_gets_its_verdict_recorded(voice_app, slow_hash):
+    va = voice_app(config_from_text(STAFF_YAML), at=T0)
+    wrong = post_pins(va, ["1111"])[0]
+    assert "For mange" not in wrong and "Forkert kode" in wrong, wrong
+    assert va.state.redis.hgetall(ATTEMPTS_KEY) == {"busy": "0", "fails": "1"}
+    assert ACCEPTED in post_pins(va, [PIN])[0]
+    assert va.state.redis.exists(ATTEMPTS_KEY) == 0

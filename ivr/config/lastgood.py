@@ -73,6 +73,11 @@ def _keep_copy(source: Path, keep: Path) -> None:
     fresh = Path(tempfile.mkdtemp(prefix=".last-good-", dir=keep.parent))
     for file in files:
         shutil.copyfile(file, fresh / (file.stem + ".yaml"))
+    try:
+        load_config(fresh)   # the files may have been saved again since they loaded: keep only a copy that loads
+    except ConfigErrors:
+        shutil.rmtree(fresh, ignore_errors=True)
+        return
     old = keep.with_name(keep.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if keep.exists():

@@ -195,4 +195,5 @@ def cancel_escalations(redis: Redis, store: OutageStore, oid: str) -> int:
             cancelled += 1
         except InvalidJobOperation:
             pass
+        job.delete()   # a cancelled job and its registry entry would otherwise be kept forever
     return cancelled

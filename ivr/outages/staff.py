@@ -6,16 +6,19 @@ by posting to it directly. The PIN is compared with the configured PBKDF2 hash a
 or recorded. Each comparison first takes an attempt slot (ivr.outages.lockout), so concurrent
 requests never compare more than `max_attempts` PINs; after `max_attempts` wrong PINs the caller's
 number is locked out for `lockout_minutes` (counted from the last attempt).
+When Redis does not answer, the staff entry says it is not available and goes back to the menu.
 Signatures are checked by ivr.signature for everything under /voice.
 """
 from __future__ import annotations
 
 import logging
 
-from flask import Blueprint
+import redis
+from flask import Blueprint, request
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from ivr import keys
+from ivr.calls import gate
 from ivr.calls.events import Outcome
 from ivr.digits import ascii_int
 from ivr.hotline import Hotline
@@ -50,6 +53,15 @@ def _gather(hotline: Hotline, action: str, sentences: list[str], digits: int | N
     resp.append(gather)
     resp.redirect(action, method="POST")
     return resp
+
+
+@bp.errorhandler(redis.RedisError)
+def _redis_unavailable(exc: redis.RedisError):
+    """Redis (where the lockout and sessions live) did not answer: the staff entry is not available
+    now; the caller goes back to the menu, which works without Redis."""
+    log.warning("staff entry on %s not available: Redis did not answer (%s)", request.path, exc)
+    hotline = hotline_for_request()
+    return twiml(_back_to_menu(hotline, "not_available") if hotline else _bye(None, "not_available"))
 
 
 def _back_to_menu(hotline: Hotline, *names: str) -> VoiceResponse:
@@ -133,6 +145,9 @@ def pin():
     except BaseException:
         attempts.release()
         raise
+    # The hash is slow on purpose and may outlast the request's Redis budget on a busy machine:
+    # the verdict gets a budget of its own, so a taken slot always becomes a fail or is freed.
+    gate.start_budget(gate.CALL_BUDGET)
     if right and attempts.right():
         redis.set(keys.staff_session(call_sid()), caller, ex=SESSION_SECONDS)
         record(hotline, "outcome", "staff:pin", outcome=Outcome.STAFF.value, detail="PIN accepted")
