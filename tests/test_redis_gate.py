@@ -171,3 +171,17 @@ def test_a_forked_worker_gets_fresh_locks_and_its_own_flusher(redis_url, tmp_pat
         os.waitpid(pid, 0)
     assert done[0] == pid and os.waitstatus_to_exitcode(done[1]) == 0
     assert store.record("CA2")["line"] == "+45"
+
+
+def test_one_request_out_of_budget_does_not_close_redis_for_the_process(redis_url, tmp_path):
+    # A request that used up its own Redis time spools its event; other requests (threads) of
+    # the process must still reach Redis: only a Redis that does not answer opens the breaker.
+    from ivr.calls.events import event
+    from ivr.calls.spool import Spool
+    from ivr.calls.store import CallStore
+
+    store = CallStore(gated_client(redis_url), Spool(tmp_path / "spool"), pause=2.0)
+    with budget(0.0):
+        assert store.add(event("CA9", "+4570112230", "start", "start", T0), 7)
+    assert store.spool.pending(), "the event waits in the spool"
+    assert not store.breaker.is_open() and store.available()

@@ -25,7 +25,7 @@ from redis.retry import Retry
 from ivr import keys
 from ivr.calls.events import accepted_steps, fold, frozen_decision
 from ivr.calls.forksafe import renew_after_fork
-from ivr.calls.gate import Breaker, breaker_of
+from ivr.calls.gate import Breaker, GateClosed, breaker_of
 from ivr.calls.spool import Spool, valid_sid
 
 log = logging.getLogger(__name__)
@@ -116,6 +116,8 @@ class CallStore:
         return self.redis is not None and not self.breaker.is_open()
 
     def _failed(self, exc: Exception) -> None:
+        if isinstance(exc, GateClosed):
+            return  # skipped, not failed: the breaker is open already, or one request's time is up
         _notify(self.on_redis_failure, exc)
         if not self.breaker.is_open():
             log.warning("Redis unreachable (%s); call events go to the spool %s", exc, self.spool.dir)
