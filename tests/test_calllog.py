@@ -3,6 +3,7 @@ events written while Redis is down are spooled and flushed when it is back."""
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import time
 
@@ -189,3 +190,26 @@ def test_outcome_detail_counts_steps_from_1_like_hotline_route(cfg, voice_app):
     assert [a["step"] for a in va.record(second.sid)["attempts"]] == [0, 1]   # stored 0-based
     assert va.record(second.sid)["detail"] == "step 2"
     assert va.record(at_the_end.sid)["detail"] == "end number"
+
+
+def test_listing_calls_shows_spooled_ones_and_leaves_the_replay_to_the_web_process(redis_url, tmp_path):
+    # `hotline calls` runs without the app's outcome hooks: were it to replay the spool, a missed
+    # call logged while Redis was down would reach the log without ever paging anyone.
+    from ivr.calls.events import event
+    from ivr.calls.spool import Spool
+    from ivr.calls.store import CallStore, connect_redis
+
+    at = dt.datetime(2026, 11, 22, 1, 14, tzinfo=dt.timezone.utc)
+    web = CallStore(connect_redis(redis_url), Spool(tmp_path / "spool"))
+    web.add(event("CA1", "+4570112230", "start", "start", at, **{"from": "+4534412351"}), 7, at.timestamp())
+    del web  # its flusher thread ends with it
+    gc.collect()
+    spool = Spool(tmp_path / "spool")   # CA2 was logged while Redis was down
+    spool.append({**event("CA2", "+4570112230", "start", "start", at, **{"from": "+4534412352"}),
+                  "_ttl_days": 7, "_index_ts": at.timestamp()})
+    spool.append({**event("CA2", "+4570112230", "outcome", "vm", at, outcome="voicemail"), "_ttl_days": 7,
+                  "_index_ts": None})
+    cli = CallStore(connect_redis(redis_url), Spool(tmp_path / "spool"))
+    listed = {r["call_sid"]: r for r in cli.recent(["+4570112230"])}
+    assert set(listed) == {"CA1", "CA2"} and listed["CA2"]["outcome"] == "voicemail"
+    assert len(Spool(tmp_path / "spool").events("CA2")) == 2, "the CLI left the spool to the web process"

@@ -298,11 +298,12 @@ class CallStore:
                limit: int = 1000) -> list[dict]:
         """Return records of recent calls, newest first; raises redis.RedisError when Redis is down.
 
-        `lines` None means every line that has an index. Spooled calls not yet in Redis are included.
+        `lines` None means every line that has an index. Spooled calls not yet in Redis are included,
+        read from the spool: the replay is left to the web processes' flusher, which runs the app's
+        outcome hooks for what it replays (a missed call logged while Redis was down still pages).
         """
         if self.redis is None:
             return self.spooled(lines, since)
-        self.flush()
         chosen = list(lines) if lines is not None else sorted(self.redis.smembers(keys.calls_lines()))
         low = since.timestamp() if since else "-inf"
         pairs: list[tuple[float, str]] = []
@@ -315,7 +316,12 @@ class CallStore:
             record = self.record(sid)
             if record is not None and record.get("line") is not None:
                 records.append(record)
-        return records
+        listed = {r["call_sid"] for r in records}
+        for spooled in self.spooled(lines, since):
+            if spooled["call_sid"] not in listed:
+                records.append(self.record(spooled["call_sid"]) or spooled)
+        records.sort(key=lambda r: r.get("started_at") or "", reverse=True)
+        return records[:limit]
 
     def spooled(self, lines: Iterable[str] | None = None, since: dt.datetime | None = None) -> list[dict]:
         """Return records of calls that exist only in the spool (Redis down or not configured)."""
