@@ -28,9 +28,8 @@ from ivr.sms.blast import _t
 
 PURGED = "(purged)"
 
-# Replace the number (not followed by a digit) in every event of a call and its dedup ids.
-# KEYS: events, seen. ARGV: number, replacement. Returns how many events changed. TTLs are kept.
-_MASK_CALL = """
+# Replace the number (not followed by a digit) in every item of the list KEYS[1], counting them.
+_MASK_ITEMS = """
 local pat = string.gsub(ARGV[1], '(%W)', '%%%1') .. '%f[%D]'
 local n = 0
 for i, item in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
@@ -39,6 +38,15 @@ for i, item in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
     n = n + 1
   end
 end
+"""
+
+# Replace the number in every item of a list (an incident's history). KEYS: list. ARGV: number,
+# replacement. Returns how many items changed. The TTL is kept.
+_MASK_LIST = _MASK_ITEMS + "return n\n"
+
+# Replace the number in every event of a call and its dedup ids. KEYS: events, seen. ARGV: number,
+# replacement. Returns how many events changed. TTLs are kept.
+_MASK_CALL = _MASK_ITEMS + """
 for _, m in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   if string.find(m, pat) then
     redis.call('SREM', KEYS[2], m)
@@ -64,19 +72,6 @@ redis.call('DEL', KEYS[1])
 return sid
 """
 
-# Replace the number in every item of a list (an incident's history). KEYS: list. ARGV: number,
-# replacement. Returns how many items changed. The TTL is kept.
-_MASK_LIST = """
-local pat = string.gsub(ARGV[1], '(%W)', '%%%1') .. '%f[%D]'
-local n = 0
-for i, item in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
-  if string.find(item, pat) then
-    redis.call('LSET', KEYS[1], i - 1, (string.gsub(item, pat, ARGV[2])))
-    n = n + 1
-  end
-end
-return n
-"""
 
 _OUTAGE_HASH = re.compile(r"^hotline:outage:\d+$")
 _INCIDENT_HASH = re.compile(r"^hotline:incident:\+?[0-9a-z]+:\d+$")
