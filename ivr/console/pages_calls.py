@@ -18,7 +18,7 @@ COLUMNS = ("started_at", "line", "from", "keys", "service", "route", "outcome", 
 LIMIT = 500
 
 
-def _moment(text: str, tz: dt.tzinfo) -> dt.datetime | None:
+def filter_moment(text: str, tz: dt.tzinfo) -> dt.datetime | None:
     """Return an ISO date or time from a filter field (local time without an offset), None when empty."""
     if not text:
         return None
@@ -37,8 +37,8 @@ def filtered() -> tuple[list[dict], dict]:
     if f["line"] and hotline is None:
         abort(404, f"no hotline {f['line']}")
     tz = hotline.tz if hotline else (config.lines()[0].tz if config.lines() else dt.timezone.utc)
-    since = _moment(f["since"], tz) or now() - dt.timedelta(days=7)
-    until = _moment(f["until"], tz)
+    since = filter_moment(f["since"], tz) or now() - dt.timedelta(days=7)
+    until = filter_moment(f["until"], tz)
     lines = [hotline.line] if hotline else None
     try:
         records = state().store.recent(lines, since, limit=LIMIT)

@@ -12,6 +12,7 @@ import datetime as dt
 from flask import abort, flash, redirect, render_template, request
 from redis import RedisError
 
+from ivr.console.pages_calls import filter_moment
 from ivr.console.pages_now import hotlines
 from ivr.console.web import _, back, bp, g, now, record, redis, state
 from ivr.incidents import listing, service
@@ -46,14 +47,8 @@ def hotline_of(line: str | None):
 
 def _since(text: str) -> dt.datetime | None:
     """Return the filter's ISO time (the first hotline's zone when it has no offset), None when empty."""
-    if not text:
-        return None
-    try:
-        at = dt.datetime.fromisoformat(text)
-    except ValueError:
-        abort(400, f"{text!r} is not a date or time like 2026-12-24T08:00")
     lines = state().config.lines()
-    return at.replace(tzinfo=lines[0].tz if lines else dt.timezone.utc) if at.tzinfo is None else at
+    return filter_moment(text, lines[0].tz if lines else dt.timezone.utc)
 
 
 @bp.get("/incidents")
