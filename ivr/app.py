@@ -162,11 +162,16 @@ def replayed_hooks(app: Flask, ev: dict) -> None:
         except (KeyError, TypeError, ValueError):
             at = st.now()
         data = {k: v for k, v in ev.items() if k not in _EVENT_KEYS}
-        for hook in list(st.outcome_hooks):
-            try:
-                hook(hotline, ev.get("sid") or "", ev["type"], data, st.redis, at)
-            except Exception:  # noqa: BLE001 - a hook never stops the flush
-                log.exception("outcome hook %r failed for replayed event of call %s", hook, ev.get("sid"))
+        run_outcome_hooks(st, hotline, ev.get("sid") or "", ev["type"], data, at)
+
+
+def run_outcome_hooks(st: HotlineState, hotline, sid: str, kind: str, data: dict, at: dt.datetime) -> None:
+    """Call each outcome hook of `st` for one new event; a failing hook is logged, never raised."""
+    for hook in list(st.outcome_hooks):
+        try:
+            hook(hotline, sid, kind, data, st.redis, at)
+        except Exception:  # noqa: BLE001 - a hook never breaks a call or the flush
+            log.exception("outcome hook %r failed for call %s", hook, sid)
 
 
 def state_of(app: Flask) -> HotlineState:

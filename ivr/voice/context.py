@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from flask import Response, current_app, g, request
 
-from ivr.app import OUTCOME_KINDS, HotlineState, state_of
+from ivr.app import OUTCOME_KINDS, HotlineState, run_outcome_hooks, state_of
 from ivr.calls.events import Outcome, event
 from ivr.calls.spool import valid_sid
 from ivr.calls.store import UNKNOWN_LINE
@@ -128,13 +128,8 @@ def outcome_hooks_after_commit(committed: list[tuple[dict, bool]]) -> None:
 def _outcome_hooks(hotline: Hotline | None, sid: str, kind: str, data: dict, at: dt.datetime) -> None:
     """Run the outcome hooks (see ivr.app) while Redis answers; a failing hook is logged."""
     st = state()
-    if not st.outcome_hooks or not st.store.available():
-        return
-    for hook in list(st.outcome_hooks):
-        try:
-            hook(hotline, sid, kind, data, st.redis, at)
-        except Exception:  # noqa: BLE001 - a hook never breaks a call
-            log.exception("outcome hook %r failed for call %s", hook, sid)
+    if st.outcome_hooks and st.store.available():
+        run_outcome_hooks(st, hotline, sid, kind, data, at)
 
 
 def safe_answer(hotline: Hotline | None, reason: str) -> VoiceResponse:
