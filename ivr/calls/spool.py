@@ -84,12 +84,25 @@ class Spool:
 
     def events(self, sid: str) -> list[dict]:
         """Return the spooled events of one call (also those being flushed right now)."""
-        if not valid_sid(sid) or not self.dir.is_dir():
+        if not valid_sid(sid):
             return []
+        prefix = sid + "."
         out: list[dict] = []
-        for path in sorted(self.dir.glob(f"{sid}.*")):
-            out.extend(_read(path))
+        for name in sorted(n for n in self._names() if n.startswith(prefix)):
+            out.extend(_read(self.dir / name))
         return out
+
+    def has_pending(self) -> bool:
+        """Return True when any call file (waiting or claimed) is in the spool; cheap enough for
+        every webhook (one directory read, no pattern compiled)."""
+        return any(n.endswith((".jsonl", ".flushing")) for n in self._names())
+
+    def _names(self) -> list[str]:
+        """Return the names in the spool directory ([] while it does not exist)."""
+        try:
+            return os.listdir(self.dir)
+        except (FileNotFoundError, NotADirectoryError):
+            return []
 
     def pending(self) -> list[Path]:
         """Return the call files waiting to be flushed (after putting back claims of dead flushes)."""

@@ -149,7 +149,7 @@ class CallStore:
             except redis.RedisError as exc:
                 self._failed(exc)
             else:
-                if self.spool.pending():
+                if self.spool.has_pending():
                     self._wake.set()
                 self._observe(items, added)
                 return added
