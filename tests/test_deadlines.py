@@ -37,3 +37,30 @@ def test_many_registrations_share_one_thread():
         t.cancel()
     assert threading.active_count() <= before + 1
     assert dog._thread is not None and dog._thread.is_alive()
+
+
+class _CountingCondition(threading.Condition):
+    """A Condition that counts its notify() calls (each one wakes the watchdog thread)."""
+
+    def __init__(self):
+        super().__init__(threading.Lock())
+        self.notified = 0
+
+    def notify(self, n: int = 1) -> None:
+        self.notified += 1
+        super().notify(n)
+
+
+def test_a_stream_of_cancelled_deadlines_does_not_wake_the_thread_each_time():
+    # Each webhook registers a body deadline and cancels it a millisecond later. Waking the
+    # thread for each of them costs a thread switch per request; only a deadline sooner than
+    # the thread's next look may wake it.
+    dog = Watchdog(slack=0.05)
+    counting = _CountingCondition()
+    dog._cond = counting
+    dog.after(30, lambda: None).cancel()   # starts the thread
+    time.sleep(0.1)
+    for _ in range(100):
+        dog.after(3, lambda: None).cancel()
+        time.sleep(0.002)                  # lets the thread run between requests, as in a server
+    assert counting.notified <= 5, f"the watchdog thread was woken {counting.notified} times for 100 requests"
