@@ -50,6 +50,7 @@ from ivr.calls.spool import Spool, default_dir as spool_default_dir
 from ivr.calls.store import CallStore
 from ivr.config.lastgood import load_or_last_good
 from ivr.config.load import Config, config_from_env
+from ivr.webrequest import HotlineRequest
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,7 @@ def create_app(config: Config | None = None, *, redis_url=_ENV, auth_token=_ENV,
     HOTLINE_CONFIG (or the embedded default). Raises ivr.config.ConfigErrors for a bad config.
     """
     app = Flask("ivr")
+    app.request_class = HotlineRequest
     refused: list = []
     if config is not None:
         cfg = config

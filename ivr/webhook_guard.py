@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
@@ -61,10 +60,10 @@ def _read_within(seconds: float) -> Response | None:
     sock = request.environ.get("gunicorn.socket")
     if sock is None:
         return None
-    cut = threading.Event()
+    cut: list[bool] = []  # set (appended to) on the watchdog thread when the deadline passed
 
     def _cut() -> None:
-        cut.set()
+        cut.append(True)
         _shut_reading(sock)
 
     timer = deadlines.after(seconds, _cut)
@@ -76,11 +75,11 @@ def _read_within(seconds: float) -> Response | None:
         log.warning("refused POST %s: chunked body over %d bytes", request.path, MAX_BODY_BYTES)
         return _refuse(413, "request body too large")
     except (ClientDisconnected, OSError):
-        if not cut.is_set():
+        if not cut:
             return _refuse(400, "incomplete request body")
     finally:
         timer.cancel()
-    if cut.is_set():
+    if cut:
         log.warning("refused POST %s: body not received within %.1f s", request.path, seconds)
         return _refuse(408, "request body too slow")
     return None
