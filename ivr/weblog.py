@@ -2,8 +2,10 @@
 
 HOTLINE_LOG_FORMAT=json writes each line as one JSON object (else `key=value` text);
 HOTLINE_LOG_FULL_NUMBERS=1 writes callers' numbers in full (else all but the last MASK_KEEP
-digits are `*`). The hotline's own numbers (the line) are never masked. Lines go to stderr
-through the logger `hotline.webhooks` at INFO, whatever the root logger is set to.
+digits are `*`). The hotline's own numbers (the line) are never masked. Each line is one write
+to stderr (whatever sys.stderr is at the time: gunicorn's, or a test's capture), not a record of
+the logging module: building a LogRecord and running handlers cost more than the rest of the
+line, on every webhook.
 """
 from __future__ import annotations
 
@@ -11,9 +13,10 @@ import json
 import logging
 import os
 import sys
+import threading
 
 MASK_KEEP = 3
-log = logging.getLogger("hotline.webhooks")
+_write_lock = threading.Lock()
 
 
 def mask(number: str | None, keep: int = MASK_KEEP) -> str | None:
@@ -31,36 +34,19 @@ def mask(number: str | None, keep: int = MASK_KEEP) -> str | None:
     return "".join(out)
 
 
-class _Stderr(logging.StreamHandler):
-    """Writes to whatever sys.stderr is at the time (gunicorn's, or a test's capture)."""
-
-    def __init__(self):
-        super().__init__()
-
-    @property
-    def stream(self):
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _value):
-        pass
-
-
-def _ensure_handler() -> None:
-    if not any(isinstance(h, _Stderr) for h in log.handlers):
-        handler = _Stderr()
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    log.propagate = False
+def _write(text: str) -> None:
+    """Write one line to the current stderr, whole (threads never interleave inside a line)."""
+    with _write_lock:
+        sys.stderr.write(text + "\n")
 
 
 class WebhookLog:
-    """Writes the per-webhook line; `lines()` gives the hotline numbers that are never masked."""
+    """Writes the per-webhook line; `lines()` gives the hotline numbers that are never masked
+    (a set, or any collection: it is only asked `in`)."""
 
     def __init__(self, json_format: bool = False, full_numbers: bool = False, lines=lambda: ()):
         self.json_format, self.full_numbers, self.lines = json_format, full_numbers, lines
-        _ensure_handler()
+        self.enabled = True  # False: no lines (e.g. `hotline call` playing a call in-process)
 
     @classmethod
     def from_env(cls, lines=lambda: ()) -> WebhookLog:
@@ -70,7 +56,7 @@ class WebhookLog:
 
     def fields(self, form, endpoint: str, status: int, seconds: float) -> dict:
         """Return the line's fields from the webhook's form (Twilio's parameters)."""
-        ours = set(self.lines())
+        ours = self.lines()
         to, caller = form.get("To") or None, form.get("From") or None
         line = to if to in ours else caller if caller in ours else None
         out = {"event": "webhook", "endpoint": endpoint, "status": status,
@@ -83,12 +69,14 @@ class WebhookLog:
 
     def line(self, request, endpoint: str, status: int, seconds: float) -> None:
         """Log one webhook (never raises)."""
+        if not self.enabled:
+            return
         try:
             fields = self.fields(request.form, endpoint, status, seconds)
             if self.json_format:
-                log.info(json.dumps(fields, ensure_ascii=False, separators=(",", ":")))
+                _write(json.dumps(fields, ensure_ascii=False, separators=(",", ":")))
             else:
-                log.info("webhook " + " ".join(f"{k}={'-' if v is None else v}" for k, v in fields.items()
-                                               if k != "event"))
+                _write("webhook " + " ".join(f"{k}={'-' if v is None else v}" for k, v in fields.items()
+                                             if k != "event"))
         except Exception:  # noqa: BLE001 - a log line never breaks a call
             logging.getLogger(__name__).exception("could not write the webhook log line")

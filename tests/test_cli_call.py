@@ -36,6 +36,14 @@ def test_in_process_call_with_screening_and_escalation(monkeypatch, capsys):
     assert out.index("IT-kontakt 1") < out.index("IT-kontakt 2") < out.index("Hjemmeplejens vagt +45")
 
 
+def test_in_process_call_writes_no_webhook_log_lines(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("1\na\n"))
+    assert main(["call", "--at", "2026-11-23T10:00"]) == 0
+    captured = capsys.readouterr()
+    assert "outcome" in captured.out
+    assert "webhook endpoint=" not in captured.err + captured.out   # a server's log, not the caller's
+
+
 def test_in_process_call_answered_and_voicemail(monkeypatch, capsys):
     code, out = play(monkeypatch, capsys, "1\na\n", "--at", "2026-11-23T10:00")
     assert code == 0 and "dialling: Nexusteamet +4543282020" in out and "outcome   answered" in out

@@ -161,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
                          spool_dir=None if args.log else tempfile.mkdtemp(prefix="hotline-call-"))
         ivr_log.setLevel(level)
         # The per-webhook log lines are for a server's log, not for the person playing the call.
-        logging.getLogger("hotline.webhooks").setLevel(logging.WARNING)
+        app.extensions["hotline.weblog"].enabled = False
         client = app.test_client()
         store = state_of(app).store
 

@@ -1,7 +1,8 @@
 """GET /metrics (Prometheus text format, bearer token) and the per-webhook hooks of the app.
 
 init_app(app) adds, without touching any view: a timer around every request (histogram and
-count by endpoint for the webhooks, one log line per webhook: ivr.weblog), the call-log
+count by endpoint for the webhooks, one log line per webhook: ivr.weblog, kept as
+`app.extensions["hotline.weblog"]`), the call-log
 listeners (calls started and ended, Redis failures) and the /metrics view.
 
 HOTLINE_METRICS_TOKEN: the bearer token /metrics wants (`Authorization: Bearer TOKEN`); unset,
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hmac
 import os
 import time
+from typing import Callable
 
 from flask import Flask, Response, g, request
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
@@ -36,7 +38,8 @@ def init_app(app: Flask, refused: list | None = None) -> None:
     state.store.on_redis_failure.append(lambda exc: metrics.redis_failure("call_log"))
     registry = _registry(ScrapeCollector(state, refused))
     token = os.environ.get("HOTLINE_METRICS_TOKEN") or ""
-    weblog = WebhookLog.from_env(lambda: [h.line for h in state.config.lines()])
+    weblog = WebhookLog.from_env(_own_lines(state))
+    app.extensions["hotline.weblog"] = weblog
 
     @app.before_request
     def _start_timer():
@@ -63,6 +66,19 @@ def init_app(app: Flask, refused: list | None = None) -> None:
             return Response("a bearer token is needed\n", 401, {"WWW-Authenticate": "Bearer"},
                             mimetype="text/plain")
         return Response(generate_latest(registry), 200, content_type=CONTENT_TYPE_LATEST)
+
+
+def _own_lines(state) -> Callable[[], frozenset[str]]:
+    """Return a function giving the hotline numbers of the config `state` serves now (worked out
+    once per config: a reload brings a new config object)."""
+    seen: list = [None, frozenset()]
+
+    def lines() -> frozenset[str]:
+        config = state.config
+        if seen[0] is not config:
+            seen[:] = [config, frozenset(h.line for h in config.lines())]
+        return seen[1]
+    return lines
 
 
 def _registry(collector: ScrapeCollector) -> CollectorRegistry:
