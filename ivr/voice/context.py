@@ -78,7 +78,12 @@ def url(path: str, **params) -> str:
 
 def twiml(resp: VoiceResponse) -> Response:
     """Return TwiML as a 200 text/xml response (the text as the library's str() makes it)."""
-    return Response(twiml_text.to_text(resp), status=200, mimetype="text/xml")
+    return xml(twiml_text.to_text(resp))
+
+
+def xml(document: str) -> Response:
+    """Return a TwiML document (text) as a 200 text/xml response."""
+    return Response(document, status=200, mimetype="text/xml")
 
 
 def record(hotline: Hotline | None, kind: str, dedup: str, /, index: bool = False, sid: str | None = None,

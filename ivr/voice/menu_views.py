@@ -14,7 +14,8 @@ from ivr.menus.twiml import prompt, say_and_hang_up, speak
 from ivr.probe import voice as probe_voice
 from ivr.voice import flow
 from ivr.voice.context import (caller_id, fallback_done_url, form, hotline_for_request, int_arg, int_form, arg,
-                               record, safe_answer, state, twiml, url)
+                               record, safe_answer, state, twiml, url, xml)
+from ivr.voice.prompt_cache import prompt_text
 from ivr.voice.texts import text
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ def incoming():
     sayings = announcements(hotline)
     record(hotline, "start", "start", index=True, hotline=hotline.name, to=form("To", 40),
            announced=sayings, stir=form("StirVerstat", 40) or None, **{"from": form("From", 40)})
-    return twiml(prompt(hotline, hotline.menu, url("/voice/menu", p="", t=0, n=0), sayings))
+    return xml(prompt_text(hotline, hotline.menu, url("/voice/menu", p="", t=0, n=0), sayings))
 
 
 @bp.post("/voice/menu")
@@ -73,11 +74,11 @@ def menu():
     if heard.heard is nav.Heard.CHOSEN:
         return twiml(_go(hotline, heard.option, path + (heard.entry,), count))
     if heard.heard is nav.Heard.REPEAT:
-        return twiml(prompt(hotline, node, _menu_url(path, tries, count), []))
+        return xml(prompt_text(hotline, node, _menu_url(path, tries, count), []))
     if tries + 1 >= node.retries:
         return twiml(_default(hotline, node, path, count))
     warning = node.invalid_prompt if heard.heard is nav.Heard.INVALID else _timeout_prompt(node, hotline)
-    return twiml(prompt(hotline, node, _menu_url(path, tries + 1, count), [warning]))
+    return xml(prompt_text(hotline, node, _menu_url(path, tries + 1, count), [warning]))
 
 
 def _menu_url(path: tuple[str, ...], tries: int, count: int) -> str:
