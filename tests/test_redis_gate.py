@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from ivr.calls.gate import Breaker, GateClosed, GatedConnection, breaker_of, budget, gated_client
+from ivr.calls.gate import Breaker, GateClosed, GatedConnection, breaker_of, budget, gated_client, run_script
 from ivr.config import load_config
 from ivr.outages.status_copy import OutageStatusCopy
 from ivr.outages.store import OutageStore
@@ -185,3 +185,46 @@ def test_one_request_out_of_budget_does_not_close_redis_for_the_process(redis_ur
         assert store.add(event("CA9", "+4570112230", "start", "start", T0), 7)
     assert store.spool.pending(), "the event waits in the spool"
     assert not store.breaker.is_open() and store.available()
+
+
+# -- run_script: the call log's one write per webhook, without redis-py's per-command layers --
+_ECHO = "redis.call('SET', KEYS[1], ARGV[1]); return {ARGV[1], 1}"
+
+
+def test_run_script_answers_as_the_client_call_does_and_reloads_a_lost_script(redis_url):
+    r = gated_client(redis_url)
+    script = r.register_script(_ECHO)
+    assert run_script(r, script, ["k1"], ["v1"]) == script(keys=["k1"], args=["v1"]) == ["v1", 1]
+    r.script_flush()                                         # e.g. Redis restarted: the cache is empty
+    assert run_script(r, script, ["k2"], ["v2"]) == ["v2", 1]
+    assert r.get("k2") == "v2"
+    with pytest.raises(redis.ResponseError):
+        run_script(r, r.register_script("return redis.call('INCR', KEYS[1])"), ["k2"], [])   # not a number
+    assert r.get("k2") == "v2", "the connection is still good after an error reply"
+
+
+def test_run_script_in_a_hung_redis_times_out_once_and_leaves_no_late_reply_behind(redis_server, redis_url):
+    r = gated_client(redis_url, pause=0.2)
+    script = r.register_script(_ECHO)
+    assert run_script(r, script, ["k"], ["before"]) == ["before", 1]
+    with hung(redis_server):
+        with pytest.raises(redis.TimeoutError):
+            run_script(r, script, ["k"], ["during"])    # Redis runs it once it is thawed
+        with pytest.raises(GateClosed):
+            run_script(r, script, ["k"], ["skipped"])
+    time.sleep(0.3)
+    # A connection kept after the timeout would hold the late reply of "during" and give it to this call.
+    assert run_script(r, script, ["k"], ["after"]) == ["after", 1]
+    assert r.get("k") == "after"
+
+
+def test_run_script_out_of_budget_touches_no_socket_and_keeps_its_connection(redis_url):
+    r = gated_client(redis_url)
+    script = r.register_script(_ECHO)
+    run_script(r, script, ["k"], ["a"])
+    (conn,) = r.connection_pool._available_connections
+    with budget(0.0):
+        with pytest.raises(GateClosed):
+            run_script(r, script, ["k"], ["b"])
+    assert r.connection_pool._available_connections == [conn] and conn._sock is not None
+    assert not breaker_of(r).is_open()

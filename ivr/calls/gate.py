@@ -200,6 +200,30 @@ def gated_client(url: str | None, breaker: Breaker | None = None, timeout: float
     )
 
 
+def run_script(client: redis.Redis, script, keys: list, args: list):
+    """Return the reply of `script` (a redis-py Script of `client`) run with `keys` and `args`.
+
+    One EVALSHA on a pooled connection of `client`, without redis-py's per-command layers
+    (deprecated-argument checks, retry wrapper, timing hooks: as much Python as the rest of a
+    webhook's write), through the same gated connection (budget, breaker, timeouts). A Redis that
+    lost its script cache gets the script loaded again (redis-py's own Script call does that).
+    Raises redis.RedisError as a client call would.
+    """
+    pool = client.connection_pool
+    conn = pool.get_connection()
+    try:
+        conn.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
+        reply = conn.read_response()
+    except redis.exceptions.NoScriptError:
+        pool.release(conn)
+        conn = None
+        return script(keys=keys, args=args)
+    finally:  # a connection that failed mid-command has disconnected itself (redis-py does that)
+        if conn is not None:
+            pool.release(conn)
+    return reply
+
+
 def breaker_of(client: redis.Redis | None) -> Breaker | None:
     """Return the Breaker of a client made by gated_client, else None."""
     if client is None:

@@ -25,7 +25,7 @@ from redis.retry import Retry
 from ivr import keys
 from ivr.calls.events import accepted_steps, fold, frozen_decision
 from ivr.calls.forksafe import renew_after_fork
-from ivr.calls.gate import Breaker, GateClosed, breaker_of
+from ivr.calls.gate import Breaker, GateClosed, breaker_of, run_script
 from ivr.calls.spool import Spool, valid_sid
 
 log = logging.getLogger(__name__)
@@ -224,7 +224,7 @@ class CallStore:
             script_keys += [keys.call_events(sid), keys.call_seen(sid), keys.calls_index(line), keys.calls_lines()]
             args += [ev["id"], payload, ttl, "" if index_ts is None else repr(float(index_ts)), sid, cutoff, line,
                      UNKNOWN_INDEX_CAP if line == UNKNOWN_LINE else 0]
-        return [bool(a) for a in self._script(keys=script_keys, args=args)]
+        return [bool(a) for a in run_script(self.redis, self._script, script_keys, args)]
 
     def _replay(self, spooled: dict) -> None:
         """Write one spooled event; `spooled` is left as it was (a failed flush puts it back)."""
