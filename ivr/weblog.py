@@ -17,6 +17,7 @@ import threading
 
 MASK_KEEP = 3
 _write_lock = threading.Lock()
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # json.dumps builds one per call
 
 
 def mask(number: str | None, keep: int = MASK_KEEP) -> str | None:
@@ -74,7 +75,7 @@ class WebhookLog:
         try:
             fields = self.fields(request.form, endpoint, status, seconds)
             if self.json_format:
-                _write(json.dumps(fields, ensure_ascii=False, separators=(",", ":")))
+                _write(_JSON.encode(fields))
             else:
                 _write("webhook " + " ".join(f"{k}={'-' if v is None else v}" for k, v in fields.items()
                                              if k != "event"))

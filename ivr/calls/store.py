@@ -70,6 +70,9 @@ return out
 """
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # json.dumps builds one per call
+
+
 def connect_redis(url: str | None) -> redis.Redis | None:
     """Return a Redis client for `url` tuned for phone calls (short timeouts, one quick retry).
 
@@ -220,7 +223,7 @@ class CallStore:
             sid, line = ev["sid"], index_line(ev.get("line"))
             ttl = int(ttl_days) * DAY
             cutoff = (index_ts or time.time()) - ttl
-            payload = json.dumps(ev, ensure_ascii=False, separators=(",", ":"))
+            payload = _JSON.encode(ev)
             script_keys += [keys.call_events(sid), keys.call_seen(sid), keys.calls_index(line), keys.calls_lines()]
             args += [ev["id"], payload, ttl, "" if index_ts is None else repr(float(index_ts)), sid, cutoff, line,
                      UNKNOWN_INDEX_CAP if line == UNKNOWN_LINE else 0]

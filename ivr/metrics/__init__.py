@@ -68,10 +68,17 @@ def sms_receipt(kind: str | None, status: str) -> None:
         SMS.labels(kind or "unknown", result).inc()
 
 
+_webhook_children: dict[tuple[str, int], tuple] = {}  # (endpoint, status) -> (histogram, counter)
+
+
 def webhook(endpoint: str, status: int, seconds: float) -> None:
     """Count one webhook answer and its duration."""
-    WEBHOOK_SECONDS.labels(endpoint).observe(seconds)
-    WEBHOOK_RESPONSES.labels(endpoint, str(status)).inc()
+    children = _webhook_children.get((endpoint, status))
+    if children is None:  # labels() looks up and locks on every call: keep the few children there are
+        children = (WEBHOOK_SECONDS.labels(endpoint), WEBHOOK_RESPONSES.labels(endpoint, str(status)))
+        _webhook_children[(endpoint, status)] = children
+    children[0].observe(seconds)
+    children[1].inc()
 
 
 def config_refused() -> None:

@@ -1,0 +1,35 @@
+"""The signature computed on the request path equals the twilio library's, for any URL and form."""
+from __future__ import annotations
+
+from hypothesis import given, settings, strategies as st
+from twilio.request_validator import RequestValidator
+from werkzeug.datastructures import MultiDict
+
+from ivr.signature import expected_signature
+
+TOKEN = "12345678901234567890123456789012"
+names = st.text(min_size=1, max_size=10)
+values = st.text(max_size=20)
+urls = st.sampled_from(["https://hotline.example.org/voice", "https://h.example/voice/menu?p=&t=0&n=1",
+                        "http://127.0.0.1:8000/voice/screen?i=0&parent=CA1&s=it&at=1&line=%2B4570112230"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(urls, st.lists(st.tuples(names, values), max_size=12), st.text(min_size=1, max_size=40))
+def test_same_signature_as_the_library_for_any_form_with_repeated_names(url, items, token):
+    form = MultiDict(items)
+    assert expected_signature(token, url, form) == RequestValidator(token).compute_signature(url, form)
+
+
+@settings(max_examples=200, deadline=None)
+@given(urls, st.dictionaries(names, values, max_size=12))
+def test_same_signature_as_the_library_for_a_plain_dict(url, params):
+    assert expected_signature(TOKEN, url, params) == RequestValidator(TOKEN).compute_signature(url, params)
+
+
+def test_a_known_twilio_example():
+    # Twilio's documented example: this URL and these parameters, signed with the token "12345".
+    url = "https://mycompany.com/myapp.php?foo=1&bar=2"
+    params = {"CallSid": "CA1234567890ABCDE", "Caller": "+12349013030", "Digits": "1234", "From": "+12349013030",
+              "To": "+18005551212"}
+    assert expected_signature("12345", url, params) == "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
