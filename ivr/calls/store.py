@@ -38,8 +38,10 @@ UNKNOWN_INDEX_CAP = 1000     # ... which keeps only this many newest CallSids
 _E164 = re.compile(r"^\+[0-9]{1,15}$")  # a number, not junk such as NaN
 
 # Per event, 4 KEYS (events, seen, index, lines) and 8 ARGV (event id, event JSON, ttl seconds, index
-# score ('' = none), sid, index cutoff score, line, index cap ('0' = none)); one call of the script
-# writes a whole batch (one webhook's events) and returns 1 (added) or 0 (duplicate) per event.
+# score ('' = none), sid, index cutoff score, line, index cap ('0' = none)), then one last ARGV: the
+# number (from 1) of an event whose call's whole log is wanted back, or 0. One call of the script
+# writes a whole batch (one webhook's events) and returns {flags, log}: 1 (added) or 0 (duplicate)
+# per event, and the wanted call's events after the write (empty when none was wanted).
 # A call's keys get their TTL when the call is new and are never extended by later events, so a
 # call is kept `ttl` from its first event. An index lives `ttl` after its newest call; the set of
 # lines lives as long as the longest-kept index.
@@ -66,7 +68,9 @@ for i = 0, #KEYS / 4 - 1 do
     out[i + 1] = 1
   end
 end
-return out
+local want = tonumber(ARGV[#KEYS * 2 + 1])
+if want > 0 then return {out, redis.call('LRANGE', KEYS[(want - 1) * 4 + 1], 0, -1)} end
+return {out, {}}
 """
 
 
@@ -148,7 +152,7 @@ class CallStore:
         self._ensure_flusher()
         if not spool_only and self.available():
             try:
-                added = self._write_many(items)
+                added = self._write_many(items, self._read_back(items))
             except redis.RedisError as exc:
                 self._failed(exc)
             else:
@@ -213,10 +217,21 @@ class CallStore:
             self._batch.pending = None
             self._batch.read = None
 
+    def _read_back(self, items: list[tuple[dict, int, float | None]]) -> int:
+        """Return the number (from 1) of the batch's end event when this request's observers will
+        read that call's record (metrics count an ended call by its folded record), else 0: the
+        write then brings the call's log back, and the observers read it without a round trip."""
+        if not self.on_event or getattr(self._batch, "read", None) is None:
+            return 0
+        return next((n for n, (ev, _, _) in enumerate(items, 1) if ev.get("type") == "end"), 0)
+
     def _write(self, ev: dict, ttl_days: int, index_ts: float | None) -> bool:
         return self._write_many([(ev, ttl_days, index_ts)])[0]
 
-    def _write_many(self, items: list[tuple[dict, int, float | None]]) -> list[bool]:
+    def _write_many(self, items: list[tuple[dict, int, float | None]], read_back: int = 0) -> list[bool]:
+        """Write events with one script call; returns added-or-duplicate per event. With
+        `read_back` (an event's number from 1), that call's log as Redis holds it after the write is
+        kept in this thread's batch (see `events`). Raises redis.RedisError."""
         script_keys: list[str] = []
         args: list = []
         for ev, ttl_days, index_ts in items:
@@ -227,7 +242,11 @@ class CallStore:
             script_keys += [keys.call_events(sid), keys.call_seen(sid), keys.calls_index(line), keys.calls_lines()]
             args += [ev["id"], payload, ttl, "" if index_ts is None else repr(float(index_ts)), sid, cutoff, line,
                      UNKNOWN_INDEX_CAP if line == UNKNOWN_LINE else 0]
-        return [bool(a) for a in run_script(self.redis, self._script, script_keys, args)]
+        flags, log_after = run_script(self.redis, self._script, script_keys, args + [read_back])
+        if read_back:
+            sid = items[read_back - 1][0]["sid"]
+            self._batch.read[sid] = [json.loads(raw) for raw in log_after]
+        return [bool(a) for a in flags]
 
     def _replay(self, spooled: dict) -> None:
         """Write one spooled event; `spooled` is left as it was (a failed flush puts it back)."""
