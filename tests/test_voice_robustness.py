@@ -221,10 +221,14 @@ def test_redis_stopped_mid_call_the_call_goes_on_and_the_record_arrives_later(cf
         redis_server.command("SAVE")   # leave an empty dump behind for later restarts
 
 
-def test_a_repeated_service_post_keeps_the_first_decision_and_runs_hooks_once(cfg, voice_app):
+def test_a_repeated_service_post_keeps_the_first_decision_and_its_hook_extras(cfg, voice_app):
+    # Service hooks run before the decision is written (their extras go into it), and whether a
+    # decision was frozen before is learnt from that same write: a repeated post runs them again
+    # (they must be idempotent), but the log keeps the first decision with the first extras.
     va = voice_app(cfg, at=MONDAY_10)
     calls = []
-    va.app.extensions["hotline.service_hooks"].append(lambda h, s, sid, r, now: calls.append(sid) or {"n": 1})
+    va.app.extensions["hotline.service_hooks"].append(
+        lambda h, s, sid, r, now: calls.append(sid) or {"n": len(calls)})
     call = va.call()
     call.start()
     action = call.turn.action.removeprefix(BASE_URL)
@@ -233,7 +237,9 @@ def test_a_repeated_service_post_keeps_the_first_decision_and_runs_hooks_once(cf
     va.clock.at = MONDAY_22                      # later the route would be another one
     second = signed_post(va, action, params).get_data(as_text=True)
     assert first == second and "+4534412360" in second
-    assert calls == [call.sid]
+    assert set(calls) == {call.sid}
+    services = [e for e in va.state.store.events(call.sid) if e["type"] == "service"]
+    assert len(services) == 1 and services[0]["extra"] == {"n": 1}
 
 
 def test_fallback_dials_report_back_so_a_finished_conversation_is_not_told_nobody_answered(

@@ -147,12 +147,14 @@ class CallStore:
             return True
         return self._add_now([(ev, ttl_days, index_ts)], spool_only)[0]
 
-    def _add_now(self, items: list[tuple[dict, int, float | None]], spool_only: bool = False) -> list[bool]:
-        """Write events with one script call (Redis) or to the spool; returns added-or-duplicate per event."""
+    def _add_now(self, items: list[tuple[dict, int, float | None]], spool_only: bool = False,
+                 read_back: str | None = None) -> list[bool]:
+        """Write events with one script call (Redis) or to the spool; returns added-or-duplicate per
+        event. `read_back`: a CallSid whose log the write brings back (see `commit_batch`)."""
         self._ensure_flusher()
         if not spool_only and self.available():
             try:
-                added = self._write_many(items, self._read_back(items))
+                added = self._write_many(items, self._read_back(items, read_back))
             except redis.RedisError as exc:
                 self._failed(exc)
             else:
@@ -190,9 +192,11 @@ class CallStore:
         self._batch.pending = []
         self._batch.read = {}
 
-    def commit_batch(self) -> list[tuple[dict, bool]]:
+    def commit_batch(self, read_back: str | None = None) -> list[tuple[dict, bool]]:
         """Write this thread's waiting events (Redis, else the spool); returns (event, added) pairs.
 
+        `read_back`: a CallSid with an event in the batch; the same round trip brings that call's
+        log back, and `events(read_back)` answers from it until the next commit.
         Never raises for Redis trouble (the events are spooled); raises OSError only when Redis
         AND the spool fail. Batching goes on until `end_batch`.
         """
@@ -201,7 +205,7 @@ class CallStore:
             return []
         self._batch.pending = []
         self._batch.read = {}
-        added = self._add_now(items)
+        added = self._add_now(items, read_back=read_back)
         for (ev, _, _), new in zip(items, added):
             if not new:
                 log.info("call %s: event %s was recorded before (a repeated callback)", ev["sid"], ev["id"])
@@ -217,13 +221,17 @@ class CallStore:
             self._batch.pending = None
             self._batch.read = None
 
-    def _read_back(self, items: list[tuple[dict, int, float | None]]) -> int:
-        """Return the number (from 1) of the batch's end event when this request's observers will
-        read that call's record (metrics count an ended call by its folded record), else 0: the
-        write then brings the call's log back, and the observers read it without a round trip."""
-        if not self.on_event or getattr(self._batch, "read", None) is None:
+    def _read_back(self, items: list[tuple[dict, int, float | None]], sid: str | None = None) -> int:
+        """Return the number (from 1) of the batch's first event of call `sid`, or of its end event
+        when this request's observers will read that call's record (metrics count an ended call
+        by its folded record), else 0: the write then brings that call's log back, and the
+        request reads it without another round trip (see `events`)."""
+        if getattr(self._batch, "read", None) is None:
             return 0
-        return next((n for n, (ev, _, _) in enumerate(items, 1) if ev.get("type") == "end"), 0)
+        for n, (ev, _, _) in enumerate(items, 1):
+            if (sid is not None and ev["sid"] == sid) or (self.on_event and ev.get("type") == "end"):
+                return n
+        return 0
 
     def _write(self, ev: dict, ttl_days: int, index_ts: float | None) -> bool:
         return self._write_many([(ev, ttl_days, index_ts)])[0]

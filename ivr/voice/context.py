@@ -120,14 +120,27 @@ def record(hotline: Hotline | None, kind: str, dedup: str, /, index: bool = Fals
 
 
 def outcome_hooks_after_commit(committed: list[tuple[dict, bool]]) -> None:
-    """Run the outcome hooks deferred by `record` for the events a batch commit found new."""
-    waiting = g.pop("hotline_outcomes", None)
+    """Run the outcome hooks deferred by `record` for the events a batch commit found new
+    (events of a later commit of the same request keep waiting)."""
+    waiting = g.get("hotline_outcomes")
     if not waiting:
         return
     for ev, new in committed:
         deferred = waiting.pop((ev["sid"], ev["id"]), None)
         if new and deferred is not None:
             _outcome_hooks(*deferred)
+
+
+def commit_now(read_back: str) -> list[tuple[dict, bool]]:
+    """Write the request's waiting events now, bringing call `read_back`'s log back in the same
+    round trip (then `store.events(read_back)` needs no Redis); runs the deferred outcome hooks.
+    Returns (event, added) pairs, [] outside a batch."""
+    store = state().store
+    if not store.batching():
+        return []
+    committed = store.commit_batch(read_back=read_back)
+    outcome_hooks_after_commit(committed)
+    return committed
 
 
 def _outcome_hooks(hotline: Hotline | None, sid: str, kind: str, data: dict, at: dt.datetime) -> None:

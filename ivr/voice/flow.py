@@ -15,7 +15,7 @@ from ivr.calls.events import Outcome
 from ivr.digits import is_ascii_digits
 from ivr.hotline import Hotline
 from ivr.voice import render
-from ivr.voice.context import call_sid, caller_id, record, state, url
+from ivr.voice.context import call_sid, caller_id, commit_now, record, state, url
 from ivr.voice.texts import text
 from routing import decide
 
@@ -53,24 +53,26 @@ def hook_extras(hotline: Hotline, service_id: str, sid: str, at: dt.datetime) ->
 def reach_service(hotline: Hotline, service_id: str, lead: Iterable[str] = ()) -> VoiceResponse:
     """Decide who takes the call now, freeze that decision in the call log, start the chain.
 
-    A repeated post (the call already has a frozen decision) reuses it and runs no hooks again.
+    A repeated post (the call already has a frozen decision) reuses that one. Within a webhook
+    the decision is written at once, and the same round trip brings the call's log back: one
+    round trip finds out whether an earlier post froze a decision already (then that one
+    stands, and the new one was not written: the log keeps one decision per call and line).
     """
     st = state()
     sid = call_sid()
-    frozen = st.store.decision(sid, hotline.line) if sid else None
-    chain = None
-    if frozen:
+    at = st.now()
+    decision = decide(hotline.plan, service_id, at)
+    chain = chain_from_decision(decision)
+    new = record(hotline, "service", f"service:{hotline.line}", service=service_id, decision=decision.to_dict(),
+                 extra=hook_extras(hotline, service_id, sid, at))
+    if sid and st.store.batching():
+        new = all(added for ev, added in commit_now(sid) if ev["sid"] == sid and ev["type"] == "service")
+    if sid and not new:
+        frozen = st.store.decision(sid, hotline.line)
         try:
             chain, at = chain_from_dict(frozen), dt.datetime.fromisoformat(frozen["at"])
         except (KeyError, TypeError, ValueError):
-            log.exception("frozen decision of call %s is malformed; deciding again", sid)
-            chain = None
-    if chain is None:
-        at = st.now()
-        decision = decide(hotline.plan, service_id, at)
-        chain = chain_from_decision(decision)
-        record(hotline, "service", f"service:{hotline.line}", service=service_id, decision=decision.to_dict(),
-               extra=hook_extras(hotline, service_id, sid, at))
+            log.exception("frozen decision of call %s is missing or malformed; using the new one", sid)
     words = [text("emergency_112", hotline.language)] if chain.emergency else []
     words += list(lead) + list(chain.announcements)
     return continue_chain(hotline, chain, at, 0, words)
