@@ -16,6 +16,7 @@ from pathlib import Path
 from ivr.cli import main
 from ivr.config import load_config
 from routing import decide
+from routing.day_routes import CACHE_DAYS
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -48,6 +49,9 @@ def bench_decisions(count: int = 20_000) -> None:
     print(f"  first pass (day caches cold): {cold_s / count * 1e6:8.1f} us/decision")
     print(f"  warm, one try each:    {_figures(samples)} (includes next_change)")
     print(f"  warm, best of 3 tries: {_figures(best)} (the same decisions; preemption by other processes filtered out)")
+    tables = [table for plan, service in cases for table in plan.services[service]._days.values()]
+    print(f"  day tables held: {len(tables)} ({sum(len(t.bounds) for t in tables)} stretches), at most"
+          f" {CACHE_DAYS} per service")
 
 
 def _figures(samples: list[float]) -> str:

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from routing.day_routes import piece_at
 from routing.model import Decision, Plan, Service, Target
 from schedules.clock import WEEKDAYS
 
 _MAX_CHANGE_CANDIDATES = 64
 UTC = dt.timezone.utc
 _DAY_NAMES = tuple(day.capitalize() for day in WEEKDAYS)
+_CLOCK = tuple(f"{minute // 60:02d}:{minute % 60:02d}" for minute in range(24 * 60))
 
 
 def decide(plan: Plan, service_id: str, at: dt.datetime) -> Decision:
@@ -18,8 +20,14 @@ def decide(plan: Plan, service_id: str, at: dt.datetime) -> Decision:
     """
     service = plan.services[service_id]
     local = _local(plan, at)
-    target, reason, announcements = _choose(service, local)
-    change = _next_change(plan, service, local.astimezone(UTC), target)
+    utc = at if at.tzinfo is UTC else local.astimezone(UTC)
+    piece = piece_at(plan, service, local, utc, _solve)
+    if piece is None:
+        target, tail, announcements, change = _solve(plan, service, local, utc)
+        reason = _stamp(local) + tail
+    else:
+        target, prefix, tail, announcements, change = piece
+        reason = prefix + _CLOCK[local.hour * 60 + local.minute] + tail
     return Decision(
         line=plan.line,
         service=service.id,
@@ -37,15 +45,36 @@ def decide(plan: Plan, service_id: str, at: dt.datetime) -> Decision:
     )
 
 
+def decide_uncached(plan: Plan, service_id: str, at: dt.datetime) -> Decision:
+    """Return what `decide` returns, worked out from the schedules without the day tables
+    (the plain path, for comparison). Raises as `decide` does."""
+    service = plan.services[service_id]
+    local = _local(plan, at)
+    target, tail, announcements, change = _solve(plan, service, local, local.astimezone(UTC))
+    return Decision(plan.line, service.id, service.name, target.kind, target.id, target.name, target.steps,
+                    target.exhausted, _stamp(local) + tail, local, change, announcements, plan.version)
+
+
 def _local(plan: Plan, at: dt.datetime) -> dt.datetime:
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError("a moment must be an aware datetime")
     return at.astimezone(plan.tz)
 
 
+def _stamp(local: dt.datetime) -> str:
+    return (f"{_DAY_NAMES[local.weekday()]} {local.year}-{local.month:02d}-{local.day:02d} "
+            f"{local.hour:02d}:{local.minute:02d}")
+
+
+def _solve(plan: Plan, service: Service, local: dt.datetime, utc: dt.datetime
+           ) -> tuple[Target, str, tuple[str, ...], dt.datetime | None]:
+    """Return the target at `local`, the reason after its time stamp, the announcements and the
+    next change, straight from the schedules."""
+    target, tail, announcements = _choose(service, local)
+    return target, tail, announcements, _next_change(plan, service, utc, target)
+
+
 def _choose(service: Service, local: dt.datetime) -> tuple[Target, str, tuple[str, ...]]:
-    stamp = (f"{_DAY_NAMES[local.weekday()]} {local.year}-{local.month:02d}-{local.day:02d} "
-             f"{local.hour:02d}:{local.minute:02d}")
     closed_notes: list[str] = []
     announcements: list[str] = []
     if service.announcement:
@@ -55,13 +84,12 @@ def _choose(service: Service, local: dt.datetime) -> tuple[Target, str, tuple[st
         if state.announcements:
             announcements.extend(a for a in state.announcements if a not in announcements)
         if state.open:
-            reason = f"{stamp}: within {rule.schedule.label} ({state.describe()}) -> {rule.target.name}"
-            return rule.target, reason, _with_target(announcements, rule.target)
+            tail = f": within {rule.schedule.label} ({state.describe()}) -> {rule.target.name}"
+            return rule.target, tail, _with_target(announcements, rule.target)
         closed_notes.append(f"{rule.schedule.label} ({state.describe()})")
     outside = "; ".join(closed_notes)
     lead = f"outside {outside}" if outside else "answered the same at all times"
-    reason = f"{stamp}: {lead} -> {service.default.name}"
-    return service.default, reason, _with_target(announcements, service.default)
+    return service.default, f": {lead} -> {service.default.name}", _with_target(announcements, service.default)
 
 
 def _with_target(announcements: list[str], target: Target) -> tuple[str, ...]:
@@ -74,7 +102,11 @@ def next_change(plan: Plan, service_id: str, at: dt.datetime) -> dt.datetime | N
     """Return the first moment after `at` when this service's route changes target, or None."""
     service = plan.services[service_id]
     local = _local(plan, at)
-    return _next_change(plan, service, local.astimezone(UTC), target_at(service, local))
+    utc = at if at.tzinfo is UTC else local.astimezone(UTC)
+    piece = piece_at(plan, service, local, utc, _solve)
+    if piece is not None:
+        return piece.change
+    return _next_change(plan, service, utc, target_at(service, local))
 
 
 def _next_change(plan: Plan, service: Service, utc: dt.datetime, current: Target) -> dt.datetime | None:

@@ -79,6 +79,8 @@ class Service:
     default: Target
     system: str | None = None
     announcement: str | None = None
+    # the day tables of routing.day_routes, by local date (bounded there)
+    _days: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -257,6 +257,26 @@ class Schedule:
             return None
         # Only changes before the horizon count: the days after it were not looked at.
         return edges[i] if edges[i] < self._block_start(first + _HORIZON_BLOCKS) else None
+
+    def change_points(self, day: dt.date) -> list[dt.datetime]:
+        """Return, sorted, the instant (UTC) of local date `day`'s midnight and every later instant
+        before the next midnight at which `state_at`, `is_open` or `next_change` of a moment on
+        `day` may answer differently than just before it (window ends of yesterday and today,
+        time overrides, open/close edges).
+
+        Between two consecutive points, moments whose local date is `day` get the same answers.
+        """
+        start = self._instant(dt.datetime.combine(day, dt.time()))
+        end = self._instant(dt.datetime.combine(day + _ONE_DAY, dt.time()))
+        found = {start}
+        for owner in (day - _ONE_DAY, day):
+            for interval in self.day_intervals(owner):
+                found.update(interval)
+        for span_start, span_end, _ in self._override_spans():
+            found.update((span_start, span_end))
+        edges = self._edges((day.toordinal() - 1) // _BLOCK // _CHUNK_BLOCKS)
+        found.update(edges[bisect_right(edges, start):bisect_left(edges, end)])
+        return sorted(p for p in found if start <= p < end)
 
     def _block_start(self, index: int) -> dt.datetime:
         """Return the instant (UTC) block `index` starts: local midnight of its first day."""
