@@ -33,8 +33,9 @@ import redis  # noqa: E402
 from ivr.calls.events import fold  # noqa: E402
 from ivr.config import load_config  # noqa: E402
 from ivr.outages.store import OutageStore  # noqa: E402
+from tests.support.gunicorn import Gunicorn  # noqa: E402
 from tests.support.redis_server import RedisServer, free_port  # noqa: E402
-from tests.support.web_burst import TOKEN, Timed, missing_from_record, play_call, start_web  # noqa: E402
+from tests.support.web_burst import TOKEN, Timed, missing_from_record, play_call  # noqa: E402
 
 BRONDBY = ROOT / "examples" / "brondby.yaml"
 DURABLE = ("--appendonly", "yes", "--appendfsync", "always")
@@ -78,7 +79,7 @@ def main() -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("HOTLINE_", "TWILIO_"))}
         env.update(REDIS_URL=server.url, TWILIO_AUTH_TOKEN=TOKEN, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
                    HOTLINE_CONFIG=str(BRONDBY), HOTLINE_SPOOL_DIR=f"{tmp}/spool", HOTLINE_LAST_GOOD_DIR=f"{tmp}/lg")
-        web = start_web(port, env, Path(tmp) / "gunicorn.log")
+        web = Gunicorn(env, Path(tmp) / "gunicorn.log", port).start()
         try:
             timed, began = Timed(), time.monotonic()
             fault = threading.Thread(target=faults, args=(server, began, args.freeze_at, args.stall, args.kill))
@@ -88,7 +89,7 @@ def main() -> None:
                 futures = []
                 for i in range(calls):
                     time.sleep(max(0.0, began + i / args.rate - time.monotonic()))
-                    futures.append(pool.submit(play_call, timed, web.base, hotline.line, "1", i % 4 == 3))
+                    futures.append(pool.submit(play_call, timed, web.url, hotline.line, "1", i % 4 == 3))
                 played = [f.result() for f in futures]
             fault.join()
             back = time.monotonic()

@@ -23,8 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.support.gunicorn import Gunicorn  # noqa: E402
+from tests.support.nginx import Nginx, nginx_binary  # noqa: E402
 from tests.support.redis_server import RedisServer  # noqa: E402
-from tests.support.web_server import Gunicorn, Nginx, nginx_binary  # noqa: E402
 from tests.test_body_limits import BASE_URL, TOKEN, drip, real_call  # noqa: E402
 
 

@@ -14,7 +14,8 @@ import pytest
 from ivr.callsim import CallSim, path_of
 from ivr.cli.call import http_post
 from ivr.config.load import load_config
-from tests.support.web_server import Gunicorn, Nginx, nginx_binary
+from tests.support.gunicorn import Gunicorn
+from tests.support.nginx import Nginx, nginx_binary
 
 TOKEN = "body-limit-token-0123456789"
 BASE_URL = "https://hotline.example.org"

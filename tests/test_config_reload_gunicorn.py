@@ -5,16 +5,25 @@ Real processes: gunicorn exactly as the Procfile's web line starts it, two worke
 """
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
 import xml.etree.ElementTree as ET
 
 import pytest
 
+from ivr.callsim import sign
 from tests.examples import EXAMPLES
-from tests.support.web_process import WebProcess
+from tests.support.gunicorn import Gunicorn
 
 OREBRO = (EXAMPLES / "orebro.yaml").read_text(encoding="utf-8")
 LINE = "+46104550001"
+PUBLIC_BASE_URL = "https://hotline.example.test"
+AUTH_TOKEN = "web-process-test-token"
 BOMB = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 9)) + "hotline: *a8\n"
 
@@ -32,19 +41,50 @@ def first_prompt(body: str) -> str:
     return " ".join(say.text or "" for say in gather.iter("Say"))
 
 
-def call(web: WebProcess, n: int) -> tuple[int, str]:
-    return web.signed_post("/voice", {"CallSid": f"CA{n:032d}", "AccountSid": "AC" + "0" * 32,
-                                      "To": LINE, "From": "+46701234599", "CallStatus": "ringing"})
+def health(web: Gunicorn) -> dict | None:
+    """Return /healthz as a dict, or None when the port does not answer."""
+    try:
+        with urllib.request.urlopen(web.url + "/healthz", timeout=5) as resp:
+            return json.loads(resp.read())
+    except (OSError, ValueError):
+        return None
+
+
+def call(web: Gunicorn, n: int) -> tuple[int, str]:
+    """POST a call's first webhook, signed as Twilio would for PUBLIC_BASE_URL; returns (status, body)."""
+    params = {"CallSid": f"CA{n:032d}", "AccountSid": "AC" + "0" * 32, "To": LINE, "From": "+46701234599",
+              "CallStatus": "ringing"}
+    req = urllib.request.Request(web.url + "/voice", data=urllib.parse.urlencode(params).encode(), method="POST",
+                                 headers={"X-Twilio-Signature": sign(AUTH_TOKEN, PUBLIC_BASE_URL + "/voice", params),
+                                          "Content-Type": "application/x-www-form-urlencoded"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode(errors="replace")
+
+
+def wait_for(web: Gunicorn, condition, seconds: float, what: str) -> None:
+    """Poll `condition` until true; raise AssertionError with the log tail after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        if web.proc.poll() is not None:
+            break
+        time.sleep(0.2)
+    raise AssertionError(f"{what}; gunicorn log:\n{web.log(4000)}")
 
 
 @pytest.mark.parametrize("kind", sorted(HOSTILE))
 def test_hup_onto_a_hostile_config_keeps_serving_the_last_good_one(tmp_path, kind):
     live = tmp_path / "orebro.yaml"
     shutil.copyfile(EXAMPLES / "orebro.yaml", live)
-    env = {"HOTLINE_CONFIG": str(live), "HOTLINE_LAST_GOOD_DIR": str(tmp_path / "last-good"),
-           "HOTLINE_SPOOL_DIR": str(tmp_path / "spool")}
-    with WebProcess(env, tmp_path / "gunicorn.log") as web:
-        before = web.health()
+    env = {**os.environ, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+           "HOTLINE_LAST_GOOD_DIR": str(tmp_path / "last-good"), "HOTLINE_SPOOL_DIR": str(tmp_path / "spool")}
+    env.pop("REDIS_URL", None)
+    with Gunicorn(env, tmp_path / "gunicorn.log", config=live) as web:
+        before = health(web)
         assert before["config_refused"] == 0 and before["lines"] == 1
         assert "config_refused" not in before["reasons"]
         status, body = call(web, 1)
@@ -54,16 +94,16 @@ def test_hup_onto_a_hostile_config_keeps_serving_the_last_good_one(tmp_path, kin
 
         live.write_bytes(HOSTILE[kind])
         web.hup()
-        web.wait_for(lambda: (web.health() or {}).get("config_refused"), 90,
-                     "the reloaded workers never reported the refused config")
+        wait_for(web, lambda: (health(web) or {}).get("config_refused"), 90,
+                 "the reloaded workers never reported the refused config")
 
         # Both new workers are up on the kept copy: every answer reports the refusal (a count and a
         # reason code; /healthz shows no config text) and the old prompt is still played.
         for n in range(2, 12):
-            health = web.health()
-            assert health is not None, "the port stopped answering after the reload"
-            assert health["lines"] == 1 and health["config_refused"] >= 1
-            assert "config_refused" in health["reasons"] and health["status"] == "degraded"
+            shown = health(web)
+            assert shown is not None, "the port stopped answering after the reload"
+            assert shown["lines"] == 1 and shown["config_refused"] >= 1
+            assert "config_refused" in shown["reasons"] and shown["status"] == "degraded"
             status, body = call(web, n)
             assert status == 200 and first_prompt(body) == prompt
         assert web.proc.poll() is None, "the gunicorn master exited"

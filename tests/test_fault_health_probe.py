@@ -18,8 +18,9 @@ from rq import Worker
 
 from ivr.callsim import new_sid, sign
 from ivr.cli.call import http_post
+from tests.support.gunicorn import Gunicorn
 from tests.support.redis_server import RedisServer, free_port
-from tests.support.web_burst import TOKEN, start_web
+from tests.support.web_burst import TOKEN
 
 BRONDBY = Path(__file__).resolve().parents[1] / "examples" / "brondby.yaml"
 LINE, CALLER = "+4570112230", "+4534412350"
@@ -49,19 +50,19 @@ def test_webhooks_stay_fast_when_redis_hangs_after_a_health_check(tmp_path):
         env.update(REDIS_URL=redis_server.url, TWILIO_AUTH_TOKEN=TOKEN, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
                    HOTLINE_CONFIG=str(BRONDBY), HOTLINE_SPOOL_DIR=str(tmp_path / "spool"),
                    HOTLINE_LAST_GOOD_DIR=str(tmp_path / "last-good"))
-        web = start_web(port, env, tmp_path / "gunicorn.log")
+        web = Gunicorn(env, tmp_path / "gunicorn.log", port).start()
         slow = []
         try:
             for _ in range(ROUNDS):
                 for _ in range(4):
-                    urllib.request.urlopen(web.base + "/healthz", timeout=10).read()
+                    urllib.request.urlopen(web.url + "/healthz", timeout=10).read()
                 for _ in range(10):
-                    _post(web.base, "/voice")
+                    _post(web.url, "/voice")
                 time.sleep(2.5)      # the breaker of an earlier round is closed again
                 redis_server.freeze()
                 try:
                     with ThreadPoolExecutor(len(PATHS)) as pool:
-                        answers = list(pool.map(lambda p: _post(web.base, p), PATHS))
+                        answers = list(pool.map(lambda p: _post(web.url, p), PATHS))
                 finally:
                     redis_server.thaw()
                 slow += [(p, s, round(t, 2)) for p, s, t in answers if s != 200 or t >= EACH_UNDER]

@@ -20,8 +20,9 @@ import redis
 from ivr.calls.events import fold
 from ivr.config import load_config
 from ivr.outages.store import OutageStore
+from tests.support.gunicorn import Gunicorn
 from tests.support.redis_server import RedisServer, free_port
-from tests.support.web_burst import TOKEN, Timed, missing_from_record, play_call, start_web
+from tests.support.web_burst import TOKEN, Timed, missing_from_record, play_call
 
 BRONDBY = Path(__file__).resolve().parents[1] / "examples" / "brondby.yaml"
 # Acknowledged writes survive SIGKILL, as with a production Redis that persists.
@@ -42,10 +43,10 @@ def test_webhooks_answer_while_redis_hangs_and_dies_and_every_record_arrives(tmp
         env.update(REDIS_URL=redis_server.url, TWILIO_AUTH_TOKEN=TOKEN, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
                    HOTLINE_CONFIG=str(BRONDBY), HOTLINE_SPOOL_DIR=str(tmp_path / "spool"),
                    HOTLINE_LAST_GOOD_DIR=str(tmp_path / "last-good"))
-        web = start_web(port, env, tmp_path / "gunicorn.log")
+        web = Gunicorn(env, tmp_path / "gunicorn.log", port).start()
         try:
             with ThreadPoolExecutor(max_workers=8) as pool:   # warm up: both workers load their outage copy
-                list(pool.map(lambda _: play_call(Timed(), web.base, hotline.line), range(16)))
+                list(pool.map(lambda _: play_call(Timed(), web.url, hotline.line), range(16)))
             timed, began = Timed(), time.monotonic()
             faults = threading.Thread(target=_hang_kill_restart, args=(redis_server, began))
             faults.start()
@@ -54,7 +55,7 @@ def test_webhooks_answer_while_redis_hangs_and_dies_and_every_record_arrives(tmp
                 for i in range(CALLS):
                     time.sleep(max(0.0, began + i * SECONDS / CALLS - time.monotonic()))
                     futures.append((time.monotonic() - began,
-                                    pool.submit(play_call, timed, web.base, hotline.line, "1", i % 4 == 3)))
+                                    pool.submit(play_call, timed, web.url, hotline.line, "1", i % 4 == 3)))
                 played = [(start, f.result()) for start, f in futures]
             faults.join()
 

@@ -15,8 +15,9 @@ from pathlib import Path
 from ivr.callsim import CallSim
 from ivr.cli.call import http_post
 from ivr.config import load_config
+from tests.support.gunicorn import Gunicorn
 from tests.support.redis_server import RedisServer, free_port
-from tests.support.web_burst import TOKEN, start_web
+from tests.support.web_burst import TOKEN
 
 BRONDBY = Path(__file__).resolve().parents[1] / "examples" / "brondby.yaml"
 STAFF_CALLER = "+4543282730"     # home_care_duty in examples/brondby.yaml, on the staff allow-list
@@ -33,11 +34,11 @@ def test_staff_entry_while_redis_hangs_goes_back_to_the_menu(tmp_path):
                    HOTLINE_CONFIG=str(BRONDBY), HOTLINE_SPOOL_DIR=str(tmp_path / "spool"),
                    HOTLINE_LAST_GOOD_DIR=str(tmp_path / "last-good"))
         log = tmp_path / "gunicorn.log"
-        web = start_web(port, env, log)
+        web = Gunicorn(env, log, port).start()
         try:
             redis_server.freeze()
             for _ in range(4):   # both workers, each with its breaker closed and then open
-                call = CallSim(http_post, hotline.line, STAFF_CALLER, TOKEN, base_url=web.base)
+                call = CallSim(http_post, hotline.line, STAFF_CALLER, TOKEN, base_url=web.url)
                 call.start()
                 began = time.monotonic()
                 turn = call.press("9")

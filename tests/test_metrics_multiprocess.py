@@ -3,6 +3,7 @@ all sharing PROMETHEUS_MULTIPROC_DIR: every scrape, whichever worker answers it,
 from __future__ import annotations
 
 import json
+import os
 import threading
 import urllib.request
 
@@ -11,9 +12,9 @@ from ivr.cli.call import http_post
 from ivr.sms.jobs import start_blast
 from tests.metrics_helpers import AUTH, TOKEN, samples, value
 from tests.sms_helpers import all_done, client, make_blast, numbers
+from tests.support.gunicorn import Gunicorn
 from tests.support.rq_workers import WorkerPool, wait_until, worker_env
 from tests.support.voice import AUTH_TOKEN, BASE_URL, CALLER
-from tests.support.web import ProcfileWeb
 
 LINE = "+4570112230"   # the embedded default's line
 
@@ -28,7 +29,7 @@ def test_metrics_add_up_over_gunicorn_workers_and_rq_workers(redis_url, fake_twi
     shared = {"PROMETHEUS_MULTIPROC_DIR": str(prom), "HOTLINE_METRICS_TOKEN": TOKEN}
     web_env = {**shared, "REDIS_URL": redis_url, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "PUBLIC_BASE_URL": BASE_URL,
                "HOTLINE_SPOOL_DIR": str(tmp_path / "spool"), "HOTLINE_LOG_FORMAT": "json"}
-    with ProcfileWeb(web_env, tmp_path / "web.log") as web:
+    with Gunicorn({**os.environ, **web_env}, tmp_path / "web.log") as web:
         # Calls that hang up in the menu: their counts do not depend on the time of day.
         played: list[str] = []
 

@@ -19,10 +19,10 @@ from rq import Retry
 from ivr import keys
 from ivr.incidents import links, texts
 from ivr.incidents.alerts import AlertStore
-from ivr.incidents.model import IncidentState, level_of, next_round_after
+from ivr.incidents.model import MAX_ROUNDS, IncidentState, level_of, next_round_after
 from ivr.incidents.store import IncidentStore
 from ivr.sms.blast import Blast, BlastStore
-from ivr.sms.jobs import _connection, queue, start_blast
+from ivr.sms.jobs import _connection, cancel_jobs, queue, start_blast
 
 log = logging.getLogger(__name__)
 DEFAULT_GROUP_SECONDS = 60.0
@@ -184,32 +184,10 @@ def keep_blast(redis: Redis, bid: str, seconds: int) -> None:
 
 
 def cancel_pages(redis: Redis, line: str, lead: int) -> int:
-    """Cancel an alert's scheduled paging rounds; returns how many were cancelled.
-
-    Belt and braces: a round that runs anyway finds the alert acknowledged and sends nothing.
+    """Delete an alert's paging rounds that have not run (see cancel_jobs); returns how many were
+    waiting. Belt and braces: a round that runs anyway finds the alert acknowledged and sends nothing.
     """
-    from rq.exceptions import InvalidJobOperation, NoSuchJobError
-    from rq.job import Job
-    from rq.registry import ScheduledJobRegistry
-
-    from ivr.incidents.model import MAX_ROUNDS
-
-    registry = ScheduledJobRegistry(queue=queue(redis))
-    cancelled = 0
-    for round_ in range(MAX_ROUNDS):
-        try:
-            job = Job.fetch(page_job_id(line, lead, round_), connection=registry.connection)
-        except NoSuchJobError:
-            continue
-        if job.get_status(refresh=False) not in ("scheduled", "queued", "deferred"):
-            continue
-        registry.remove(job)
-        try:
-            job.cancel()
-            cancelled += 1
-        except InvalidJobOperation:
-            pass
-    return cancelled
+    return cancel_jobs(redis, (page_job_id(line, lead, round_) for round_ in range(MAX_ROUNDS)))
 
 
 def paged_numbers(redis: Redis, line: str, lead: int) -> list[str]:

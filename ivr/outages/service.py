@@ -22,7 +22,7 @@ from ivr.outages import texts
 from ivr.outages.model import BlastKind, Outage, OutageState
 from ivr.outages.store import OutageStore
 from ivr.sms.blast import Blast, BlastStore
-from ivr.sms.jobs import queue, start_blast
+from ivr.sms.jobs import cancel_jobs, queue, start_blast
 
 
 class OutageError(Exception):
@@ -173,27 +173,8 @@ def escalation_job_id(outage_id: str, step: int) -> str:
 
 
 def cancel_escalations(redis: Redis, store: OutageStore, oid: str) -> int:
-    """Cancel the outage's scheduled escalation jobs; returns how many were cancelled.
-
-    Belt and braces: a job that runs anyway finds the outage restored and does nothing.
+    """Delete the outage's escalation jobs that have not run (see cancel_jobs); returns how many
+    were waiting. Belt and braces: a job that runs anyway finds the outage restored and does nothing.
     """
-    from rq.exceptions import InvalidJobOperation, NoSuchJobError
-    from rq.job import Job
-    from rq.registry import ScheduledJobRegistry
-
-    registry = ScheduledJobRegistry(queue=queue(redis))
-    cancelled = 0
-    for i, _ in enumerate(json.loads(store.raw(oid).get("escalations") or "[]")):
-        jid = escalation_job_id(oid, i)
-        try:
-            job = Job.fetch(jid, connection=registry.connection)
-        except NoSuchJobError:
-            continue
-        registry.remove(job)
-        try:
-            job.cancel()
-            cancelled += 1
-        except InvalidJobOperation:
-            pass
-        job.delete()   # a cancelled job and its registry entry would otherwise be kept forever
-    return cancelled
+    steps = json.loads(store.raw(oid).get("escalations") or "[]")
+    return cancel_jobs(redis, (escalation_job_id(oid, i) for i in range(len(steps))))

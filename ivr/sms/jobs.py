@@ -11,9 +11,12 @@ import datetime as dt
 import functools
 import logging
 import os
+from collections.abc import Iterable
 
 from redis import ConnectionPool, Redis
 from rq import Queue, get_current_job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 
 from ivr.sms.blast import Blast, BlastStore, RecipientState
 from ivr.sms.ratelimit import RateLimiter
@@ -52,6 +55,29 @@ def rq_connection(redis: Redis) -> Redis:
 def queue(redis: Redis) -> Queue:
     """Return the RQ queue the SMS jobs run on."""
     return Queue(QUEUE, connection=rq_connection(redis))
+
+
+def cancel_jobs(redis: Redis, job_ids: Iterable[str]) -> int:
+    """Delete the jobs `job_ids` so none of them runs any more and nothing of them stays in Redis
+    (a job RQ only marks cancelled is kept forever); returns how many were still waiting to run
+    (scheduled, queued or deferred).
+
+    A job running right now is left to finish (it expires by its own result TTL): its function has
+    to find out itself that its work is no longer wanted. Ids without a job are skipped.
+    """
+    connection = rq_connection(redis)
+    waiting = 0
+    for job_id in job_ids:
+        try:
+            job = Job.fetch(job_id, connection=connection)
+        except NoSuchJobError:
+            continue
+        status = job.get_status(refresh=False)
+        if status == JobStatus.STARTED:
+            continue
+        waiting += status in (JobStatus.SCHEDULED, JobStatus.QUEUED, JobStatus.DEFERRED)
+        job.delete()
+    return waiting
 
 
 def start_blast(redis: Redis, blast: Blast, numbers: list[str], settings: SmsSettings | None = None) -> bool:
@@ -161,4 +187,4 @@ def _redis_now_us(redis: Redis) -> int:
     return int(sec) * 1_000_000 + int(usec)
 
 
-__all__ = ["start_blast", "send_batch", "watch_blast", "resume_all", "queue", "QUEUE"]
+__all__ = ["cancel_jobs", "start_blast", "send_batch", "watch_blast", "resume_all", "queue", "QUEUE"]

@@ -1,12 +1,10 @@
-"""The whole hotline on real processes for browser tests and screenshots: gunicorn started from the
-Procfile's web line, `hotline worker`, a real redis-server and the Twilio stand-in; and Debian's
+"""The whole hotline on real processes for browser tests and screenshots: gunicorn as the Procfile
+starts it (tests/support/gunicorn.py), `hotline worker`, a real redis-server and the Twilio stand-in; and Debian's
 Chromium driven by Playwright (never a downloaded browser)."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -14,6 +12,7 @@ from pathlib import Path
 
 from ivr.callsim import CallSim, sign
 from tests.support.console import PASSWORD, SECRET
+from tests.support.gunicorn import Gunicorn
 from tests.support.redis_server import free_port
 from tests.support.rq_workers import WorkerPool, worker_env
 
@@ -24,14 +23,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 SENDER = "+4570112230"
 
 
-def procfile_web() -> str:
-    """Return the Procfile's web command."""
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        if line.startswith("web:"):
-            return line.split(":", 1)[1].strip()
-    raise AssertionError("no web: line in the Procfile")
-
-
 class ConsoleStack:
     """gunicorn (Procfile web line) + one `hotline worker` on `redis_url`, talking to `fake` Twilio.
 
@@ -40,45 +31,31 @@ class ConsoleStack:
 
     def __init__(self, redis_url: str, fake, config: Path, workdir: Path):
         self.redis_url, self.fake, self.config, self.workdir = redis_url, fake, config, workdir
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
+        port = free_port()
+        self.base = f"http://127.0.0.1:{port}"
         self.env = worker_env(redis_url, fake, HOTLINE_CONFIG=str(config), TWILIO_FROM_NUMBER=SENDER,
-                              PUBLIC_BASE_URL=self.base, HOTLINE_SECRET_KEY=SECRET, PORT=str(self.port),
+                              PUBLIC_BASE_URL=self.base, HOTLINE_SECRET_KEY=SECRET,
                               HOTLINE_SPOOL_DIR=str(workdir / "spool"),
-                              HOTLINE_LAST_GOOD_DIR=str(workdir / "last-good"),
-                              PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
-        self.web: subprocess.Popen | None = None
+                              HOTLINE_LAST_GOOD_DIR=str(workdir / "last-good"))
+        self.web = Gunicorn(self.env, workdir / "gunicorn.log", port)
         self.workers: WorkerPool | None = None
 
     def start(self) -> "ConsoleStack":
-        log = open(self.workdir / "gunicorn.log", "wb")
-        self.web = subprocess.Popen(["bash", "-c", "exec " + procfile_web()], env=self.env, cwd=ROOT,
-                                    stdout=log, stderr=subprocess.STDOUT)
         self.workers = WorkerPool(1, self.env, self.workdir)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(self.base + "/healthz", timeout=2) as resp:
-                    if resp.status == 200:
-                        return self
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.2)
-        self.stop()
-        raise AssertionError("gunicorn did not answer /healthz within 60 s:\n" + self.log())
+        try:
+            self.web.start()
+        except RuntimeError:
+            self.stop()
+            raise
+        return self
 
     def log(self) -> str:
-        return (self.workdir / "gunicorn.log").read_text(errors="replace")[-4000:]
+        return self.web.log(4000)
 
     def stop(self) -> None:
         if self.workers is not None:
             self.workers.stop()
-        if self.web is not None and self.web.poll() is None:
-            self.web.terminate()
-            try:
-                self.web.wait(15)
-            except subprocess.TimeoutExpired:
-                self.web.kill()
-                self.web.wait(5)
+        self.web.stop()
 
     def __enter__(self) -> "ConsoleStack":
         return self.start()

@@ -1,82 +1,21 @@
-"""The web app as production runs it, and bursts of signed calls against it (fault test, bench).
+"""Bursts of signed calls against the web app as production runs it (tests/support/gunicorn.py), for
+the fault tests and bench.
 
-`start_web()` runs the Procfile's `web:` line itself (gunicorn, 2 workers x 4 threads) with $PORT
-a free port and the bind address narrowed to 127.0.0.1. `play_call()` walks one call the way
-Twilio would (start, a key, every dial step to its end, the status callback) and notes every
-webhook's time; `expected_record()` says what the call log must hold for it afterwards.
+`play_call()` walks one call the way Twilio would (start, a key, every dial step to its end, the
+status callback) and notes every webhook's time; `missing_from_record()` says what the call log
+lacks for it afterwards.
 """
 from __future__ import annotations
 
-import os
-import shlex
-import signal
-import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from ivr.callsim import CallError, CallSim, parse
 from ivr.cli.call import http_post
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "burst-token-0123456789abcdef"
 CALLER = "+4534412350"
-
-
-def procfile_web_line(port: int) -> list[str]:
-    """Return the Procfile's web command for `port`, bound to 127.0.0.1 (loopback only)."""
-    line = next(l for l in (ROOT / "Procfile").read_text().splitlines() if l.startswith("web:"))
-    command = line.split(":", 1)[1].strip()
-    command = command.replace("${WEB_CONCURRENCY:-2}", "2").replace("$PORT", str(port))
-    return shlex.split(command.replace("0.0.0.0:", "127.0.0.1:"))
-
-
-@dataclass
-class Web:
-    """A running gunicorn (its process group) and its base URL."""
-
-    proc: subprocess.Popen
-    base: str
-    log: Path
-
-    def stop(self) -> None:
-        """Stop gunicorn and its workers (TERM, then KILL after 15 s)."""
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
-
-
-def start_web(port: int, env: dict, log: Path, timeout: float = 60.0) -> Web:
-    """Start the Procfile's web line on 127.0.0.1:`port`; returns once /healthz answers.
-
-    Raises RuntimeError (with the log's tail) when it does not come up within `timeout` seconds.
-    """
-    bin_dir = str(Path(sys.executable).parent)
-    full_env = {**env, "PORT": str(port), "PATH": bin_dir + os.pathsep + env.get("PATH", os.environ.get("PATH", "")),
-                "PYTHONPATH": str(ROOT)}
-    out = open(log, "ab")
-    proc = subprocess.Popen(procfile_web_line(port), cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            break
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1).read()
-            return Web(proc, base, log)
-        except (OSError, urllib.error.URLError):
-            time.sleep(0.1)
-    Web(proc, base, log).stop()
-    raise RuntimeError("gunicorn did not come up:\n" + log.read_text(errors="replace")[-3000:])
 
 
 @dataclass

@@ -1,5 +1,5 @@
-"""Real front ends for tests: gunicorn started exactly as the Procfile's `web:` line, and nginx with
-deploy/nginx-hotline.conf in front of it."""
+"""nginx with deploy/nginx-hotline.conf, for tests and benches that put it in front of gunicorn
+(tests/support/gunicorn.py)."""
 from __future__ import annotations
 
 import os
@@ -7,78 +7,13 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 from tests.support.redis_server import free_port
-from tests.support.rq_workers import children
 
 ROOT = Path(__file__).resolve().parents[2]
 NGINX_SNIPPET = ROOT / "deploy" / "nginx-hotline.conf"
-
-
-def procfile_line(name: str) -> str:
-    """Return the command of the Procfile's `name:` line; raises KeyError when there is none."""
-    for line in (ROOT / "Procfile").read_text(encoding="utf-8").splitlines():
-        key, _, command = line.partition(":")
-        if key.strip() == name:
-            return command.strip()
-    raise KeyError(name)
-
-
-def wait_for(url: str, seconds: float = 30.0) -> None:
-    """Wait until `url` answers HTTP (any status); raises TimeoutError."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=1).read()
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"{url} did not answer within {seconds:.0f} s")
-
-
-class Gunicorn:
-    """The Procfile's web line on a free port, in its own process group; a context manager."""
-
-    def __init__(self, env: dict[str, str], log_path: Path):
-        self.port = free_port()
-        venv_bin = str(Path(sys.executable).parent)
-        self.env = {**env, "PORT": str(self.port), "PYTHONPATH": str(ROOT),
-                    "PATH": venv_bin + os.pathsep + env.get("PATH", os.environ.get("PATH", ""))}
-        self.log = open(log_path, "wb")
-        self.proc = subprocess.Popen(["bash", "-c", "exec " + procfile_line("web")], cwd=ROOT, env=self.env,
-                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def worker_pids(self) -> list[int]:
-        """Return the pids of gunicorn's worker processes."""
-        return children(self.proc.pid)
-
-    def __enter__(self) -> Gunicorn:
-        try:
-            wait_for(self.url + "/healthz")
-        except TimeoutError:
-            self.__exit__()
-            raise
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
-        self.log.close()
 
 
 def nginx_binary() -> str | None:
