@@ -29,13 +29,21 @@ install_debian_packages "$@"
     return done.returncode, done.stdout.splitlines(), done.stderr
 
 
-def test_everything_missing_comes_in_one_update_and_one_install():
+def test_everything_missing_comes_in_one_update_and_one_install_and_lean_ones_in_a_second():
     code, calls, err = run(["redis-server|required|the tests", "chromium fonts-liberation|optional|the browser",
-                            "prometheus|optional|promtool"])
+                            "prometheus|optional|promtool|lean"])
     assert code == 0, err
-    assert calls == ["update -qq", "install -y -qq --no-install-recommends redis-server chromium fonts-liberation "
-                                   "prometheus"]
+    assert calls == ["update -qq", "install -y -qq redis-server chromium fonts-liberation",
+                     "install -y -qq --no-install-recommends prometheus"]
     assert "dev: installing chromium fonts-liberation (the browser)" in err
+
+
+def test_a_lean_package_that_cannot_be_had_is_tried_alone_without_recommends():
+    code, calls, err = run(["nginx|optional|the nginx test", "prometheus|optional|promtool|lean"], failing="prometheus")
+    assert code == 0, err
+    assert calls == ["update -qq", "install -y -qq nginx", "install -y -qq --no-install-recommends prometheus",
+                     "install -y -qq nginx", "install -y -qq --no-install-recommends prometheus"]
+    assert "dev: could not install prometheus; skipped: promtool" in err
 
 
 def test_nothing_missing_runs_no_apt_get():
@@ -45,9 +53,8 @@ def test_nothing_missing_runs_no_apt_get():
 def test_an_optional_package_that_cannot_be_had_keeps_no_other_out():
     code, calls, err = run(["redis-server|required|the tests", "nginx|optional|the nginx test"], failing="nginx")
     assert code == 0, err
-    assert calls == ["update -qq", "install -y -qq --no-install-recommends redis-server nginx",
-                     "install -y -qq --no-install-recommends redis-server",
-                     "install -y -qq --no-install-recommends nginx"]
+    assert calls == ["update -qq", "install -y -qq redis-server nginx", "install -y -qq redis-server",
+                     "install -y -qq nginx"]
     assert "dev: could not install nginx; skipped: the nginx test" in err
 
 
