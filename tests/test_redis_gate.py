@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from ivr.calls.gate import Breaker, GateClosed, GatedConnection, breaker_of, budget, gated_client, run_script
+from ivr.calls.gate import (Breaker, GateClosed, GatedConnection, _own_connection, breaker_of, budget, gated_client,
+                            run_script)
 from ivr.config import load_config
 from ivr.outages.status_copy import OutageStatusCopy
 from ivr.outages.store import OutageStore
@@ -222,9 +223,42 @@ def test_run_script_out_of_budget_touches_no_socket_and_keeps_its_connection(red
     r = gated_client(redis_url)
     script = r.register_script(_ECHO)
     run_script(r, script, ["k"], ["a"])
-    (conn,) = r.connection_pool._available_connections
+    conn = _own_connection(r.connection_pool)
+    sock = conn._sock
     with budget(0.0):
         with pytest.raises(GateClosed):
             run_script(r, script, ["k"], ["b"])
-    assert r.connection_pool._available_connections == [conn] and conn._sock is not None
+    assert _own_connection(r.connection_pool) is conn and conn._sock is sock is not None
     assert not breaker_of(r).is_open()
+    assert r.get("k") == "a"
+
+
+def test_each_thread_writes_on_its_own_connection_and_a_forked_child_on_a_new_one(redis_url):
+    r = gated_client(redis_url)
+    script = r.register_script(_ECHO)
+    seen = {}
+
+    def write(name):
+        run_script(r, script, [name], [name])
+        seen[name] = _own_connection(r.connection_pool)
+
+    threads = [threading.Thread(target=write, args=(f"t{i}",)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({id(c) for c in seen.values()}) == 3
+    assert [r.get(f"t{i}") for i in range(3)] == ["t0", "t1", "t2"]
+    write("main")
+    seen["main"].pid = -1                     # as it looks in a forked child
+    write("child")
+    assert seen["child"] is not seen["main"] and r.get("child") == "child"
+
+
+def test_a_pool_disconnect_closes_the_kept_connection_and_the_next_write_connects_again(redis_url):
+    r = gated_client(redis_url)
+    script = r.register_script(_ECHO)
+    run_script(r, script, ["k"], ["a"])
+    r.connection_pool.disconnect()
+    assert _own_connection(r.connection_pool)._sock is None
+    assert run_script(r, script, ["k"], ["b"]) == ["b", 1]

@@ -17,8 +17,10 @@ it began, its Redis commands are skipped (the call store spools instead).
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
+import weakref
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
@@ -59,6 +61,8 @@ class Breaker:
 
     def admit(self) -> bool:
         """Return True when a command may go to Redis now (closed, or this is the half-open probe)."""
+        if self._open_until is None:
+            return True   # closed: no lock needed to say so (opening races with this either way)
         with self._guard():
             if self._open_until is None:
                 return True
@@ -129,19 +133,18 @@ class _Gated:
         self.breaker = breaker
         self._inside = False   # the handshake inside connect() sends commands of its own
 
-    @contextmanager
-    def _admitted(self) -> Iterator[None]:
-        """Ask the budget and the breaker once per outer call (connect's handshake is inside)."""
+    def _admitted(self, call: Callable, *args, **kwargs):
+        """Return call(*args, **kwargs) after asking the budget and the breaker, once per outer
+        call (connect's handshake, inside a send, sends commands of its own)."""
         if self._inside:
-            yield
-            return
+            return call(*args, **kwargs)
         if not _budget_left():
             raise GateClosed("this request's Redis time is used up")
         if not self.breaker.admit():
             raise GateClosed("Redis is skipped after a failure (breaker open)")
         self._inside = True
         try:
-            yield
+            return call(*args, **kwargs)
         except _FAILURES as exc:
             if not isinstance(exc, GateClosed):
                 self.breaker.failed(exc)
@@ -152,12 +155,10 @@ class _Gated:
     def connect_check_health(self, *args, **kwargs):
         if self._sock:
             return None
-        with self._admitted():
-            return super().connect_check_health(*args, **kwargs)
+        return self._admitted(super().connect_check_health, *args, **kwargs)
 
     def send_packed_command(self, command, check_health=True):
-        with self._admitted():
-            return super().send_packed_command(command, check_health)
+        return self._admitted(super().send_packed_command, command, check_health)
 
     def read_response(self, *args, **kwargs):
         try:
@@ -209,19 +210,30 @@ def run_script(client: redis.Redis, script, keys: list, args: list):
     lost its script cache gets the script loaded again (redis-py's own Script call does that).
     Raises redis.RedisError as a client call would.
     """
-    pool = client.connection_pool
-    conn = pool.get_connection()
+    conn = _own_connection(client.connection_pool)
     try:
         conn.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
-        reply = conn.read_response()
+        return conn.read_response()
     except redis.exceptions.NoScriptError:
-        pool.release(conn)
-        conn = None
         return script(keys=keys, args=args)
-    finally:  # a connection that failed mid-command has disconnected itself (redis-py does that)
-        if conn is not None:
-            pool.release(conn)
-    return reply
+    # A connection that failed mid-command has disconnected itself (redis-py does that): its
+    # next command connects again.
+
+
+_held = threading.local()
+
+
+def _own_connection(pool: redis.ConnectionPool) -> redis.Connection:
+    """Return this thread's own connection of `pool`: taken from the pool once and kept, so a
+    webhook's write skips the pool's lock and bookkeeping (the pool still closes it on
+    disconnect()). A forked child takes a new one; one pool's connection never serves another."""
+    mine = getattr(_held, "connections", None)
+    if mine is None:
+        mine = _held.connections = weakref.WeakKeyDictionary()
+    conn = mine.get(pool)
+    if conn is None or conn.pid != os.getpid():
+        conn = mine[pool] = pool.get_connection()
+    return conn
 
 
 def breaker_of(client: redis.Redis | None) -> Breaker | None:
