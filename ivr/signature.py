@@ -52,14 +52,20 @@ def is_valid(req: Request, auth_token: str | None, public_base_url: str | None) 
 def expected_signature(auth_token: str, url: str, params) -> str:
     """Return Twilio's HMAC-SHA1 signature of `url` and `params` (a MultiDict, or a dict of str),
     as twilio's RequestValidator.compute_signature returns it."""
-    getlist = getattr(params, "getlist", None)
+    lists = getattr(params, "lists", None)   # a MultiDict: every name once, with all its values
+    pairs = lists() if lists is not None else ((name, (value,)) for name, value in params.items())
     parts = [url]
-    for name in sorted(set(params)):
-        values = getlist(name) if getlist is not None else [params[name]]
-        for value in sorted(set(values)):
-            parts.append(name + value)
+    for name, values in sorted(pairs, key=_first):
+        if len(values) == 1:
+            parts.append(name + values[0])
+        else:
+            parts.extend(name + value for value in sorted(set(values)))
     digest = hmac.digest(auth_token.encode("utf-8"), "".join(parts).encode("utf-8"), "sha1")
     return base64.b64encode(digest).decode("ascii")
+
+
+def _first(pair: tuple) -> str:
+    return pair[0]
 
 
 @lru_cache(maxsize=1024)

@@ -36,8 +36,19 @@ def test_any_bytes_give_werkzeugs_answer(body):
     assert list(ours.form.items(multi=True)) == list(theirs.form.items(multi=True))
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab=&+%25zZ\u00e6\u20ac \x00"), max_size=40))
+def test_the_parser_answers_as_parse_qsl_for_any_text(text):
+    from urllib.parse import parse_qsl
+
+    from ivr.webrequest import parse_form
+
+    assert parse_form(text) == parse_qsl(text, keep_blank_values=True, errors="werkzeug.url_quote")
+
+
 def test_the_edges_by_hand():
     for body in (b"", b"a", b"a=", b"=b", b"a=1&a=2&b", b"x=%zz&y=%C3%A6+%2B", b"Digits=%FF", b"&&a=1&&",
+                 b"%e2%82%ac=%E2%82&b=%C3%A6%", b"a=\xc3\xa6%2B&\xc3\xa6%C3%A6=1",
                  b"From=%2B4512345678&To=%2B4570112230&CallSid=CA123"):
         ours, theirs = _both(body)
         assert list(ours.form.items(multi=True)) == list(theirs.form.items(multi=True)), body

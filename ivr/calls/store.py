@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 DAY = 86400
 FLUSH_EVERY = 1.0  # seconds between the flusher's looks at the spool
+SPOOL_LOOK = 0.2   # seconds between the writers' looks at the spool (see CallStore._wake_if_spooled)
 
 UNKNOWN_LINE = "unknown"     # the one index of calls to numbers that are not our hotlines
 UNKNOWN_INDEX_CAP = 1000     # ... which keeps only this many newest CallSids
@@ -111,6 +112,7 @@ class CallStore:
         self.on_event: list[Callable[[dict], None]] = []
         self.on_redis_failure: list[Callable[[Exception], None]] = []
         self._batch = threading.local()  # per request thread: events waiting for commit_batch
+        self._spool_looked = 0.0
         self.on_replayed: Callable[[dict], None] | None = None
         renew_after_fork(self)
 
@@ -158,8 +160,7 @@ class CallStore:
             except redis.RedisError as exc:
                 self._failed(exc)
             else:
-                if self.spool.has_pending():
-                    self._wake.set()
+                self._wake_if_spooled()
                 self._observe(items, added)
                 return added
         out = []
@@ -173,6 +174,15 @@ class CallStore:
             self._wake.set()
         self._observe(items, out)
         return out
+
+    def _wake_if_spooled(self) -> None:
+        """Wake the flusher when the spool holds files (Redis just took a write, so it may be back),
+        looking at most every SPOOL_LOOK seconds: the flusher looks by itself every FLUSH_EVERY."""
+        now = time.monotonic()
+        if now - self._spool_looked >= SPOOL_LOOK:
+            self._spool_looked = now
+            if self.spool.has_pending():
+                self._wake.set()
 
     def _observe(self, items: list[tuple[dict, int, float | None]], added: list[bool]) -> None:
         """Tell the observers (on_event) of each event that was new."""

@@ -84,9 +84,12 @@ def twiml(resp: VoiceResponse) -> Response:
     return xml(twiml_text.to_text(resp))
 
 
+XML = "text/xml; charset=utf-8"  # what mimetype="text/xml" gives, without working it out per answer
+
+
 def xml(document: str) -> Response:
     """Return a TwiML document (text) as a 200 text/xml response."""
-    return Response(document, status=200, mimetype="text/xml")
+    return Response(document, status=200, content_type=XML)
 
 
 def record(hotline: Hotline | None, kind: str, dedup: str, /, index: bool = False, sid: str | None = None,
