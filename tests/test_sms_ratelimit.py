@@ -83,3 +83,36 @@ def test_a_send_in_flight_counts_until_settled_and_a_refusal_waits_at_most_one_i
     assert limiter.admit()[0] > 0
     time.sleep(WINDOW + 0.05)
     assert limiter.admit()[0] == 0
+
+
+def _redis_us(r) -> int:
+    sec, usec = r.time()
+    return int(sec) * 1_000_000 + int(usec)
+
+
+def test_a_settled_send_is_forgiven_no_more_than_the_shortest_round_trip_seen(redis_url):
+    """Under sustained load most round trips are long, and a request held up on its way out by
+    that load arrives late after its admission. Settling forgives the sender's usual round trip,
+    so a send may count up to that much earlier than it arrived: the usual round trip must never
+    grow past one actually seen (here one quick send, then 60 sends of at least 60 ms each).
+    Judged on Redis's clock: each send's place in the log against its settle, bracketed."""
+    r = client(redis_url)
+    limiter = RateLimiter(r, SENDER, 1000)
+
+    def send(round_trip: float) -> tuple[int, int, int]:
+        """Returns (place in the log, Redis time just before settling, just after) in us."""
+        assert limiter.admit()[0] == 0
+        member, _ = limiter._in_flight
+        time.sleep(round_trip)
+        before = _redis_us(r)
+        limiter.settle()
+        after = _redis_us(r)
+        return int(r.zscore(limiter.log_key, member)), before, after
+
+    admitted_at = _redis_us(r)
+    place, before, after = send(0.0)
+    assert place >= before             # a sender's first send counts its whole round trip
+    quickest = after - admitted_at     # at least as long as the quick send's round trip
+    for _ in range(60):
+        place, before, _ = send(0.06)
+        assert place >= before - quickest, (before - place, quickest)

@@ -13,9 +13,12 @@ Three steps, all Lua scripts on Redis's own clock (so workers on several hosts a
    second. A send is logged as "in flight" (a place HOLD seconds ahead, so it counts meanwhile).
 3. `settle`, when Twilio's answer is back: the send's place becomes the latest moment it may have
    reached Twilio, its admission plus however much longer than the sender's usual round trip
-   (a slowly rising minimum over all workers' sends, kept a week) this one took. A request held up after its
-   admission (the process waited for a CPU) thus keeps counting where it landed, while steady
-   network latency, the same for every send, costs nothing.
+   (the shortest any worker's send of this sender took in the last ROUND_TRIP_HORIZON minutes;
+   none: 0) this one took. A request held up after its admission (the process waited for a CPU)
+   thus keeps counting where it landed, while steady network latency, the same for every send,
+   costs nothing. The usual round trip is never more than one actually seen: an estimate that
+   crept up while most round trips were long (a loaded machine) would forgive a request held up
+   on its way out more than the window absorbs.
 
 WINDOW is `1 / HEADROOM` seconds (about 15 ms more than a second): that much jitter is absorbed
 beyond what settling sees; the GCRA and the window then allow the same long-run rate, HEADROOM
@@ -35,6 +38,7 @@ HEADROOM = 0.985
 WINDOW = 1.0 / HEADROOM
 CATCH_UP = 3
 HOLD = 15.0          # seconds a send counts as in flight at most (longer than one HTTP attempt)
+ROUND_TRIP_HORIZON = 10  # minutes: the usual round trip is the shortest seen this long back
 
 # KEYS[1] limiter key; ARGV[1] interval, ARGV[2] catch-up allowance, both in microseconds.
 # Returns microseconds to wait (0 when the slot is now or already past).
@@ -77,18 +81,33 @@ redis.call('PEXPIRE', KEYS[1], math.floor((window + tonumber(ARGV[4])) / 1000) +
 return {0, now}
 """
 
-# KEYS[1] admission log, KEYS[2] the sender's usual round trip (us); ARGV[1] member, ARGV[2] its
-# admission (us). The round trip is measured on Redis's clock, from admission to this settle; the
-# usual one is a slowly rising minimum (2 % and 0.2 ms per send, from 0: the first sends of a
-# sender count almost their whole round trip) over every worker's sends. Places the send at its
-# admission plus however much longer than usual its round trip was, if it is still logged.
+# KEYS[1] admission log, KEYS[2] the sender's shortest round trip per minute (hash: minute -> us);
+# ARGV[1] member, ARGV[2] its admission (us), ARGV[3] horizon (minutes). The round trip is measured on
+# Redis's clock, from admission to this settle; the usual one is the shortest any worker's send of
+# this sender took within the horizon, before this one (none: 0, the send counts its whole round
+# trip). Places the send at its admission plus however much longer than usual its round trip was,
+# if it is still logged, and records its round trip.
 _SETTLE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local admitted = tonumber(ARGV[2])
+local horizon = tonumber(ARGV[3])
 local rtt = math.max(now - admitted, 0)
-local usual = math.min(rtt, tonumber(redis.call('GET', KEYS[2]) or '0') * 1.02 + 200)
-redis.call('SET', KEYS[2], string.format('%d', usual), 'EX', 7 * 86400)
+local minute = math.floor(now / 60000000)
+local usual = nil
+local seen = redis.call('HGETALL', KEYS[2])
+for i = 1, #seen, 2 do
+  if tonumber(seen[i]) <= minute - horizon then
+    redis.call('HDEL', KEYS[2], seen[i])
+  elseif usual == nil or tonumber(seen[i + 1]) < usual then
+    usual = tonumber(seen[i + 1])
+  end
+end
+usual = math.min(usual or 0, rtt)
+local field = string.format('%d', minute)
+local shortest = tonumber(redis.call('HGET', KEYS[2], field) or '-1')
+if shortest < 0 or rtt < shortest then redis.call('HSET', KEYS[2], field, string.format('%d', rtt)) end
+redis.call('EXPIRE', KEYS[2], (horizon + 1) * 60)
 return redis.call('ZADD', KEYS[1], 'XX', 'CH', admitted + rtt - usual, ARGV[1])
 """
 
@@ -100,7 +119,7 @@ class RateLimiter:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.redis, self.key, self.log_key = redis, keys.sms_rate(sender), keys.sms_sent_log(sender)
-        self.rtt_key = keys.sms_round_trip(sender)
+        self.rtt_key = keys.sms_round_trips(sender)
         self.interval_us = int(1_000_000 / (rate * HEADROOM))
         self.limit = max(1, math.floor(rate))
         self.window_us = int(WINDOW * 1_000_000)
@@ -134,7 +153,7 @@ class RateLimiter:
             return
         member, admitted_us = self._in_flight
         self._in_flight = None
-        self._settle(keys=[self.log_key, self.rtt_key], args=[member, admitted_us])
+        self._settle(keys=[self.log_key, self.rtt_key], args=[member, admitted_us, ROUND_TRIP_HORIZON])
 
     def wait_for_slot(self, sleep=time.sleep) -> float:
         """Reserve a slot and sleep until it; returns the seconds slept."""
