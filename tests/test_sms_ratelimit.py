@@ -116,3 +116,44 @@ def test_a_settled_send_is_forgiven_no_more_than_the_shortest_round_trip_seen(re
     for _ in range(60):
         place, before, _ = send(0.06)
         assert place >= before - quickest, (before - place, quickest)
+
+
+def test_slots_missed_in_a_stall_of_a_quarter_second_are_caught_up(redis_url):
+    """Every worker is held up (a job hand-off forks a fresh work-horse, a loaded machine) for
+    0.3 s mid-blast: the slots of the last 0.25 s (10 at 40/s) are due at once, not only 3."""
+    r = client(redis_url)
+    limiter = RateLimiter(r, SENDER, 40)
+    for _ in range(5):
+        limiter.wait_for_slot()
+    time.sleep(0.3)
+    due_at_once = 0
+    while limiter.reserve() == 0:
+        due_at_once += 1
+    assert due_at_once >= 10
+
+
+def test_catching_up_after_stalls_never_puts_more_than_rate_into_a_second(redis_url):
+    """Two workers at 40/s; one of them stalls 0.4 s after every 15th slot, the other after every
+    20th (each stall lets slots go by that are then caught up in a burst). Only admission keeps
+    a burst next to sends of the second before it; judged on Redis's clock at admission."""
+    rate = 40
+    seen: list[float] = []
+    lock = threading.Lock()
+
+    def worker(sends: int, stall_every: int) -> None:
+        r = client(redis_url)
+        limiter = RateLimiter(r, SENDER, rate)
+        for i in range(sends):
+            limiter.wait_for_slot(sleep=lambda s: time.sleep(s + (0.4 if i % stall_every == stall_every - 1 else 0)))
+            admitted = limiter.wait_for_admission()
+            with lock:
+                seen.append(admitted)
+            limiter.settle()
+
+    threads = [threading.Thread(target=worker, args=(90, 15)), threading.Thread(target=worker, args=(90, 20))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(seen) == 180
+    assert max_in_window(seen, 1.0) <= rate, sorted(b - a for a, b in zip(sorted(seen), sorted(seen)[1:]))

@@ -6,7 +6,9 @@ Three steps, all Lua scripts on Redis's own clock (so workers on several hosts a
    until its slot. Reserving rather than polling keeps the order fair and the sends evenly spaced.
    While the limiter is in use (its key lives about a second past the last slot), a slot that
    passed unused because every worker was busy or descheduled may be caught up, up to CATCH_UP
-   slots back, so a loaded worker does not cost the blast its rate; a fresh start never bursts.
+   seconds back (at least CATCH_UP_SLOTS slots), so a loaded worker or a job hand-off (RQ forks
+   a fresh work-horse per job) does not cost the blast its rate; a fresh start never bursts.
+   Admission, not the slot, keeps such a burst within `rate` per second.
 2. `admit`, right before the request leaves: the send is allowed only if fewer than `rate` sends
    are in the admission log's last WINDOW seconds, else it waits. A worker that woke up late past
    its slot, next to the following slot's owner, therefore cannot put `rate + 1` messages into one
@@ -36,7 +38,8 @@ from ivr import keys
 
 HEADROOM = 0.985
 WINDOW = 1.0 / HEADROOM
-CATCH_UP = 3
+CATCH_UP = 0.25     # seconds of slots that went by unused which may still be caught up
+CATCH_UP_SLOTS = 3
 HOLD = 15.0          # seconds a send counts as in flight at most (longer than one HTTP attempt)
 ROUND_TRIP_HORIZON = 10  # minutes: the usual round trip is the shortest seen this long back
 
@@ -131,7 +134,7 @@ class RateLimiter:
 
     def reserve(self) -> float:
         """Reserve the next slot; returns the seconds to wait before sending in it."""
-        catch_up = CATCH_UP * self.interval_us
+        catch_up = max(CATCH_UP_SLOTS * self.interval_us, int(CATCH_UP * 1_000_000))
         return int(self._reserve(keys=[self.key], args=[self.interval_us, catch_up])) / 1_000_000
 
     def admit(self) -> tuple[float, float]:
