@@ -157,3 +157,24 @@ def test_catching_up_after_stalls_never_puts_more_than_rate_into_a_second(redis_
         t.join(60)
     assert len(seen) == 180
     assert max_in_window(seen, 1.0) <= rate, sorted(b - a for a, b in zip(sorted(seen), sorted(seen)[1:]))
+
+
+def test_reserve_and_admit_admits_only_a_due_slot_within_the_window(redis_url):
+    """One round trip for a worker that is behind: a due slot is admitted (and logged) at once; a
+    slot still ahead is not (nothing logged); a due slot with the window full waits at most one
+    interval and is not logged either."""
+    r = client(redis_url)
+    limiter = RateLimiter(r, SENDER, 2)
+    assert limiter.reserve_and_admit() == (0.0, True)          # idle sender: its slot is now
+    limiter.settle()
+    assert r.zcard(limiter.log_key) == 1
+    wait, admitted = limiter.reserve_and_admit()               # the next slot is 1/(2 * HEADROOM) s ahead
+    assert not admitted and 0.3 < wait <= limiter.interval_us / 1_000_000
+    assert r.zcard(limiter.log_key) == 1
+    time.sleep(wait)
+    assert limiter.wait_for_admission() > 0                    # the second send of the window
+    limiter.settle()
+    r.delete(limiter.key)                                      # a slot due at once, the window full
+    wait, admitted = limiter.reserve_and_admit()
+    assert not admitted and 0 < wait <= limiter.interval_us / 1_000_000
+    assert r.zcard(limiter.log_key) == 2

@@ -1,4 +1,4 @@
-"""A send-rate limiter shared by every worker, kept in Redis (two keys per sender).
+"""A send-rate limiter shared by every worker, kept in Redis (three keys per sender).
 
 Three steps, all Lua scripts on Redis's own clock (so workers on several hosts agree):
 
@@ -13,6 +13,8 @@ Three steps, all Lua scripts on Redis's own clock (so workers on several hosts a
    are in the admission log's last WINDOW seconds, else it waits. A worker that woke up late past
    its slot, next to the following slot's owner, therefore cannot put `rate + 1` messages into one
    second. A send is logged as "in flight" (a place HOLD seconds ahead, so it counts meanwhile).
+   `reserve_and_admit` does both steps in one round trip when the slot is due already (a worker
+   that is behind, catching up).
 3. `settle`, when Twilio's answer is back: the send's place becomes the latest moment it may have
    reached Twilio, its admission plus however much longer than the sender's usual round trip
    (the shortest any worker's send of this sender took in the last ROUND_TRIP_HORIZON minutes;
@@ -43,17 +45,60 @@ CATCH_UP_SLOTS = 3
 HOLD = 15.0          # seconds a send counts as in flight at most (longer than one HTTP attempt)
 ROUND_TRIP_HORIZON = 10  # minutes: the usual round trip is the shortest seen this long back
 
-# KEYS[1] limiter key; ARGV[1] interval, ARGV[2] catch-up allowance, both in microseconds.
-# Returns microseconds to wait (0 when the slot is now or already past).
-_RESERVE = """
+_NOW = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-local slot = now
-if tat > 0 then slot = math.max(tat, now - tonumber(ARGV[2])) end
-local nxt = slot + tonumber(ARGV[1])
-redis.call('SET', KEYS[1], string.format('%d', nxt), 'PX', math.max(math.floor((nxt - now) / 1000), 0) + 1000)
-return math.max(slot - now, 0)
+"""
+
+# Reserves the next slot of limiter key `key` (interval, catch-up allowance: microseconds);
+# returns microseconds to wait (0 when the slot is now or already past).
+_RESERVE_FN = """
+local function reserve(key, now, interval, catch_up)
+  local tat = tonumber(redis.call('GET', key) or '0')
+  local slot = now
+  if tat > 0 then slot = math.max(tat, now - catch_up) end
+  local nxt = slot + interval
+  redis.call('SET', key, string.format('%d', nxt), 'PX', math.max(math.floor((nxt - now) / 1000), 0) + 1000)
+  return math.max(slot - now, 0)
+end
+"""
+
+# Admission against `log` (sorted set: member -> the latest moment the send may reach Twilio, us):
+# window, most sends per window, a unique member, hold (us), the longest wait to return (us):
+# sends in flight may settle earlier than they are placed. Returns 0 when admitted (logged as in
+# flight until now + hold), else microseconds to wait before asking again.
+_ADMIT_FN = """
+local function admit(log, now, window, limit, member, hold, longest)
+  redis.call('ZREMRANGEBYSCORE', log, '-inf', now - window)
+  if redis.call('ZCARD', log) >= limit then
+    local oldest = redis.call('ZRANGE', log, 0, 0, 'WITHSCORES')
+    return math.min(math.max(tonumber(oldest[2]) + window - now + 1, 1), longest)
+  end
+  redis.call('ZADD', log, now + hold, member)
+  redis.call('PEXPIRE', log, math.floor((window + hold) / 1000) + 1000)
+  return 0
+end
+"""
+
+# KEYS[1] limiter key; ARGV[1] interval, ARGV[2] catch-up allowance. Returns us to wait.
+_RESERVE = _RESERVE_FN + _NOW + """
+return reserve(KEYS[1], now, tonumber(ARGV[1]), tonumber(ARGV[2]))
+"""
+
+# KEYS[1] admission log; ARGV[1..5] as admit(). Returns {us to wait (0: admitted), now}.
+_ADMIT = _ADMIT_FN + _NOW + """
+return {admit(KEYS[1], now, tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])), now}
+"""
+
+# KEYS[1] limiter key, KEYS[2] admission log; ARGV[1..2] as reserve(), ARGV[3..7] as admit().
+# Reserves a slot and, when it is due, asks for admission at once (one round trip for a worker
+# that is behind). Returns {us to wait for the slot, us to wait for admission (0: admitted), now};
+# the second is -1 when the slot is not due yet (admission not asked).
+_RESERVE_ADMIT = _RESERVE_FN + _ADMIT_FN + _NOW + """
+local wait = reserve(KEYS[1], now, tonumber(ARGV[1]), tonumber(ARGV[2]))
+if wait > 0 then return {wait, -1, now} end
+return {0, admit(KEYS[2], now, tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6]),
+                 tonumber(ARGV[7])), now}
 """
 
 # KEYS[1] limiter key; ARGV[1] pause in microseconds: nobody sends before now + pause.
@@ -64,24 +109,6 @@ local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 local nxt = math.max(tat, now + tonumber(ARGV[1]))
 redis.call('SET', KEYS[1], string.format('%d', nxt), 'PX', math.floor((nxt - now) / 1000) + 1000)
 return nxt - now
-"""
-
-# KEYS[1] admission log (sorted set: member -> the latest moment the send may reach Twilio, us);
-# ARGV[1] window, ARGV[2] most sends per window, ARGV[3] a unique member, ARGV[4] hold (us),
-# ARGV[5] the longest wait to return (us): sends in flight may settle earlier than they are placed.
-# Returns {0, now} when admitted (logged as in flight until now + hold), else {us to wait, now}.
-_ADMIT = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local window = tonumber(ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  return {math.min(math.max(tonumber(oldest[2]) + window - now + 1, 1), tonumber(ARGV[5])), now}
-end
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[4]), ARGV[3])
-redis.call('PEXPIRE', KEYS[1], math.floor((window + tonumber(ARGV[4])) / 1000) + 1000)
-return {0, now}
 """
 
 # KEYS[1] admission log, KEYS[2] the sender's shortest round trip per minute (hash: minute -> us);
@@ -129,25 +156,48 @@ class RateLimiter:
         self._reserve = redis.register_script(_RESERVE)
         self._pause = redis.register_script(_PAUSE)
         self._admit = redis.register_script(_ADMIT)
+        self._reserve_admit = redis.register_script(_RESERVE_ADMIT)
         self._settle = redis.register_script(_SETTLE)
         self._in_flight: tuple[str, int] | None = None   # member, admission (us)
 
+    def _catch_up_us(self) -> int:
+        return max(CATCH_UP_SLOTS * self.interval_us, int(CATCH_UP * 1_000_000))
+
+    def _admit_args(self) -> tuple[str, list]:
+        member = f"{time.time_ns()}-{secrets.token_hex(4)}"
+        return member, [self.window_us, self.limit, member, int(HOLD * 1_000_000), self.interval_us]
+
     def reserve(self) -> float:
         """Reserve the next slot; returns the seconds to wait before sending in it."""
-        catch_up = max(CATCH_UP_SLOTS * self.interval_us, int(CATCH_UP * 1_000_000))
-        return int(self._reserve(keys=[self.key], args=[self.interval_us, catch_up])) / 1_000_000
+        return int(self._reserve(keys=[self.key], args=[self.interval_us, self._catch_up_us()])) / 1_000_000
 
     def admit(self) -> tuple[float, float]:
         """Log a send now if the last WINDOW seconds hold fewer than `rate` sends.
 
         Returns (seconds to wait before asking again, 0 when admitted; Redis time in seconds).
         """
-        member = f"{time.time_ns()}-{secrets.token_hex(4)}"
-        args = [self.window_us, self.limit, member, int(HOLD * 1_000_000), self.interval_us]
+        member, args = self._admit_args()
         wait_us, now_us = self._admit(keys=[self.log_key], args=args)
         if int(wait_us) <= 0:
             self._in_flight = (member, int(now_us))
         return int(wait_us) / 1_000_000, int(now_us) / 1_000_000
+
+    def reserve_and_admit(self) -> tuple[float, bool]:
+        """Reserve the next slot and, if it is due already, ask for admission in the same round trip.
+
+        Returns (seconds to wait, admitted): (0, True) when the send was admitted; otherwise the
+        seconds until the slot, or until admission may be asked again, after which the caller asks
+        with `wait_for_admission`.
+        """
+        member, args = self._admit_args()
+        slot_us, admit_us, now_us = self._reserve_admit(
+            keys=[self.key, self.log_key], args=[self.interval_us, self._catch_up_us(), *args])
+        if int(slot_us) > 0:
+            return int(slot_us) / 1_000_000, False
+        if int(admit_us) == 0:
+            self._in_flight = (member, int(now_us))
+            return 0.0, True
+        return int(admit_us) / 1_000_000, False
 
     def settle(self) -> None:
         """Tell the limiter the last admitted send got its answer (or failed): from now on it
