@@ -182,22 +182,19 @@ class RateLimiter:
             self._in_flight = (member, int(now_us))
         return int(wait_us) / 1_000_000, int(now_us) / 1_000_000
 
-    def reserve_and_admit(self) -> tuple[float, bool]:
+    def reserve_and_admit(self) -> tuple[float, float]:
         """Reserve the next slot and, if it is due already, ask for admission in the same round trip.
 
-        Returns (seconds to wait, admitted): (0, True) when the send was admitted; otherwise the
-        seconds until the slot, or until admission may be asked again, after which the caller asks
-        with `wait_for_admission`.
+        Returns (seconds to wait, 0 when admitted; Redis time in seconds). After a wait (until the
+        slot, or until admission may be asked again) the caller asks with `wait_for_admission`.
         """
         member, args = self._admit_args()
         slot_us, admit_us, now_us = self._reserve_admit(
             keys=[self.key, self.log_key], args=[self.interval_us, self._catch_up_us(), *args])
-        if int(slot_us) > 0:
-            return int(slot_us) / 1_000_000, False
-        if int(admit_us) == 0:
+        wait_us = int(slot_us) if int(slot_us) > 0 else int(admit_us)
+        if wait_us == 0:
             self._in_flight = (member, int(now_us))
-            return 0.0, True
-        return int(admit_us) / 1_000_000, False
+        return wait_us / 1_000_000, int(now_us) / 1_000_000
 
     def settle(self) -> None:
         """Tell the limiter the last admitted send got its answer (or failed): from now on it
@@ -223,10 +220,19 @@ class RateLimiter:
                 return now
             sleep(wait)
 
-    def acquire(self, sleep=time.sleep) -> float:
+    def acquire(self, sleep=time.sleep, after_wait=None) -> float:
         """Wait for a slot, then for admission right before sending; returns the admission time
-        (Redis clock, seconds)."""
-        self.wait_for_slot(sleep)
+        (Redis clock, seconds). A slot due already is reserved and admitted in one round trip.
+
+        `after_wait(seconds)`, if given, runs after a wait and before admission is asked (e.g. to
+        renew a lease); an exception it raises ends the wait with nothing admitted.
+        """
+        wait, now = self.reserve_and_admit()
+        if wait <= 0:
+            return now
+        sleep(wait)
+        if after_wait is not None:
+            after_wait(wait)
         return self.wait_for_admission(sleep)
 
     def pause(self, seconds: float) -> None:

@@ -121,18 +121,16 @@ class LeaseLost(Exception):
 def _gate(store: BlastStore, blast: Blast, number: str, token: str, limiter: RateLimiter,
           settings: SmsSettings, sleep: Callable[[float], None], began: float) -> None:
     """Wait for a rate slot, then for admission: the last check of the sender's actual recent
-    sends, as close to the request as possible. A slot already due is reserved and admitted in
-    one round trip. After a long wait (a 429 pause: more than a quarter of the lease since the
-    attempt began, when the lease was set) the lease is renewed first, so it has to cover only
-    the HTTP request; raises LeaseLost if another worker took the recipient over meanwhile."""
-    wait, admitted = limiter.reserve_and_admit()
-    if admitted:
-        return
-    sleep(wait)
-    if max(wait, time.monotonic() - began) > settings.lease / 4:
-        if not store.renew(blast.id, number, token, settings.lease):
-            raise LeaseLost(number)
-    limiter.wait_for_admission(sleep)
+    sends, as close to the request as possible. After a long wait (a 429 pause: more than a
+    quarter of the lease since the attempt began, when the lease was set) the lease is renewed
+    before admission, so it has to cover only the HTTP request; raises LeaseLost if another
+    worker took the recipient over meanwhile."""
+    def renew_after_long_wait(waited: float) -> None:
+        if max(waited, time.monotonic() - began) > settings.lease / 4:
+            if not store.renew(blast.id, number, token, settings.lease):
+                raise LeaseLost(number)
+
+    limiter.acquire(sleep, after_wait=renew_after_long_wait)
 
 
 def _search(store: BlastStore, client, blast: Blast, number: str, token: str) -> str | None:
