@@ -105,9 +105,9 @@ def sms_sent_log(sender: str) -> str:
     return f"{PREFIX}:sms:sent:{sender}"
 
 
-def sms_round_trip(sender: str) -> str:
-    """Return the usual round trip (microseconds) of one sender's sends, for the rate limiter."""
-    return f"{PREFIX}:sms:rtt:{sender}"
+def sms_round_trips(sender: str) -> str:
+    """Return the hash of one sender's shortest round trip (microseconds) per minute, for the rate limiter."""
+    return f"{PREFIX}:sms:rtts:{sender}"
 
 
 def outage_calls(outage_id: str) -> str:

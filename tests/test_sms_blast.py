@@ -5,6 +5,7 @@ import pytest
 
 from ivr.sms.blast import BlastStore
 from ivr.sms.jobs import enqueue_batches, start_blast
+from ivr.sms.ratelimit import CATCH_UP, HEADROOM
 from ivr.sms.settings import SmsSettings
 from tests.sms_helpers import LINE, PUBLIC, all_done, client, make_blast, max_in_window, numbers, per_recipient
 from tests.support.rq_workers import WorkerPool, wait_until, worker_env
@@ -132,7 +133,9 @@ def test_the_configured_rate_is_held_across_workers(env, redis_url, fake_twilio,
                     if "Successfully completed ivr.sms.jobs.send_batch" in line}
     assert len(workers_used) == 3, "every worker should have sent"
     assert max_in_window(times, 1.0) <= 20
-    assert times[-1] - times[0] >= 59 / 20 * 0.98  # no burst: about 3 s for 60 at 20/s
+    # No burst: about 3 s for 60 at 20/s, less at most the slots a late first send lets go by and
+    # the others catch up.
+    assert times[-1] - times[0] >= 59 / (20 * HEADROOM) - CATCH_UP
     assert times[-1] - times[0] < 59 / 20 * 1.5    # and not needlessly slow
 
 

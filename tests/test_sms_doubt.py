@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from ivr import keys
 from ivr.sms.blast import BlastStore, Claim
 from ivr.sms.ratelimit import HEADROOM, RateLimiter
 from ivr.sms.sender import Delivered, deliver
@@ -105,6 +106,25 @@ def test_receipts_only_move_forward_and_early_ones_are_kept(store):
     store.claim("r1", b, "t", 30)
     store.mark_sent("r1", b, "SM" + "b" * 32, "queued", 1)
     assert store.recipient("r1", b)["status"] == "sent"
+
+
+def test_a_recipient_taken_over_during_a_long_rate_pause_is_not_sent(store, twilio, fake_twilio):
+    """A 429 held every worker of the sender back for longer than a quarter of the lease; meanwhile
+    the lease ran out and another worker claimed the recipient: the lease is renewed (and found
+    lost) after the wait, so nothing is sent."""
+    blast, (number,) = make_blast("pause", 1), numbers(1)
+    store.create(blast, [number])
+    settings = SmsSettings(lease=2.0)
+    limiter = RateLimiter(store.redis, blast.sender, 100)
+    limiter.pause(1.0)
+
+    def sleep(seconds: float) -> None:
+        store.redis.hset(keys.blast_recipient(blast.id, number), "lease_until", 0)
+        assert store.claim(blast.id, number, "other", 60) is Claim.DOUBT
+
+    assert deliver(store, twilio, blast, number, limiter, settings, sleep=sleep) is Delivered.SKIPPED
+    assert fake_twilio.requests == []
+    assert store.recipient(blast.id, number)["token"] == "other"
 
 
 def _redis_us(r) -> int:

@@ -1,6 +1,6 @@
 """Deliver one blast recipient: claim, (search if in doubt), wait for a rate slot, send, record.
 
-Guarantees, given the lease is longer than one attempt (HTTP timeout + rate wait):
+Guarantees, given three quarters of the lease are longer than one HTTP attempt (its timeout):
 - at most one worker talks to Twilio about a recipient at a time (the claim);
 - a recipient whose earlier attempt may have reached Twilio is only sent to again after
   Twilio's message list shows no message with this body to this number since that attempt;
@@ -67,6 +67,7 @@ def deliver(store: BlastStore, client, blast: Blast, number: str, limiter: RateL
                 log.info("blast %s: adopted earlier message %s to %s", blast.id, found, number)
                 return Delivered.FOUND
             doubt = False
+        began = time.monotonic()
         attempt = store.begin_attempt(blast.id, number, token, settings.lease)
         if attempt < 0:
             log.warning("blast %s: lost the lease on %s before sending", blast.id, number)
@@ -78,7 +79,7 @@ def deliver(store: BlastStore, client, blast: Blast, number: str, limiter: RateL
         try:
             result = send_sms(client, number, blast.body, blast.sender_from, blast.messaging_service_sid,
                               blast.status_callback, gate=lambda: _gate(store, blast, number, token, limiter,
-                                                                        settings, sleep))
+                                                                        settings, sleep, began))
         except LeaseLost:
             log.warning("blast %s: lost the lease on %s while waiting for a rate slot; not sent", blast.id, number)
             return Delivered.SKIPPED
@@ -118,14 +119,18 @@ class LeaseLost(Exception):
 
 
 def _gate(store: BlastStore, blast: Blast, number: str, token: str, limiter: RateLimiter,
-          settings: SmsSettings, sleep: Callable[[float], None]) -> None:
-    """Wait for a rate slot, renew the lease (so it has to cover only the HTTP request, not the
-    rate wait: a 429 pause can be long), then wait for admission: the last check of the sender's
-    actual recent sends, as close to the request as possible."""
-    limiter.wait_for_slot(sleep)
-    if not store.renew(blast.id, number, token, settings.lease):
-        raise LeaseLost(number)
-    limiter.wait_for_admission(sleep)
+          settings: SmsSettings, sleep: Callable[[float], None], began: float) -> None:
+    """Wait for a rate slot, then for admission: the last check of the sender's actual recent
+    sends, as close to the request as possible. After a long wait (a 429 pause: more than a
+    quarter of the lease since the attempt began, when the lease was set) the lease is renewed
+    before admission, so it has to cover only the HTTP request; raises LeaseLost if another
+    worker took the recipient over meanwhile."""
+    def renew_after_long_wait(waited: float) -> None:
+        if max(waited, time.monotonic() - began) > settings.lease / 4:
+            if not store.renew(blast.id, number, token, settings.lease):
+                raise LeaseLost(number)
+
+    limiter.acquire(sleep, after_wait=renew_after_long_wait)
 
 
 def _search(store: BlastStore, client, blast: Blast, number: str, token: str) -> str | None:

@@ -12,7 +12,7 @@ def _num(name: str, default: float) -> float:
 
 @dataclass(frozen=True)
 class SmsSettings:
-    """lease: seconds a worker owns a recipient (must exceed one HTTP attempt, see twilio_timeout);
+    """lease: seconds a worker owns a recipient (3/4 of it must exceed one HTTP attempt, see twilio_timeout);
     watch: seconds between watchdog looks at an unfinished blast; batch: recipients per job;
     attempts_per_claim / max_attempts: tries before handing a recipient back / giving up;
     backoff: first retry delay in seconds (doubles, capped at backoff_cap);
