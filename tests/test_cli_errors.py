@@ -105,6 +105,14 @@ def test_worker_maintenance_seconds_that_are_not_a_number(capsys, monkeypatch, r
     assert "HOTLINE_WORKER_MAINTENANCE_SECONDS 'often' is not a whole number of seconds" in err
 
 
+def test_worker_for_a_queue_the_hotline_never_uses_refuses_to_start(capsys, monkeypatch, redis_url):
+    # A typo in --queue would leave a worker waiting on a queue nobody fills, while the blasts wait.
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    _, err = hotline(capsys, "worker", "--burst", "--queue", "sms", "--queue", "smss", code=2)
+    assert "no job of the hotline goes to queue 'smss'" in err and "sms, default" in err
+    assert "Traceback" not in err
+
+
 def test_worker_without_twilio_credentials_refuses_to_start(capsys, monkeypatch, redis_url):
     monkeypatch.setenv("REDIS_URL", redis_url)
     monkeypatch.delenv("TWILIO_ACCOUNT_SID", raising=False)

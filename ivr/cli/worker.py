@@ -17,7 +17,7 @@ import socket
 from ivr.cli import redis_env
 from ivr.cli.common import CliError, fail
 
-DEFAULT_QUEUES = ("sms", "default")
+DEFAULT_QUEUES = ("sms", "default")  # every queue the hotline's jobs go to (ivr.sms.jobs, ivr.probe.jobs)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 log = logging.getLogger("ivr.worker")
 
@@ -113,6 +113,10 @@ def run(args: argparse.Namespace) -> int:
 
     names = args.queues or list(DEFAULT_QUEUES)
     try:
+        for name in names:
+            if name not in DEFAULT_QUEUES:
+                raise CliError(f"no job of the hotline goes to queue {name!r}; its queues are: "
+                               f"{', '.join(DEFAULT_QUEUES)}")
         maintenance = _seconds("HOTLINE_WORKER_MAINTENANCE_SECONDS", 30)
         url = redis_env.required_url()
         client = redis_env.reachable(url)
