@@ -36,6 +36,13 @@ def test_in_process_call_with_screening_and_escalation(monkeypatch, capsys):
     assert out.index("IT-kontakt 1") < out.index("IT-kontakt 2") < out.index("Hjemmeplejens vagt +45")
 
 
+def test_a_caller_that_is_no_phone_number_is_sent_as_typed_and_said_so(monkeypatch, capsys):
+    # Hidden numbers reach Twilio as text such as "anonymous": rehearsing one is allowed, a typo is told.
+    code, out = play(monkeypatch, capsys, "q\n", "--at", "2026-11-23T10:00", "--from", "123")
+    assert code == 0
+    assert "from 123 " in out and "123 is not a phone number: it is sent as typed" in out
+
+
 def test_in_process_call_writes_no_webhook_log_lines(monkeypatch, capsys):
     monkeypatch.setattr(sys, "stdin", io.StringIO("1\na\n"))
     assert main(["call", "--at", "2026-11-23T10:00"]) == 0

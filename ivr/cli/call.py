@@ -34,7 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("call", help="play a call in the terminal (keys, who is rung, answer/reject)")
     add_config_arg(parser)
     parser.add_argument("--line", help="the hotline number to ring (needed when the config has several)")
-    parser.add_argument("--from", dest="caller", default="+4534412350", help="the caller's number")
+    parser.add_argument("--from", dest="caller", default="+4534412350",
+                        help="the caller's number (E.164, or as dialled in the line's country); other text, "
+                             "e.g. anonymous, is sent as typed to rehearse a hidden caller")
     parser.add_argument("--at", help="ISO time of the call, in-process only (default: now)")
     parser.add_argument("--url", help="a running server (e.g. http://127.0.0.1:5000) instead of in-process")
     parser.add_argument("--token", help="auth token to sign with (default $TWILIO_AUTH_TOKEN or the dev token)")
@@ -172,6 +174,8 @@ def run(args: argparse.Namespace) -> int:
         sim = CallSim(local_post, hotline.line, numbers.normalise(args.caller, (hotline.country,)), token, base_url=LOCAL_BASE)
     when = "on the server's clock" if args.url else f"at {at.isoformat(timespec='minutes')}"
     print(f"Calling {hotline.line} ({hotline.name}) from {sim.caller} {when}")
+    if not numbers.is_valid_e164(sim.caller):
+        print(f"  ({sim.caller} is not a phone number: it is sent as typed, as Twilio sends a hidden caller)")
     try:
         try:
             play(sim, names)
