@@ -88,3 +88,28 @@ def _events(r):
 
     key = next(k for k in r.keys("hotline:call:*:events"))
     return [json.loads(x) for x in r.lrange(key, 0, -1)]
+
+
+def test_purge_flushing_the_spool_first_still_opens_the_missed_calls_incident(
+        env, redis_server, redis_url, voice_app, tmp_path, capsys):
+    # `hotline purge --yes` replays the spool before it looks for the number: a missed call logged
+    # while Redis was down must get its incident from that replay, as from a web process's flush.
+    from ivr.cli import main
+    from tests.incident_helpers import notify_yaml
+
+    config = tmp_path / "hotline.yaml"
+    config.write_text(notify_yaml("10m"))
+    app = voice_app(notify_config(), at=OFFICE)
+    r = client(redis_url)
+    redis_server.stop()
+    call = missed_into_voicemail(app, caller="+4534412399")
+    purge_spool = tmp_path / "spool-of-another-host"      # out of the app's flusher's reach
+    purge_spool.mkdir()
+    for path in app.state.store.spool.pending():
+        path.rename(purge_spool / path.name)
+    redis_server.start()
+    assert main(["purge", "--number", "+4534412350", "--yes", "--config", str(config),
+                 "--spool-dir", str(purge_spool)]) == 0
+    assert not list(purge_spool.iterdir())
+    assert _settle_all(r) >= 1
+    assert IncidentStore(r).of_call(call.sid) == (LINE, 1)

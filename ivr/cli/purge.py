@@ -12,10 +12,9 @@ import os
 import redis as redis_lib
 
 from ivr import numbers
-from ivr.calls.spool import Spool, default_dir
-from ivr.calls.store import CallStore
+from ivr.calls.spool import default_dir
 from ivr.cli import redis_env
-from ivr.cli.common import CliError, add_config_arg, fail
+from ivr.cli.common import CliError, add_config_arg, fail, load
 from ivr.privacy.purge import PURGED, Findings, find, is_hotline, purge
 
 _LABELS = {
@@ -64,6 +63,27 @@ def _report(found: Findings, dry_run: bool) -> None:
           "remove the number there by hand if it is listed.")
 
 
+def _flush_spool(args: argparse.Namespace, url: str) -> int:
+    """Replay the spool into Redis as a web process's flusher does: through the app of the
+    deployment, so the outcome hooks run for what is new (a missed call logged while Redis was
+    down gets its incident and its page). Returns how many events went in; raises CliError (2)
+    for a refused config."""
+    import logging
+
+    from ivr.app import create_app, state_of
+
+    source = args.config or os.environ.get("HOTLINE_CONFIG") or None
+    config = load(args)
+    quiet = logging.getLogger("ivr")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # the app's start-up notes (console off, ...) are not the purge's
+    try:
+        app = create_app(config, redis_url=url, spool_dir=str(args.spool_dir or default_dir(source, url)))
+    finally:
+        quiet.setLevel(level)
+    return state_of(app).store.flush()
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         number = _number(args.number)
@@ -77,8 +97,7 @@ def run(args: argparse.Namespace) -> int:
             if is_hotline(client, number):
                 raise CliError(f"{number} is a hotline's own number; purge removes a person's number")
             if not args.dry_run:  # spooled events are data too
-                config = args.config or os.environ.get("HOTLINE_CONFIG") or None
-                CallStore(client, Spool(args.spool_dir or default_dir(config, url))).flush()
+                _flush_spool(args, url)
             found = find(client, number)
             _report(found if args.dry_run else purge(client, found), args.dry_run)
         except redis_lib.RedisError as exc:
