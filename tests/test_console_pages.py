@@ -182,6 +182,17 @@ def test_preview_of_a_broken_config_names_the_line(signed_in):
     assert re.search(rf"pasted\.yaml:{line}: menu\.retries", page)
 
 
+def test_preview_of_a_file_larger_than_a_request_may_carry_says_so_on_the_page(signed_in):
+    # The app takes no body over 64 KB (the webhooks' cap is app-wide, as nginx's): the console
+    # says what happened instead of a bare "413 Request Entity Too Large".
+    c, _va = signed_in
+    text = BRONDBY.read_text(encoding="utf-8") + "# padding\n" * 8000
+    answer = c.post("/admin/config/preview", {"yaml": text})
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 413
+    assert "larger than the 64 KB a request to the hotline may carry" in page and "<html" in page
+
+
 def test_preview_of_a_good_config_draws_the_week_before_and_after(signed_in):
     c, _va = signed_in
     text = BRONDBY.read_text(encoding="utf-8")

@@ -17,9 +17,10 @@ from ivr.console.now import parse_moment
 from ivr.console.pages_now import hotlines
 from ivr.console.web import admin_only, bp, now, record, state
 from ivr.menus.nav import walk
+from ivr.webhook_guard import MAX_BODY_BYTES
 from routing import decide
 
-MAX_PREVIEW = 512 * 1024
+MAX_PREVIEW = MAX_BODY_BYTES  # no request body is larger (ivr.webhook_guard; a larger one gets the console's 413 page)
 
 
 def _page(**extra):

@@ -23,9 +23,11 @@ from flask import (Blueprint, Flask, Response, abort, current_app, flash, g, red
                    request, session, url_for)
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from redis import Redis, RedisError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ivr.console import audit, i18n, signin_limit
 from ivr.console.accounts import AccountStore, Role
+from ivr.webhook_guard import MAX_BODY_BYTES
 
 log = logging.getLogger(__name__)
 bp = Blueprint("console", __name__, url_prefix="/admin", template_folder="templates",
@@ -146,6 +148,14 @@ def _headers(response: Response) -> Response:
 @bp.errorhandler(CSRFError)
 def _csrf_refused(exc: CSRFError):
     return render_template("refused.html", message=exc.description), 400
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_exc: RequestEntityTooLarge):
+    # The app takes no body over ivr.webhook_guard's cap (nginx the same): say so in the console.
+    return render_template("refused.html", message=(
+        f"What was sent is larger than the {MAX_BODY_BYTES // 1024} KB a request to the hotline may carry "
+        "(a hotline file is a few KB).")), 413
 
 
 @bp.errorhandler(RedisError)
