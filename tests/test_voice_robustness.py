@@ -242,6 +242,37 @@ def test_a_repeated_service_post_keeps_the_first_decision_and_its_hook_extras(cf
     assert len(services) == 1 and services[0]["extra"] == {"n": 1}
 
 
+def test_a_decision_spooled_while_redis_failed_stands_for_a_repeat_once_redis_is_back(cfg, voice_app, monkeypatch):
+    # Redis fails for the first service post (its decision goes to the spool); Twilio repeats the
+    # post before the spool is replayed, with Redis answering again and the route changed by then.
+    import redis
+
+    from ivr.calls import store as store_mod
+
+    va = voice_app(cfg, at=MONDAY_10)
+    call = va.call()
+    call.start()
+    action = call.turn.action.removeprefix(BASE_URL)
+    params = call._call_params(Digits="1")
+    real, fails = store_mod.CallStore._write_many, [1]
+
+    def blip(self, items, *args, **kwargs):
+        if fails and any(ev["type"] == "service" for ev, _, _ in items):
+            fails.pop()
+            raise redis.ConnectionError("blip")
+        return real(self, items, *args, **kwargs)
+
+    monkeypatch.setattr(store_mod.CallStore, "_write_many", blip)
+    first = signed_post(va, action, params).get_data(as_text=True)
+    assert va.state.store.spool.pending(), "the first decision went to the spool"
+    va.clock.at = MONDAY_22                      # later the route would be another one
+    second = signed_post(va, action, params).get_data(as_text=True)
+    assert second == first
+    va.state.store.flush()
+    services = [e for e in va.state.store.events(call.sid) if e["type"] == "service"]
+    assert len(services) == 1 and services[0]["at"] == MONDAY_10.isoformat()
+
+
 def test_fallback_dials_report_back_so_a_finished_conversation_is_not_told_nobody_answered(
         cfg, voice_app, redis_server, monkeypatch):
     # <Dial> without action goes on to the next verb also after a conversation, so the caller who

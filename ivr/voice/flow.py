@@ -11,7 +11,7 @@ from typing import Iterable
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.calls.chain import Chain, chain_from_decision, chain_from_dict
-from ivr.calls.events import Outcome
+from ivr.calls.events import Outcome, frozen_decision
 from ivr.digits import is_ascii_digits
 from ivr.hotline import Hotline
 from ivr.voice import render
@@ -60,19 +60,26 @@ def reach_service(hotline: Hotline, service_id: str, lead: Iterable[str] = ()) -
     """
     st = state()
     sid = call_sid()
-    at = st.now()
-    decision = decide(hotline.plan, service_id, at)
-    chain = chain_from_decision(decision)
-    new = record(hotline, "service", f"service:{hotline.line}", service=service_id, decision=decision.to_dict(),
-                 extra=hook_extras(hotline, service_id, sid, at))
-    if sid and st.store.batching():
-        new = all(added for ev, added in commit_now(sid) if ev["sid"] == sid and ev["type"] == "service")
+    # A decision spooled while Redis failed is not in Redis yet: look in the spool first (a
+    # directory listing), so a repeat does not write a second one that Redis would keep instead.
+    spooled = frozen_decision(st.store.spool.events(sid), hotline.line) if sid else None
+    new = spooled is None
+    if new:
+        at = st.now()
+        decision = decide(hotline.plan, service_id, at)
+        chain = chain_from_decision(decision)
+        new = record(hotline, "service", f"service:{hotline.line}", service=service_id,
+                     decision=decision.to_dict(), extra=hook_extras(hotline, service_id, sid, at))
+        if sid and st.store.batching():
+            new = all(added for ev, added in commit_now(sid) if ev["sid"] == sid and ev["type"] == "service")
     if sid and not new:
-        frozen = st.store.decision(sid, hotline.line)
+        frozen = spooled or st.store.decision(sid, hotline.line)
         try:
             chain, at = chain_from_dict(frozen), dt.datetime.fromisoformat(frozen["at"])
         except (KeyError, TypeError, ValueError):
-            log.exception("frozen decision of call %s is missing or malformed; using the new one", sid)
+            log.exception("frozen decision of call %s is missing or malformed; deciding now", sid)
+            at = st.now()
+            chain = chain_from_decision(decide(hotline.plan, service_id, at))
     words = [text("emergency_112", hotline.language)] if chain.emergency else []
     words += list(lead) + list(chain.announcements)
     return continue_chain(hotline, chain, at, 0, words)
