@@ -95,11 +95,15 @@ class HotlineFlask(Flask):
         super().__init__(*args, **kwargs)
         self._sync: dict = {}
 
+    SYNC_KEPT = 512  # hooks and views are a fixed few; a function made per request is not kept past this
+
     def ensure_sync(self, func: Callable) -> Callable:
         try:
             return self._sync[func]
         except KeyError:
-            found = self._sync[func] = super().ensure_sync(func)
+            found = super().ensure_sync(func)
+            if len(self._sync) < self.SYNC_KEPT:
+                self._sync[func] = found
             return found
         except TypeError:  # an unhashable callable: ask every time
             return super().ensure_sync(func)

@@ -42,3 +42,12 @@ def test_an_unhashable_callable_is_asked_about_each_time():
 
     app, thing = HotlineFlask("t"), Unhashable()
     assert app.ensure_sync(thing) is thing and app._sync == {}
+
+
+def test_functions_made_per_request_do_not_grow_the_memory_without_bound():
+    app = HotlineFlask("t")
+    for _ in range(HotlineFlask.SYNC_KEPT * 3):
+        def after(response):   # as after_this_request makes one per request
+            return response
+        assert app.ensure_sync(after) is after
+    assert len(app._sync) == HotlineFlask.SYNC_KEPT

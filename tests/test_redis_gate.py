@@ -262,3 +262,42 @@ def test_a_pool_disconnect_closes_the_kept_connection_and_the_next_write_connect
     r.connection_pool.disconnect()
     assert _own_connection(r.connection_pool)._sock is None
     assert run_script(r, script, ["k"], ["b"]) == ["b", 1]
+
+
+def test_a_kept_connection_closed_by_redis_is_opened_again_without_opening_the_breaker(redis_url, tmp_path):
+    # Redis's `timeout`, a restart or a failover closes idle connections; a thread's kept one must
+    # notice that before it writes, as the pool does for its own, instead of failing one write.
+    from ivr.calls.spool import Spool
+    from ivr.calls.store import CallStore
+
+    client = gated_client(redis_url, Breaker(2.0))
+    store = CallStore(client, Spool(tmp_path / "spool"))
+    ev = {"sid": "CA" + "1" * 32, "id": "a", "type": "start", "line": "+4570112299", "at": "x"}
+    assert store.add(ev, 1)
+    redis.Redis.from_url(redis_url).client_kill_filter(_type="normal", skipme=True)
+    assert store.add(dict(ev, id="b"), 1)
+    assert not store.breaker.is_open() and not list((tmp_path / "spool").glob("*"))
+    assert len(client.lrange(f"hotline:call:{ev['sid']}:events", 0, -1)) == 2
+
+
+def test_a_thread_that_ends_gives_its_kept_connection_back(redis_url, tmp_path):
+    # Servers with a thread per request (werkzeug's) must not leave a connection per thread behind.
+    import gc
+
+    from ivr.calls.spool import Spool
+    from ivr.calls.store import CallStore
+
+    client = gated_client(redis_url, Breaker(2.0))
+    store = CallStore(client, Spool(tmp_path / "spool"))
+
+    def one(i):
+        store.add({"sid": "CA" + "2" * 32, "id": f"e{i}", "type": "start", "line": "+4570112299", "at": "x"}, 1)
+
+    for i in range(30):
+        t = threading.Thread(target=one, args=(i,))
+        t.start()
+        t.join()
+    gc.collect()
+    pool = client.connection_pool
+    assert len(pool._in_use_connections) <= 2 and len(pool._available_connections) <= 3
+    assert len(redis.Redis.from_url(redis_url).client_list()) < 8

@@ -223,16 +223,44 @@ def run_script(client: redis.Redis, script, keys: list, args: list):
 _held = threading.local()
 
 
+class _Kept:
+    """A connection a thread took from `pool` and keeps; given back when the thread ends (its
+    thread-local storage goes, and this with it) or the pool is gone."""
+
+    __slots__ = ("pool", "conn")
+
+    def __init__(self, pool: redis.ConnectionPool, conn: redis.Connection):
+        self.pool, self.conn = weakref.ref(pool), conn
+
+    def __del__(self):
+        pool = self.pool()
+        if pool is not None:
+            try:
+                pool.release(self.conn)
+            except Exception:  # noqa: BLE001 - interpreter shutdown, a pool reset after fork
+                pass
+
+
 def _own_connection(pool: redis.ConnectionPool) -> redis.Connection:
     """Return this thread's own connection of `pool`: taken from the pool once and kept, so a
     webhook's write skips the pool's lock and bookkeeping (the pool still closes it on
-    disconnect()). A forked child takes a new one; one pool's connection never serves another."""
+    disconnect()). A forked child takes a new one; one pool's connection never serves another.
+    Like the pool, it first looks whether the socket has something to read: a connection Redis
+    closed (its `timeout`, a restart, a failover) or one with a stray reply is opened anew."""
     mine = getattr(_held, "connections", None)
     if mine is None:
         mine = _held.connections = weakref.WeakKeyDictionary()
-    conn = mine.get(pool)
-    if conn is None or conn.pid != os.getpid():
-        conn = mine[pool] = pool.get_connection()
+    kept = mine.get(pool)
+    if kept is None or kept.conn.pid != os.getpid():
+        kept = mine[pool] = _Kept(pool, pool.get_connection())
+    conn = kept.conn
+    if conn._sock is not None:
+        try:
+            stale = conn.can_read()
+        except (redis.ConnectionError, OSError):
+            stale = True
+        if stale:
+            conn.disconnect()   # the next command connects again, through the gate
     return conn
 
 
