@@ -61,14 +61,8 @@ def test_a_send_delayed_after_its_admission_does_not_put_one_more_into_a_second(
                 arrived.append(sec + usec / 1_000_000)
             limiter.settle()
 
-    threads = [threading.Thread(target=worker, args=(30, 0.0, 0.0)),
-               threading.Thread(target=worker, args=(8, 0.19, 0.3))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert len(arrived) == 38
-    assert max_in_window(arrived, 1.0) <= rate, sorted(b - a for a, b in zip(sorted(arrived), sorted(arrived)[1:]))
+    _run_and_check_the_cap([threading.Thread(target=worker, args=(30, 0.0, 0.0)),
+                            threading.Thread(target=worker, args=(8, 0.19, 0.3))], arrived, 38, rate)
 
 
 def test_a_send_in_flight_counts_until_settled_and_a_refusal_waits_at_most_one_interval(redis_url):
@@ -150,13 +144,8 @@ def test_catching_up_after_stalls_never_puts_more_than_rate_into_a_second(redis_
                 seen.append(admitted)
             limiter.settle()
 
-    threads = [threading.Thread(target=worker, args=(90, 15)), threading.Thread(target=worker, args=(90, 20))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert len(seen) == 180
-    assert max_in_window(seen, 1.0) <= rate, sorted(b - a for a, b in zip(sorted(seen), sorted(seen)[1:]))
+    _run_and_check_the_cap([threading.Thread(target=worker, args=(90, 15)),
+                            threading.Thread(target=worker, args=(90, 20))], seen, 180, rate)
 
 
 def test_reserve_and_admit_admits_only_a_due_slot_within_the_window(redis_url):
@@ -178,3 +167,13 @@ def test_reserve_and_admit_admits_only_a_due_slot_within_the_window(redis_url):
     wait, _ = limiter.reserve_and_admit()
     assert 0 < wait <= limiter.interval_us / 1_000_000
     assert r.zcard(limiter.log_key) == 2
+
+
+def _run_and_check_the_cap(threads: list, times: list[float], count: int, rate: float) -> None:
+    """Run `threads` to the end; then `times` must hold `count` sends, never more than `rate` in 1 s."""
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(times) == count
+    assert max_in_window(times, 1.0) <= rate, sorted(b - a for a, b in zip(sorted(times), sorted(times)[1:]))
