@@ -27,7 +27,9 @@ announcers and hooks are logged and never break a call.
 Environment: HOTLINE_CONFIG, REDIS_URL, TWILIO_AUTH_TOKEN, PUBLIC_BASE_URL, HOTLINE_SPOOL_DIR (default:
 a directory of this deployment's own, see ivr.calls.spool.default_dir),
 HOTLINE_LAST_GOOD_DIR (where a copy of the last config that loaded is kept: a refused
-HOTLINE_CONFIG makes the app serve that copy, loudly, instead of failing to boot), and
+HOTLINE_CONFIG makes the app serve that copy, loudly, instead of failing to boot),
+HOTLINE_CONFIG_WATCH (seconds between looks at HOTLINE_CONFIG's files for a saved edit, which is
+then loaded without a restart: ivr.config.watch; default 2, 0 turns it off), and
 HOTLINE_INSECURE_NO_SIGNATURE=1 (development only: turns the signature check off, loudly),
 HOTLINE_BODY_SECONDS (under gunicorn, how long a webhook body may take to arrive; default 3).
 Metrics and webhook log lines: HOTLINE_METRICS_TOKEN, PROMETHEUS_MULTIPROC_DIR, HOTLINE_LOG_FORMAT,
@@ -49,6 +51,7 @@ from ivr import health, signature, webhook_guard
 from ivr.calls.gate import gated_client
 from ivr.calls.spool import Spool, default_dir as spool_default_dir
 from ivr.calls.store import CallStore
+from ivr.config import watch as config_watch
 from ivr.config.lastgood import load_or_last_good
 from ivr.config.load import Config, config_from_env
 from ivr.webrequest import HotlineRequest
@@ -149,6 +152,14 @@ def create_app(config: Config | None = None, *, redis_url=_ENV, auth_token=_ENV,
     app.extensions["hotline.service_hooks"] = state.service_hooks
     app.extensions["hotline.outcome_hooks"] = state.outcome_hooks
     app.extensions["hotline.config_refused"] = refused
+    every = config_watch.every_from_env()
+    if config is None and os.environ.get("HOTLINE_CONFIG") and every > 0:
+        from ivr import metrics
+
+        watcher = config_watch.ConfigWatcher(state, os.environ["HOTLINE_CONFIG"],
+                                             os.environ.get("HOTLINE_LAST_GOOD_DIR"), refused, metrics.config_refused)
+        app.extensions["hotline.config_watch"] = watcher
+        watcher.start(every)
     state.store.on_replayed = lambda ev: replayed_hooks(app, ev)
 
     webhook_guard.init_app(app, WEBHOOK_PREFIXES)   # first: refusals before any body is read
