@@ -17,6 +17,15 @@ import threading
 
 MASK_KEEP = 3
 _write_lock = threading.Lock()
+
+
+def _renew_lock() -> None:
+    """Give a forked child a free lock: one held by another thread at the fork stays held there."""
+    global _write_lock
+    _write_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_renew_lock)
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # json.dumps builds one per call
 
 

@@ -65,3 +65,19 @@ def test_text_lines_and_full_numbers_when_an_admin_asks(voice_app, monkeypatch, 
     (only,) = [x for x in webhook_lines(capsys.readouterr().err) if call.sid in x]
     assert only.startswith("webhook endpoint=/voice status=200 duration_ms=")
     assert f" call_sid={call.sid} line={va.config.lines()[0].line} caller={CALLER}" in only
+
+
+def test_a_child_forked_while_a_line_is_being_written_can_write_its_own():
+    import os
+
+    from ivr import weblog
+
+    with weblog._write_lock:                 # another thread is in the middle of a line
+        pid = os.fork()
+        if pid == 0:                         # the child: its first line must not wait forever
+            try:
+                acquired = weblog._write_lock.acquire(timeout=2)
+            finally:
+                os._exit(0 if acquired else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0
