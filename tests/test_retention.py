@@ -12,7 +12,7 @@ import pytest
 
 from ivr.calls.events import event
 from ivr.calls.spool import Spool
-from ivr.calls import store as call_store
+from ivr.calls import append as call_append
 from ivr.calls.store import DAY, CallStore, connect_redis
 from tests.support.voice import TEST_YAML, config_from_text
 
@@ -82,7 +82,7 @@ def test_a_junk_line_from_the_spool_is_indexed_under_unknown(redis_url, tmp_path
 
 
 def test_the_unknown_bucket_is_bounded(redis_url, tmp_path, monkeypatch):
-    monkeypatch.setattr(call_store, "UNKNOWN_INDEX_CAP", 3)
+    monkeypatch.setattr(call_append, "UNKNOWN_INDEX_CAP", 3)
     store = CallStore(connect_redis(redis_url), Spool(tmp_path))
     sids = [f"CA{i:032d}" for i in range(5)]
     for i, sid in enumerate(sids):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import re
 import threading
 import time
 import weakref
@@ -23,6 +22,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from ivr import keys
+from ivr.calls.append import APPEND, DAY, UNKNOWN_LINE, append_arguments, index_line  # noqa: F401 - re-exported
 from ivr.calls.events import accepted_steps, fold, frozen_decision
 from ivr.calls.forksafe import renew_after_fork
 from ivr.calls.gate import Breaker, GateClosed, breaker_of, run_script
@@ -30,53 +30,8 @@ from ivr.calls.spool import Spool, valid_sid
 
 log = logging.getLogger(__name__)
 
-DAY = 86400
 FLUSH_EVERY = 1.0  # seconds between the flusher's looks at the spool
 SPOOL_LOOK = 0.2   # seconds between the writers' looks at the spool (see CallStore._wake_if_spooled)
-
-UNKNOWN_LINE = "unknown"     # the one index of calls to numbers that are not our hotlines
-UNKNOWN_INDEX_CAP = 1000     # ... which keeps only this many newest CallSids
-_E164 = re.compile(r"^\+[0-9]{1,15}$")  # a number, not junk such as NaN
-
-# Per event, 4 KEYS (events, seen, index, lines) and 8 ARGV (event id, event JSON, ttl seconds, index
-# score ('' = none), sid, index cutoff score, line, index cap ('0' = none)), then one last ARGV: the
-# number (from 1) of an event whose call's whole log is wanted back, or 0. One call of the script
-# writes a whole batch (one webhook's events) and returns {flags, log}: 1 (added) or 0 (duplicate)
-# per event, and the wanted call's events after the write (empty when none was wanted).
-# A call's keys get their TTL when the call is new and are never extended by later events, so a
-# call is kept `ttl` from its first event. An index lives `ttl` after its newest call; the set of
-# lines lives as long as the longest-kept index.
-_APPEND = """
-local out = {}
-for i = 0, #KEYS / 4 - 1 do
-  local k, a = i * 4, i * 8
-  if redis.call('SADD', KEYS[k + 2], ARGV[a + 1]) == 0 then
-    out[i + 1] = 0
-  else
-    redis.call('RPUSH', KEYS[k + 1], ARGV[a + 2])
-    if redis.call('TTL', KEYS[k + 1]) < 0 then
-      redis.call('EXPIRE', KEYS[k + 1], ARGV[a + 3])
-      redis.call('EXPIRE', KEYS[k + 2], ARGV[a + 3])
-    end
-    if ARGV[a + 4] ~= '' then
-      redis.call('ZADD', KEYS[k + 3], 'NX', ARGV[a + 4], ARGV[a + 5])
-      redis.call('ZREMRANGEBYSCORE', KEYS[k + 3], '-inf', ARGV[a + 6])
-      if tonumber(ARGV[a + 8]) > 0 then redis.call('ZREMRANGEBYRANK', KEYS[k + 3], 0, -1 - tonumber(ARGV[a + 8])) end
-      redis.call('EXPIRE', KEYS[k + 3], ARGV[a + 3])
-      redis.call('SADD', KEYS[k + 4], ARGV[a + 7])
-      if redis.call('TTL', KEYS[k + 4]) < tonumber(ARGV[a + 3]) then redis.call('EXPIRE', KEYS[k + 4], ARGV[a + 3]) end
-    end
-    out[i + 1] = 1
-  end
-end
-local want = tonumber(ARGV[#KEYS * 2 + 1])
-if want > 0 then return {out, redis.call('LRANGE', KEYS[(want - 1) * 4 + 1], 0, -1)} end
-return {out, {}}
-"""
-
-
-_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # json.dumps builds one per call
-
 
 def connect_redis(url: str | None) -> redis.Redis | None:
     """Return a Redis client for `url` tuned for phone calls (short timeouts, one quick retry).
@@ -91,11 +46,6 @@ def connect_redis(url: str | None) -> redis.Redis | None:
     )
 
 
-def index_line(line: str | None) -> str:
-    """Return the line a call is indexed under: its hotline (E.164), else the one "unknown" bucket."""
-    return line if line and _E164.match(line) else UNKNOWN_LINE
-
-
 class CallStore:
     """Reads and writes call events. `redis` None means spool only (development without Redis)."""
 
@@ -104,7 +54,7 @@ class CallStore:
         self.spool = spool
         self.breaker = breaker_of(client) or Breaker(pause)
         self._lock = threading.Lock()
-        self._script = client.register_script(_APPEND) if client is not None else None
+        self._script = client.register_script(APPEND) if client is not None else None
         self._start_lock = threading.Lock()
         self._wake = threading.Event()
         self._flusher: threading.Thread | None = None
@@ -250,17 +200,8 @@ class CallStore:
         """Write events with one script call; returns added-or-duplicate per event. With
         `read_back` (an event's number from 1), that call's log as Redis holds it after the write is
         kept in this thread's batch (see `events`). Raises redis.RedisError."""
-        script_keys: list[str] = []
-        args: list = []
-        for ev, ttl_days, index_ts in items:
-            sid, line = ev["sid"], index_line(ev.get("line"))
-            ttl = int(ttl_days) * DAY
-            cutoff = (index_ts or time.time()) - ttl
-            payload = _JSON.encode(ev)
-            script_keys += [keys.call_events(sid), keys.call_seen(sid), keys.calls_index(line), keys.calls_lines()]
-            args += [ev["id"], payload, ttl, "" if index_ts is None else repr(float(index_ts)), sid, cutoff, line,
-                     UNKNOWN_INDEX_CAP if line == UNKNOWN_LINE else 0]
-        flags, log_after = run_script(self.redis, self._script, script_keys, args + [read_back])
+        script_keys, args = append_arguments(items, read_back)
+        flags, log_after = run_script(self.redis, self._script, script_keys, args)
         if read_back:
             sid = items[read_back - 1][0]["sid"]
             self._batch.read[sid] = [json.loads(raw) for raw in log_after]

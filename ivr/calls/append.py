@@ -1,0 +1,74 @@
+"""The call log's write: one Lua script call per batch of events (one webhook's), atomically
+de-duplicated by event id, and how its keys and arguments are built from the events.
+"""
+from __future__ import annotations
+
+import json
+import re
+import time
+
+from ivr import keys
+
+DAY = 86400
+UNKNOWN_LINE = "unknown"     # the one index of calls to numbers that are not our hotlines
+UNKNOWN_INDEX_CAP = 1000     # ... which keeps only this many newest CallSids
+_E164 = re.compile(r"^\+[0-9]{1,15}$")  # a number, not junk such as NaN
+
+# Per event, 4 KEYS (events, seen, index, lines) and 8 ARGV (event id, event JSON, ttl seconds, index
+# score ('' = none), sid, index cutoff score, line, index cap ('0' = none)), then one last ARGV: the
+# number (from 1) of an event whose call's whole log is wanted back, or 0. One call of the script
+# writes a whole batch (one webhook's events) and returns {flags, log}: 1 (added) or 0 (duplicate)
+# per event, and the wanted call's events after the write (empty when none was wanted).
+# A call's keys get their TTL when the call is new and are never extended by later events, so a
+# call is kept `ttl` from its first event. An index lives `ttl` after its newest call; the set of
+# lines lives as long as the longest-kept index.
+APPEND = """
+local out = {}
+for i = 0, #KEYS / 4 - 1 do
+  local k, a = i * 4, i * 8
+  if redis.call('SADD', KEYS[k + 2], ARGV[a + 1]) == 0 then
+    out[i + 1] = 0
+  else
+    redis.call('RPUSH', KEYS[k + 1], ARGV[a + 2])
+    if redis.call('TTL', KEYS[k + 1]) < 0 then
+      redis.call('EXPIRE', KEYS[k + 1], ARGV[a + 3])
+      redis.call('EXPIRE', KEYS[k + 2], ARGV[a + 3])
+    end
+    if ARGV[a + 4] ~= '' then
+      redis.call('ZADD', KEYS[k + 3], 'NX', ARGV[a + 4], ARGV[a + 5])
+      redis.call('ZREMRANGEBYSCORE', KEYS[k + 3], '-inf', ARGV[a + 6])
+      if tonumber(ARGV[a + 8]) > 0 then redis.call('ZREMRANGEBYRANK', KEYS[k + 3], 0, -1 - tonumber(ARGV[a + 8])) end
+      redis.call('EXPIRE', KEYS[k + 3], ARGV[a + 3])
+      redis.call('SADD', KEYS[k + 4], ARGV[a + 7])
+      if redis.call('TTL', KEYS[k + 4]) < tonumber(ARGV[a + 3]) then redis.call('EXPIRE', KEYS[k + 4], ARGV[a + 3]) end
+    end
+    out[i + 1] = 1
+  end
+end
+local want = tonumber(ARGV[#KEYS * 2 + 1])
+if want > 0 then return {out, redis.call('LRANGE', KEYS[(want - 1) * 4 + 1], 0, -1)} end
+return {out, {}}
+"""
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # json.dumps builds one per call
+
+
+def index_line(line: str | None) -> str:
+    """Return the line a call is indexed under: its hotline (E.164), else the one "unknown" bucket."""
+    return line if line and _E164.match(line) else UNKNOWN_LINE
+
+
+def append_arguments(items: list[tuple[dict, int, float | None]], read_back: int = 0) -> tuple[list[str], list]:
+    """Return (KEYS, ARGV) of one APPEND call for `items` ((event, ttl in days, index score or None)
+    each); `read_back` is the number (from 1) of the event whose call's log should come back, or 0."""
+    script_keys: list[str] = []
+    args: list = []
+    for ev, ttl_days, index_ts in items:
+        sid, line = ev["sid"], index_line(ev.get("line"))
+        ttl = int(ttl_days) * DAY
+        cutoff = (index_ts or time.time()) - ttl
+        script_keys += [keys.call_events(sid), keys.call_seen(sid), keys.calls_index(line), keys.calls_lines()]
+        args += [ev["id"], _JSON.encode(ev), ttl, "" if index_ts is None else repr(float(index_ts)), sid, cutoff,
+                 line, UNKNOWN_INDEX_CAP if line == UNKNOWN_LINE else 0]
+    return script_keys, args + [read_back]
