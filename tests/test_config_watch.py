@@ -49,23 +49,51 @@ def test_an_edit_that_loads_replaces_the_served_config_and_a_refused_one_never_d
     assert watcher.check() == "unchanged"
     assert WELCOME in OREBRO
     _save(live, OREBRO.replace(WELCOME, EDITED))
+    assert watcher.check() == "settling" and state.config is first
     assert watcher.check() == "reloaded"
     edited = state.config
     assert edited.version != first.version and edited.lines()[0].menu.prompt.startswith(EDITED)
     assert watcher.check() == "unchanged"
 
     _save(live, BROKEN)
+    assert watcher.check() == "settling"
     assert watcher.check() == "refused"
     assert state.config is edited and refused and "bogus_field" in str(refused[0])
     assert watcher.check() == "unchanged", "one refusal per saved version"
 
     _save(live, OREBRO)
-    assert watcher.check() == "reloaded"
+    assert [watcher.check(), watcher.check()] == ["settling", "reloaded"]
     assert state.config.version == first.version and not refused
     served = state.config
     time.sleep(0.01)
     _save(live, OREBRO)                            # saved again, the same bytes: nothing to swap
-    assert watcher.check() == "same" and state.config is served
+    assert [watcher.check(), watcher.check()] == ["settling", "same"] and state.config is served
+
+
+def test_an_edit_of_several_files_is_loaded_whole_once_they_stop_changing(tmp_path, monkeypatch):
+    # A directory of hotline files: the admin saves one, then the other. Loading after the first
+    # alone would serve a half-made change (it may load); the watcher waits until a look finds the
+    # files as the look before did.
+    directory = tmp_path / "config"
+    directory.mkdir()
+    brondby = (EXAMPLES / "brondby.yaml").read_text(encoding="utf-8")
+    (directory / "orebro.yaml").write_text(OREBRO, encoding="utf-8")
+    (directory / "brondby.yaml").write_text(brondby, encoding="utf-8")
+    monkeypatch.setenv("HOTLINE_CONFIG", str(directory))
+    monkeypatch.setenv("HOTLINE_CONFIG_WATCH", "0")
+    monkeypatch.setenv("HOTLINE_LAST_GOOD_DIR", str(tmp_path / "last-good"))
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    app = create_app(spool_dir=str(tmp_path / "spool"))
+    state = state_of(app)
+    watcher = ConfigWatcher(state, directory, str(tmp_path / "last-good"), app.extensions["hotline.config_refused"])
+    first = state.config
+    _save(directory / "orebro.yaml", OREBRO.replace(WELCOME, EDITED))
+    assert watcher.check() == "settling"
+    _save(directory / "brondby.yaml", brondby + "\n# edited too\n")   # the second file, a moment later
+    assert watcher.check() == "settling" and state.config is first
+    assert watcher.check() == "reloaded"
+    assert any(h.menu.prompt.startswith(EDITED) for h in state.config.lines())
+    assert len(state.config.lines()) == len(first.lines())
 
 
 def test_the_app_watches_by_itself_and_stops_when_it_is_gone(tmp_path, monkeypatch):

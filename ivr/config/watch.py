@@ -2,8 +2,9 @@
 
 A `kill -HUP` makes gunicorn boot new workers, and calls wait while they import and load (seconds
 on a busy host). Instead, each process looks at the config's files every HOTLINE_CONFIG_WATCH
-seconds (default 2; 0 turns it off): their names, sizes and modification times. When they changed,
-it loads them the same way as at start (ivr.config.lastgood: a copy is kept when they load):
+seconds (default 2; 0 turns it off): their names, sizes and modification times. When they changed
+and then stayed the same for one more look (an edit of several files is taken whole, not file by
+file), it loads them the same way as at start (ivr.config.lastgood: a copy is kept when they load):
 
 - loaded: the new config replaces the served one in one assignment; requests from then on use
   it, calls under way keep the chain frozen in their log;
@@ -65,17 +66,23 @@ class ConfigWatcher:
         self._state, self.path, self.keep_dir = weakref.ref(state), str(path), keep_dir
         self.refused, self.on_refused = refused, on_refused
         self.seen = fingerprint(path)
+        self.settling: tuple | None = None   # files that changed at the last look, not loaded yet
 
     def check(self) -> str:
-        """Look once; returns "unchanged", "reloaded", "same" (saved again, same version), "refused",
-        or "gone" (the app's state no longer exists)."""
+        """Look once; returns "unchanged", "settling" (changed since the last look: loaded once they
+        stay as they are for a look), "reloaded", "same" (saved again, same version), "refused", or
+        "gone" (the app's state no longer exists)."""
         state = self._state()
         if state is None:
             return "gone"
         now = fingerprint(self.path)
         if now == self.seen or not now:
+            self.settling = None
             return "unchanged"
-        self.seen = now
+        if now != self.settling:
+            self.settling = now   # an edit of several files may still be under way
+            return "settling"
+        self.seen, self.settling = now, None
         try:
             config, errors = load_or_last_good(self.path, self.keep_dir)
         except Exception as exc:  # noqa: BLE001 - ConfigErrors without a kept copy, or worse: keep serving
