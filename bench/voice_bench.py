@@ -166,7 +166,13 @@ def start_server(app: str, port: int, env: dict, root: Path = ROOT) -> subproces
     proc = subprocess.Popen(procfile_web(app, port), cwd=root, env={**env, "PYTHONPATH": str(root)},
                             stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-    for _ in range(300):
+    return answering(proc, app, port, 300)
+
+
+def answering(proc: subprocess.Popen, app: str, port: int, tries: int) -> subprocess.Popen:
+    """Return `proc` once 127.0.0.1:`port` answers HTTP (any status: the static app has no /healthz);
+    kill it and exit after `tries` looks 0.05 s apart."""
+    for _ in range(tries):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=0.5)
             return proc
