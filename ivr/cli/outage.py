@@ -67,6 +67,11 @@ def _redis(changes: bool) -> tuple[redis_lib.Redis, str]:
     return redis_env.reachable(url, then="; nothing was changed" if changes else ""), url
 
 
+def _half_way(url: str | None, exc: redis_lib.RedisError) -> CliError:
+    """Return the exit-1 error of a change Redis failed half-way through (repeating it completes it)."""
+    return CliError(f"{redis_env.failed(url, exc, 'half-way')}; run the same command again to complete it", 1)
+
+
 def _by(args: argparse.Namespace) -> str:
     if args.by:
         return args.by
@@ -104,8 +109,7 @@ def _act(args: argparse.Namespace, verb: str) -> int:
     except service.OutageError as exc:
         return fail(CliError(str(exc), 1))
     except redis_lib.RedisError as exc:
-        return fail(CliError(f"{redis_env.failed(url, exc, 'half-way')}; run the same command again to complete it",
-                             1))
+        return fail(_half_way(url, exc))
     o = result.outage
     if args.json:
         print(json.dumps({**o.to_json(), "changed": result.changed, "blasts": list(result.blasts)},
@@ -224,8 +228,7 @@ def run_resend(args: argparse.Namespace) -> int:
     except service.OutageError as exc:
         return fail(CliError(str(exc), 1))
     except redis_lib.RedisError as exc:
-        return fail(CliError(f"{redis_env.failed(url, exc, 'half-way')}; run the same command again to complete it",
-                             1))
+        return fail(_half_way(url, exc))
     if args.json:
         print(json.dumps({"outage": args.id, "by": by, "at": now.isoformat(timespec="seconds"),
                           "queued": sum(len(r.numbers) for r in done), "blasts": [r.to_json() for r in done]},
