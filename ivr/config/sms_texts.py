@@ -53,15 +53,23 @@ def _spec_values(spec: s.HotlineSpec) -> dict[str, str]:
     return longest_values((x.name for x in spec.systems.values()), spec.hotline.name, LONGEST_E164)
 
 
-def problems(spec: s.HotlineSpec) -> list[tuple[Path, str]]:
-    """Return (path, message) for each SMS text that is too long for Twilio once filled in."""
+def _filled_texts(spec: s.HotlineSpec):
+    """Yield (path, text) of each outage SMS text of `spec` with its placeholders filled in at
+    their longest (texts that cannot be filled in are left to the template checks)."""
     if spec.outages is None:
-        return []
+        return
     values = _spec_values(spec)
-    found = []
     for path, template in spec_templates(spec.outages):
         body = filled(template, values)
-        if body is not None and len(body) > MAX_CHARS:
+        if body is not None:
+            yield path, body
+
+
+def problems(spec: s.HotlineSpec) -> list[tuple[Path, str]]:
+    """Return (path, message) for each SMS text that is too long for Twilio once filled in."""
+    found = []
+    for path, body in _filled_texts(spec):
+        if len(body) > MAX_CHARS:
             found.append((path, f"{len(body):,} characters once the placeholders are filled in (e.g. {{since}} as "
                                 f"{LONGEST['since']!r}); Twilio takes at most {MAX_CHARS:,}: shorten it by "
                                 f"{len(body) - MAX_CHARS:,}"))
@@ -71,13 +79,9 @@ def problems(spec: s.HotlineSpec) -> list[tuple[Path, str]]:
 def warnings(spec: s.HotlineSpec) -> list[tuple[Path, str]]:
     """Return (path, message) for each SMS text that takes more than QUIET_SEGMENTS segments or is
     not GSM-7, with its segment count."""
-    if spec.outages is None:
-        return []
-    values = _spec_values(spec)
     found = []
-    for path, template in spec_templates(spec.outages):
-        body = filled(template, values)
-        if body is None or len(body) > MAX_CHARS:
+    for path, body in _filled_texts(spec):
+        if len(body) > MAX_CHARS:
             continue
         size = measure(body)
         if size.not_gsm:
