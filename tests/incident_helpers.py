@@ -50,3 +50,21 @@ def answered_by_desk(app):
     call.ring("accept")
     call.hang_up()
     return call
+
+
+def paged_missed_call(voice_app, redis_url: str, monkeypatch, line: str = "+4570112299"):
+    """Set up incident 1 of `line`: a missed call whose first page went to tech1 and tech2 (no
+    worker: the sending waits). Returns (the app, a Redis client)."""
+    from ivr.incidents import paging
+    from ivr.incidents.jobs import settle_call, snapshot
+    from tests.sms_helpers import client
+    from tests.support.voice import BASE_URL
+
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("TWILIO_FROM_NUMBER", line)
+    app = voice_app(notify_config(), at=OFFICE)
+    call = missed_into_voicemail(app)
+    r = client(redis_url)
+    settle_call(r, snapshot(app.config.lines()[0], call.caller, BASE_URL), call.sid, OFFICE)
+    assert paging.page(line, 1, 0) == "sent"
+    return app, r

@@ -10,7 +10,7 @@ from ivr.callsim import sign
 from ivr.incidents import paging
 from ivr.incidents.jobs import settle_call, snapshot
 from ivr.incidents.store import IncidentStore
-from tests.incident_helpers import OFFICE, TECH1, TECH2, missed_into_voicemail, notify_config
+from tests.incident_helpers import OFFICE, TECH1, TECH2, missed_into_voicemail, notify_config, paged_missed_call
 from tests.sms_helpers import client
 from tests.support.voice import AUTH_TOKEN, BASE_URL
 
@@ -20,14 +20,7 @@ LINE = "+4570112299"
 @pytest.fixture
 def paged(voice_app, redis_url, monkeypatch):
     """An app whose incident 1 (a missed call) has paged tech1 and tech2 (no worker: sending waits)."""
-    monkeypatch.setenv("REDIS_URL", redis_url)
-    monkeypatch.setenv("TWILIO_FROM_NUMBER", LINE)
-    app = voice_app(notify_config(), at=OFFICE)
-    call = missed_into_voicemail(app)
-    r = client(redis_url)
-    settle_call(r, snapshot(app.config.lines()[0], call.caller, BASE_URL), call.sid, OFFICE)
-    assert paging.page(LINE, 1, 0) == "sent"
-    return app, r
+    return paged_missed_call(voice_app, redis_url, monkeypatch, LINE)
 
 
 def sms(app, sender: str, body: str, token: str = AUTH_TOKEN) -> tuple[int, str]:

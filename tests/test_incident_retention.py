@@ -7,11 +7,9 @@ from __future__ import annotations
 import pytest
 
 from ivr.incidents import paging
-from ivr.incidents.jobs import settle_call, snapshot
 from ivr.incidents.store import DAY, IncidentStore
-from tests.incident_helpers import OFFICE, TECH1, missed_into_voicemail, notify_config
+from tests.incident_helpers import OFFICE, TECH1, paged_missed_call
 from tests.sms_helpers import client
-from tests.support.voice import BASE_URL
 
 LINE = "+4570112299"
 KEPT = 3 * DAY  # the test hotline's call_log_days
@@ -20,14 +18,7 @@ KEPT = 3 * DAY  # the test hotline's call_log_days
 @pytest.fixture
 def paged(voice_app, redis_url, monkeypatch):
     """Incident 1 (a missed call) has paged tech1 and tech2 once."""
-    monkeypatch.setenv("REDIS_URL", redis_url)
-    monkeypatch.setenv("TWILIO_FROM_NUMBER", LINE)
-    app = voice_app(notify_config(), at=OFFICE)
-    call = missed_into_voicemail(app)
-    r = client(redis_url)
-    settle_call(r, snapshot(app.config.lines()[0], call.caller, BASE_URL), call.sid, OFFICE)
-    assert paging.page(LINE, 1, 0) == "sent"
-    return r
+    return paged_missed_call(voice_app, redis_url, monkeypatch, LINE)[1]
 
 
 def _kept(r, key: str) -> bool:
