@@ -21,7 +21,7 @@ from ivr.calls.timeline import step_label
 from ivr.callsim import CallError, CallSim, Turn, path_of
 from ivr.calls.store import connect_redis
 from ivr.cli import redis_env
-from ivr.cli.common import CliError, add_config_arg, fail, load, moment, pick_line
+from ivr.cli.common import CliError, add_config_arg, fail, load, moment, pick_line, quiet_app
 from ivr.cli.serve import DEV_TOKEN, command_name
 
 LOCAL_BASE = "http://hotline.local"
@@ -148,20 +148,13 @@ def run(args: argparse.Namespace) -> int:
         sim = CallSim(remote_post(base, source), hotline.line, numbers.normalise(args.caller, (hotline.country,)),
                       token, base_url=base)
     else:
-        import logging
+        from ivr.app import state_of
 
-        from ivr.app import create_app, state_of
-
-        ivr_log = logging.getLogger("ivr")
-        level = ivr_log.level
-        ivr_log.setLevel(logging.ERROR)  # no "Redis not set" noise for a private call log
         started = time.monotonic()
         token = "in-process-" + os.urandom(8).hex()
-        app = create_app(config, redis_url=redis_url,
-                         auth_token=token, public_base_url=LOCAL_BASE,
-                         now=lambda: at + dt.timedelta(seconds=time.monotonic() - started),
-                         spool_dir=None if args.log else tempfile.mkdtemp(prefix="hotline-call-"))
-        ivr_log.setLevel(level)
+        app = quiet_app(config, redis_url=redis_url, auth_token=token, public_base_url=LOCAL_BASE,
+                        now=lambda: at + dt.timedelta(seconds=time.monotonic() - started),
+                        spool_dir=None if args.log else tempfile.mkdtemp(prefix="hotline-call-"))
         # The per-webhook log lines are for a server's log, not for the person playing the call.
         app.extensions["hotline.weblog"].enabled = False
         client = app.test_client()

@@ -55,6 +55,22 @@ def load(args: argparse.Namespace) -> Config:
                        errors=exc.errors) from None
 
 
+def quiet_app(config: Config, **options):
+    """Return ivr.app.create_app(config, **options) without the app's start-up notes (console off,
+    Redis not set, ...), which are for a server's log, not for the admin at a command."""
+    import logging
+
+    from ivr.app import create_app
+
+    ivr_log = logging.getLogger("ivr")
+    level = ivr_log.level
+    ivr_log.setLevel(logging.ERROR)
+    try:
+        return create_app(config, **options)
+    finally:
+        ivr_log.setLevel(level)
+
+
 def pick_line(config: Config, line: str | None) -> Hotline:
     """Return the hotline for --line (any format of its number), or the only one there is."""
     if line:

@@ -14,7 +14,7 @@ import redis as redis_lib
 from ivr import numbers
 from ivr.calls.spool import default_dir
 from ivr.cli import redis_env
-from ivr.cli.common import CliError, add_config_arg, fail, load
+from ivr.cli.common import CliError, add_config_arg, fail, load, quiet_app
 from ivr.privacy.purge import PURGED, Findings, find, is_hotline, purge
 
 _LABELS = {
@@ -68,19 +68,10 @@ def _flush_spool(args: argparse.Namespace, url: str) -> int:
     deployment, so the outcome hooks run for what is new (a missed call logged while Redis was
     down gets its incident and its page). Returns how many events went in; raises CliError (2)
     for a refused config."""
-    import logging
-
-    from ivr.app import create_app, state_of
+    from ivr.app import state_of
 
     source = args.config or os.environ.get("HOTLINE_CONFIG") or None
-    config = load(args)
-    quiet = logging.getLogger("ivr")
-    level = quiet.level
-    quiet.setLevel(logging.ERROR)  # the app's start-up notes (console off, ...) are not the purge's
-    try:
-        app = create_app(config, redis_url=url, spool_dir=str(args.spool_dir or default_dir(source, url)))
-    finally:
-        quiet.setLevel(level)
+    app = quiet_app(load(args), redis_url=url, spool_dir=str(args.spool_dir or default_dir(source, url)))
     return state_of(app).store.flush()
 
 
