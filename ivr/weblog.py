@@ -15,17 +15,28 @@ import os
 import sys
 import threading
 
+from ivr.calls.forksafe import renew_after_fork
+
 MASK_KEEP = 3
-_write_lock = threading.Lock()
 
 
-def _renew_lock() -> None:
-    """Give a forked child a free lock: one held by another thread at the fork stays held there."""
-    global _write_lock
-    _write_lock = threading.Lock()
+class _Stderr:
+    """Writes whole lines to the current stderr under one lock (renewed in a forked child: one held
+    by another thread at the fork would stay held there)."""
+
+    def __init__(self):
+        self._after_fork()
+        renew_after_fork(self)
+
+    def _after_fork(self) -> None:
+        self.lock = threading.Lock()
+
+    def line(self, text: str) -> None:
+        with self.lock:
+            sys.stderr.write(text + "\n")
 
 
-os.register_at_fork(after_in_child=_renew_lock)
+_stderr = _Stderr()
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # json.dumps builds one per call
 
 
@@ -46,8 +57,7 @@ def mask(number: str | None, keep: int = MASK_KEEP) -> str | None:
 
 def _write(text: str) -> None:
     """Write one line to the current stderr, whole (threads never interleave inside a line)."""
-    with _write_lock:
-        sys.stderr.write(text + "\n")
+    _stderr.line(text)
 
 
 class WebhookLog:

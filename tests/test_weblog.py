@@ -72,11 +72,11 @@ def test_a_child_forked_while_a_line_is_being_written_can_write_its_own():
 
     from ivr import weblog
 
-    with weblog._write_lock:                 # another thread is in the middle of a line
+    with weblog._stderr.lock:                # another thread is in the middle of a line
         pid = os.fork()
         if pid == 0:                         # the child: its first line must not wait forever
             try:
-                acquired = weblog._write_lock.acquire(timeout=2)
+                acquired = weblog._stderr.lock.acquire(timeout=2)
             finally:
                 os._exit(0 if acquired else 1)
     _, status = os.waitpid(pid, 0)
