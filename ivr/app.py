@@ -17,6 +17,13 @@ What the app holds, for views and for other modules' extensions (documented cont
   (e.g. the incidents module numbers the call's incident and pages about a missed one). They are
   also called, outside any request, for such events replayed from the spool after Redis was down
   (`CallStore.on_replayed`), so a call logged entirely while Redis was down is acted on too.
+- `app.extensions["hotline.outcome_marks"]`: list of callables `(hotline, event, at) -> (key,
+  due epoch second, member) or None`, asked before a call's `outcome`, `end` or `attempt` event is
+  recorded; the first mark given travels with the event (ivr.calls.append.follow_up): `member` is
+  added to the sorted set `key` in the same script call that writes the event, only when the event
+  is new, and through the spool when Redis is down. Work due because of an event (the incidents
+  module's settling, ivr.incidents.due) is thus never lost nor done twice, and costs the webhook
+  no round trip of its own.
 - `app.extensions["hotline.config_refused"]`: the errors that refused HOTLINE_CONFIG at start
   (empty when it loaded), for the admin console's config page.
 Announcers and hooks run on the call path: they must not wait on Redis (read what they need from a
@@ -85,6 +92,7 @@ class HotlineState:
     announcers: list = field(default_factory=list)
     service_hooks: list = field(default_factory=list)
     outcome_hooks: list = field(default_factory=list)
+    outcome_marks: list = field(default_factory=list)
 
 
 class HotlineFlask(Flask):
@@ -151,6 +159,7 @@ def create_app(config: Config | None = None, *, redis_url=_ENV, auth_token=_ENV,
     app.extensions["hotline.announcers"] = state.announcers
     app.extensions["hotline.service_hooks"] = state.service_hooks
     app.extensions["hotline.outcome_hooks"] = state.outcome_hooks
+    app.extensions["hotline.outcome_marks"] = state.outcome_marks
     app.extensions["hotline.config_refused"] = refused
     every = config_watch.every_from_env()
     if config is None and os.environ.get("HOTLINE_CONFIG") and every > 0:

@@ -214,3 +214,9 @@ def probe_call(token: str) -> str:
 def probe_last(line: str) -> str:
     """Return the JSON of the last probe result of `line` (ok, when, what differed)."""
     return f"{PREFIX}:probe:last:{line}"
+
+
+def settle_due() -> str:
+    """Sorted set of calls whose incident is due to be settled: member a JSON mark (ivr.incidents.due),
+    score the epoch second it is due; written with the call's event (ivr.calls.append)."""
+    return f"{PREFIX}:incidents:settle-due"

@@ -114,8 +114,8 @@ def test_the_link_streams_the_recording_with_the_account_credentials(voice_app, 
 
 
 def test_a_voicemail_greeting_waits_for_the_message_before_settling(voice_app, redis_url):
-    from rq.registry import ScheduledJobRegistry
-
+    from ivr import keys
+    from ivr.incidents import due
     from ivr.sms.jobs import queue
 
     app = voice_app(notify_config(), at=OFFICE)
@@ -125,10 +125,13 @@ def test_a_voicemail_greeting_waits_for_the_message_before_settling(voice_app, r
     assert call.ring("no-answer").kind == "record"   # the greeting plays: nothing to settle yet but later
     r = client(redis_url)
     q = queue(r)
-    assert q.count == 0
-    assert len(ScheduledJobRegistry(queue=q)) == 1   # the safety net, after the longest message
+    start = OFFICE.timestamp()
+    [(_, safety_net)] = r.zrange(keys.settle_due(), 0, -1, withscores=True)
+    assert safety_net == start + due.VOICEMAIL_WAIT   # the safety net, after the longest message
+    assert due.pump_once(r, start + due.VOICEMAIL_WAIT - 1) == 0 and q.count == 0
     call.leave_message()
-    assert q.count == 1                              # the message came: settle now
+    assert due.pump_once(r, start) == 1 and q.count == 1   # the message came: settle now
+    assert due.pump_once(r, start + due.VOICEMAIL_WAIT) == 1 and q.count == 2   # the net: settling finds it
 
 
 def test_typographic_dashes_do_not_make_the_sms_ucs2():

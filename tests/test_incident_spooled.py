@@ -1,12 +1,15 @@
 """A missed call logged entirely while Redis was down still becomes an incident and pages people:
-replaying the spool runs the outcome hooks for the events that were new (real redis-server,
+replaying the spool writes the settle marks of the events that were new (real redis-server,
 stopped mid-test; the RQ jobs are run in-process, the SMS sending is not)."""
 from __future__ import annotations
+
+import datetime as dt
 
 import pytest
 from rq.job import Job
 
-from ivr.incidents import paging
+from ivr import keys
+from ivr.incidents import due, paging
 from ivr.incidents.store import IncidentStore
 from ivr.sms.jobs import queue
 from tests.incident_helpers import OFFICE, missed_into_voicemail, notify_config
@@ -22,7 +25,9 @@ def _jobs(r, name: str) -> list[Job]:
 
 
 def _settle_all(r) -> int:
-    """Run every queued settle job once, in-process; returns how many ran."""
+    """Enqueue the settling marked due (as `hotline worker` does), then run every queued settle job
+    once, in-process; returns how many ran."""
+    due.pump_once(r, (OFFICE + dt.timedelta(hours=1)).timestamp())
     jobs = _jobs(r, "ivr.incidents.jobs.settle")
     for job in jobs:
         job.func(*job.args, **job.kwargs)
@@ -62,8 +67,8 @@ def test_a_flush_and_a_live_event_of_the_same_call_page_once(env, redis_server, 
     call.ring("no-answer")
     call.leave_message()                              # the outcome is spooled
     redis_server.start()
-    call.hang_up()                                    # the end goes to Redis live (its hook runs)
-    app.state.store.flush()                           # the spooled outcome is replayed (its hook runs)
+    call.hang_up()                                    # the end goes to Redis live, with its mark
+    app.state.store.flush()                           # the spooled outcome is replayed, with its mark
     assert _settle_all(r) >= 2
     assert IncidentStore(r).numbers(LINE) == [(OFFICE.timestamp(), 1)]
     assert IncidentStore(r).get(LINE, 1)["state"] == "missed"
@@ -74,13 +79,14 @@ def test_replaying_events_already_in_redis_runs_no_hook(env, redis_url, voice_ap
     app = voice_app(notify_config(), at=OFFICE)
     r = client(redis_url)
     missed_into_voicemail(app)
-    queued = len(_jobs(r, "ivr.incidents.jobs.settle"))
+    marked = r.zrange(keys.settle_due(), 0, -1)
+    assert marked
     seen = []
     app.state.store.on_replayed = seen.append
     for ev in [json_ev for json_ev in _events(r)]:
         app.state.store.spool.append({**ev, "_ttl_days": 3, "_index_ts": None})
     app.state.store.flush()
-    assert seen == [] and len(_jobs(r, "ivr.incidents.jobs.settle")) == queued
+    assert seen == [] and r.zrange(keys.settle_due(), 0, -1) == marked
 
 
 def _events(r):

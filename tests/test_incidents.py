@@ -6,8 +6,9 @@ import json
 
 import pytest
 
+from ivr import keys
 from ivr.cli import main
-from ivr.incidents import service
+from ivr.incidents import due, service
 from ivr.incidents.jobs import settle_call, snapshot
 from ivr.incidents.model import Verdict, verdict
 from ivr.incidents.store import IncidentStore
@@ -184,9 +185,11 @@ def test_a_call_twilio_sent_to_the_fallback_url_is_settled_when_that_dial_ends(a
     turn = call.send("/voice/fallback", params)
     assert turn.kind == "dial"
     settles = lambda: [j for j in Queue("sms", connection=r).get_jobs() if j.func_name.endswith("jobs.settle")]  # noqa: E731
-    assert settles() == []   # the fallback's own dial decides
+    assert r.zcard(keys.settle_due()) == 0   # the fallback's own dial decides
     call.send(turn.action, call._call_params(DialCallStatus=status, DialCallDuration="30"))
-    assert len(settles()) == 1
+    assert r.zcard(keys.settle_due()) == 1 and settles() == []   # marked with the event; the worker enqueues
+    assert due.pump_once(r, LATER.timestamp()) == 1
+    assert len(settles()) == 1 and r.zcard(keys.settle_due()) == 0
     verdict_, number = _settle(app, r, call)
     incident = IncidentStore(r).get("+4570112299", number)
     assert incident["state"] == expected and incident["outcome"] == "fallback"

@@ -14,18 +14,22 @@ UNKNOWN_LINE = "unknown"     # the one index of calls to numbers that are not ou
 UNKNOWN_INDEX_CAP = 1000     # ... which keeps only this many newest CallSids
 _E164 = re.compile(r"^\+[0-9]{1,15}$")  # a number, not junk such as NaN
 
-# Per event, 4 KEYS (events, seen, index, lines) and 8 ARGV (event id, event JSON, ttl seconds, index
-# score ('' = none), sid, index cutoff score, line, index cap ('0' = none)), then one last ARGV: the
-# number (from 1) of an event whose call's whole log is wanted back, or 0. One call of the script
-# writes a whole batch (one webhook's events) and returns {flags, log}: 1 (added) or 0 (duplicate)
-# per event, and the wanted call's events after the write (empty when none was wanted).
+# Per event, 5 KEYS (events, seen, index, lines, follow-up set) and 10 ARGV (event id, event JSON, ttl
+# seconds, index score ('' = none), sid, index cutoff score, line, index cap ('0' = none), follow-up
+# score ('' = none), follow-up member), then one last ARGV: the number (from 1) of an event whose
+# call's whole log is wanted back, or 0. One call of the script writes a whole batch (one webhook's
+# events) and returns {flags, log}: 1 (added) or 0 (duplicate) per event, and the wanted call's
+# events after the write (empty when none was wanted).
 # A call's keys get their TTL when the call is new and are never extended by later events, so a
 # call is kept `ttl` from its first event. An index lives `ttl` after its newest call; the set of
 # lines lives as long as the longest-kept index.
+# An event's follow-up (see `follow_up`) is added to its sorted set only when the event is new, in
+# the same script call: the mark of work due because of the event (e.g. settling the call's
+# incident) is written exactly when the event is, never one without the other.
 APPEND = """
 local out = {}
-for i = 0, #KEYS / 4 - 1 do
-  local k, a = i * 4, i * 8
+for i = 0, #KEYS / 5 - 1 do
+  local k, a = i * 5, i * 10
   if redis.call('SADD', KEYS[k + 2], ARGV[a + 1]) == 0 then
     out[i + 1] = 0
   else
@@ -42,16 +46,24 @@ for i = 0, #KEYS / 4 - 1 do
       redis.call('SADD', KEYS[k + 4], ARGV[a + 7])
       if redis.call('TTL', KEYS[k + 4]) < tonumber(ARGV[a + 3]) then redis.call('EXPIRE', KEYS[k + 4], ARGV[a + 3]) end
     end
+    if ARGV[a + 9] ~= '' then redis.call('ZADD', KEYS[k + 5], ARGV[a + 9], ARGV[a + 10]) end
     out[i + 1] = 1
   end
 end
 local want = tonumber(ARGV[#KEYS * 2 + 1])
-if want > 0 then return {out, redis.call('LRANGE', KEYS[(want - 1) * 4 + 1], 0, -1)} end
+if want > 0 then return {out, redis.call('LRANGE', KEYS[(want - 1) * 5 + 1], 0, -1)} end
 return {out, {}}
 """
 
 
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # json.dumps builds one per call
+FOLLOW = "_follow"  # an event's key for its follow-up; never part of the logged event
+
+
+def follow_up(ev: dict, key: str, due: float, member: str) -> dict:
+    """Return `ev` with a follow-up: `member` is added to sorted set `key` with score `due` (an
+    epoch second) when, and only when, the event is written as new (kept through the spool)."""
+    return {**ev, FOLLOW: [key, due, member]}
 
 
 def index_line(line: str | None) -> str:
@@ -68,7 +80,14 @@ def append_arguments(items: list[tuple[dict, int, float | None]], read_back: int
         sid, line = ev["sid"], index_line(ev.get("line"))
         ttl = int(ttl_days) * DAY
         cutoff = (index_ts or time.time()) - ttl
-        script_keys += [keys.call_events(sid), keys.call_seen(sid), keys.calls_index(line), keys.calls_lines()]
+        follow = ev.get(FOLLOW)
+        if follow:
+            ev = {k: v for k, v in ev.items() if k != FOLLOW}
+            follow_key, follow_score, follow_member = follow[0], repr(float(follow[1])), follow[2]
+        else:
+            follow_key, follow_score, follow_member = keys.call_events(sid), "", ""
+        script_keys += [keys.call_events(sid), keys.call_seen(sid), keys.calls_index(line), keys.calls_lines(),
+                        follow_key]
         args += [ev["id"], _JSON.encode(ev), ttl, "" if index_ts is None else repr(float(index_ts)), sid, cutoff,
-                 line, UNKNOWN_INDEX_CAP if line == UNKNOWN_LINE else 0]
+                 line, UNKNOWN_INDEX_CAP if line == UNKNOWN_LINE else 0, follow_score, follow_member]
     return script_keys, args + [read_back]

@@ -1,6 +1,8 @@
 """`hotline worker`: a long-running RQ worker that also runs scheduled jobs (escalations,
-blast watchdogs, the daily probe of each line with a `probe:` section: ivr.probe.jobs). The
-Procfile's `worker:` line. Redis from REDIS_URL (required, see ivr.cli.redis_env).
+blast watchdogs, the daily probe of each line with a `probe:` section: ivr.probe.jobs), and a
+thread that turns the settle marks the webhooks leave into `settle` jobs every 0.25 s
+(ivr.incidents.due; with --burst, once before the jobs). The Procfile's `worker:` line. Redis
+from REDIS_URL (required, see ivr.cli.redis_env).
 
 RQ lets one worker at a time run the scheduler, by a lock that lives 61 s. When the worker
 holding it is killed, scheduled work would wait for that lock to expire; a worker on the same
@@ -97,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
     from rq import Queue, Worker
 
     import ivr.incidents.jobs  # noqa: F401 - load job code (and twilio) once; RQ forks a horse per job
+    from ivr.incidents import due
     import ivr.outages.jobs  # noqa: F401
     from ivr.probe.jobs import schedule_probes
     from ivr.sms.jobs import resume_all
@@ -131,6 +134,10 @@ def run(args: argparse.Namespace) -> int:
         if resumed:
             log.info("watching %d unfinished blast(s) again", resumed)
         schedule_probes(client)
+        if args.burst:
+            due.pump_once(client)   # the settling already due, then the jobs
+        else:
+            due.start_pump(redis.Redis.from_url(url))  # its own connection: RQ forks a horse per job
         queues = [Queue(name, connection=client) for name in names]
         worker = HotlineWorker(queues, connection=client, name=args.name, maintenance_interval=maintenance)
         worker.work(burst=args.burst, with_scheduler=True, logging_level=args.log_level)

@@ -1,7 +1,8 @@
 """The incidents' part of the Flask app: `init_app(app)` adds
 
-- the outcome hook: when a call's outcome is logged (or the call ends), the RQ job
-  ivr.incidents.jobs.settle is enqueued to number its incident and page about a missed one;
+- the outcome mark: when a call's outcome is logged (or the call ends), a mark written with that
+  event (ivr.incidents.due) has `hotline worker` enqueue the RQ job ivr.incidents.jobs.settle, which
+  numbers the call's incident and pages about a missed one;
 - POST /sms/incoming, Twilio's Messaging webhook (signed; see ivr.signature): OK / OK 17 /
   DONE 17 from a paged number, answered with TwiML <Message>;
 - GET /r/<token>: a voicemail behind a signed, expiring link (ivr.incidents.links), streamed
@@ -20,15 +21,12 @@ from redis import Redis, RedisError
 from twilio.twiml.messaging_response import MessagingResponse
 
 from ivr.hotline import Hotline
-from ivr.incidents import links, replies
-from ivr.incidents.jobs import enqueue_settle, snapshot
-from ivr.incidents.model import GREETING
+from ivr.incidents import due, links, replies
 from ivr.incidents.store import IncidentStore
 from ivr.numbers import is_valid_e164
 
 log = logging.getLogger(__name__)
 bp = Blueprint("incidents", __name__)
-VOICEMAIL_WAIT = 180 + 60  # the longest message (ivr.voice.render) and a margin: then the call is over
 
 
 def _state():
@@ -37,29 +35,17 @@ def _state():
     return state_of(current_app)
 
 
-def outcome_hook(hotline: Hotline | None, call_sid: str, kind: str, data: dict, redis: Redis | None,
-                 now: dt.datetime) -> None:
-    """Enqueue `settle` for a call whose outcome is known (a fresh outcome or end event, or the
-    fallback dial's result). Raises redis errors (the caller logs them; the call goes on)."""
-    if redis is None or hotline is None or not call_sid:
-        return
-    delay, final = 0.0, False
-    if kind == "outcome":
-        outcome = data.get("outcome")
-        if outcome in ("fallback", "error"):
-            return  # the fallback <Dial>'s result (or the end of the call) decides
-        if outcome == "no_answer" and str(data.get("detail") or "").startswith(GREETING):
-            delay, final = VOICEMAIL_WAIT, True  # a message may still come; if not, settle later
-    elif kind == "attempt" and data.get("step") != "fallback":
-        return
-    elif kind not in ("outcome", "end", "attempt"):
-        return
+def outcome_mark(hotline: Hotline | None, ev: dict, at: dt.datetime) -> tuple[str, float, str] | None:
+    """Return the follow-up that settles the call of a fresh outcome, end or attempt event (see
+    ivr.incidents.due), or None when the event does not settle it (or there is no hotline)."""
+    if hotline is None or not ev.get("sid"):
+        return None
     st = _state()
     # A spool replay may run inside another request (a console page): only a call's webhook has its caller.
     live = has_request_context() and request.path.startswith("/voice")
     caller = (request.form.get("From") or "") if live else ""
     base = st.public_base_url or (request.url_root if live else "")
-    enqueue_settle(redis, snapshot(hotline, caller if is_valid_e164(caller) else "", base), call_sid, delay, final)
+    return due.mark(hotline, ev, at, caller if is_valid_e164(caller) else "", base.rstrip("/"))
 
 
 def _twiml(text: str | None) -> Response:
@@ -133,6 +119,6 @@ def recording(token: str):
 
 
 def init_app(app: Flask) -> None:
-    """Register the SMS reply webhook, the recording links and the outcome hook."""
+    """Register the SMS reply webhook, the recording links and the outcome mark (settling)."""
     app.register_blueprint(bp)
-    app.extensions["hotline.outcome_hooks"].append(outcome_hook)
+    app.extensions["hotline.outcome_marks"].append(outcome_mark)

@@ -1,0 +1,181 @@
+"""Calls whose incident is due to be settled: the marks the voice webhooks leave, and the pump in
+`hotline worker` that turns them into RQ `settle` jobs (ivr.incidents.jobs).
+
+A webhook that logs a call's outcome leaves a mark in the sorted set keys.settle_due() in the same
+script call that writes the event (ivr.calls.append.follow_up), so the webhook makes no round trip
+of its own for it and a mark exists exactly when its event does (also through the spool while Redis
+is down). A mark's score is when the settling is due: the event's moment, or later when a caller may
+still leave a message. The member is JSON: {"sid", "event", "final", "caller", "caller_name",
+"snap"}, the snapshot of the hotline the call ran under (ivr.incidents.jobs.snapshot) with the
+caller left out; "event" (the event's id) keeps two marks of one call apart.
+
+The pump claims due marks for a lease (their score moves LEASE seconds on), enqueues `settle` for
+each and then removes them. A pump that dies between the two leaves marks that another pump claims
+when the lease is over: a call may be settled twice then, which settling allows (it numbers and pages
+once), but never not at all.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+import time
+
+from redis import Redis, RedisError
+
+from ivr import keys
+from ivr.hotline import Hotline
+from ivr.incidents.model import GREETING
+
+log = logging.getLogger(__name__)
+
+LEASE = 60.0       # seconds a claimed mark is left to its pump before another may claim it
+EVERY = 0.25       # seconds between the pump's looks
+BATCH = 100        # marks claimed per look at most
+VOICEMAIL_WAIT = 180 + 60  # the longest message (ivr.voice.render) and a margin: then the call is over
+
+# KEYS[1] the set; ARGV: now, now + lease, batch. Returns the members due, now leased.
+_CLAIM = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, member in ipairs(due) do redis.call('ZADD', KEYS[1], 'XX', ARGV[2], member) end
+return due
+"""
+
+
+def settle_when(ev: dict) -> tuple[float, bool] | None:
+    """Return (delay in seconds, final) for settling after event `ev`, or None when the event
+    does not settle the call (the fallback <Dial>'s result or the call's end decides then)."""
+    kind = ev.get("type")
+    if kind == "outcome":
+        outcome = ev.get("outcome")
+        if outcome in ("fallback", "error"):
+            return None
+        if outcome == "no_answer" and str(ev.get("detail") or "").startswith(GREETING):
+            return VOICEMAIL_WAIT, True  # a message may still come; if not, settle later
+        return 0.0, False
+    if kind == "attempt":
+        return (0.0, False) if ev.get("step") == "fallback" else None
+    if kind == "end":
+        return 0.0, False
+    return None
+
+
+class _Snapshots:
+    """The JSON of each hotline's snapshot (caller left out) and its site names, made once per
+    hotline object and base URL (a reloaded config brings new objects)."""
+
+    KEPT = 64
+
+    def __init__(self) -> None:
+        self._made: dict[tuple[int, str], tuple[Hotline, str, dict[str, str]]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, hotline: Hotline, base_url: str) -> tuple[str, dict[str, str]]:
+        key = (id(hotline), base_url)
+        found = self._made.get(key)
+        if found is not None and found[0] is hotline:
+            return found[1], found[2]
+        from ivr.incidents.jobs import snapshot
+
+        text = json.dumps(snapshot(hotline, "", base_url), ensure_ascii=False, separators=(",", ":"))
+        names = {site.number: site.name for site in hotline.all_sites()}
+        with self._lock:
+            if len(self._made) >= self.KEPT:
+                self._made.clear()
+            self._made[key] = (hotline, text, names)
+        return text, names
+
+
+_snapshots = _Snapshots()
+
+
+def mark(hotline: Hotline, ev: dict, at: dt.datetime, caller: str, base_url: str) -> tuple[str, float, str] | None:
+    """Return the follow-up (key, due epoch second, member) that settles the call of event `ev`
+    (logged at `at`), or None when this event does not settle it. `caller`: a valid E.164 number or ''."""
+    when = settle_when(ev)
+    if when is None:
+        return None
+    delay, final = when
+    snap, names = _snapshots.get(hotline, base_url)
+    member = (f'{{"sid":{json.dumps(ev["sid"])},"event":{json.dumps(ev["id"])},"final":{"true" if final else "false"},'
+              f'"caller":{json.dumps(caller)},"caller_name":{json.dumps(names.get(caller, ""), ensure_ascii=False)},'
+              f'"snap":{snap}}}')
+    return keys.settle_due(), at.timestamp() + delay, member
+
+
+def job_of(member: str) -> tuple[dict, str, bool]:
+    """Return (snapshot, call sid, final) of a mark: the arguments of `settle`. Raises ValueError
+    (or KeyError, TypeError) for a malformed one."""
+    data = json.loads(member)
+    snap = dict(data["snap"])
+    snap["caller"], snap["caller_name"] = data.get("caller") or "", data.get("caller_name") or ""
+    return snap, str(data["sid"]), bool(data.get("final"))
+
+
+def claim(redis: Redis, now: float, lease: float = LEASE, batch: int = BATCH) -> list[str]:
+    """Return up to `batch` marks due at `now` (epoch seconds), leased to the caller until
+    now + lease. Raises redis errors."""
+    return [m if isinstance(m, str) else m.decode() for m in
+            redis.eval(_CLAIM, 1, keys.settle_due(), repr(float(now)), repr(float(now + lease)), batch)]
+
+
+def pump_once(redis: Redis, now: float | None = None) -> int:
+    """Enqueue `settle` for every mark due at `now` (epoch seconds; default the clock) and remove
+    them; returns how many were enqueued. A malformed mark is logged and removed. Raises redis
+    errors (the marks not yet removed are claimed again when their lease is over)."""
+    from ivr.incidents.jobs import enqueue_settle
+
+    moment = time.time() if now is None else now
+    count = 0
+    while True:
+        members = claim(redis, moment)
+        for member in members:
+            try:
+                snap, sid, final = job_of(member)
+            except (ValueError, KeyError, TypeError):
+                log.error("dropping a malformed settle mark: %.200s", member)
+            else:
+                enqueue_settle(redis, snap, sid, 0.0, final)
+                count += 1
+            redis.zrem(keys.settle_due(), member)
+        if len(members) < BATCH:
+            return count
+
+
+def waiting(redis: Redis, now: float | None = None) -> tuple[int, float]:
+    """Return (marks due at `now`, seconds the oldest of them is overdue; 0 when none). Raises redis errors."""
+    moment = time.time() if now is None else now
+    oldest = redis.zrangebyscore(keys.settle_due(), "-inf", repr(float(moment)), start=0, num=1, withscores=True)
+    if not oldest:
+        return 0, 0.0
+    return int(redis.zcount(keys.settle_due(), "-inf", repr(float(moment)))), max(0.0, moment - oldest[0][1])
+
+
+def run_pump(redis: Redis, stop: threading.Event, every: float = EVERY) -> None:
+    """Pump marks every `every` seconds until `stop` is set; Redis trouble is logged (once per
+    stretch) and the pump goes on."""
+    failing = False
+    while not stop.is_set():
+        try:
+            count = pump_once(redis)
+        except RedisError as exc:
+            if not failing:
+                log.warning("settle marks: Redis failed (%s); trying again", exc)
+            failing = True
+            stop.wait(1.0)
+            continue
+        if failing:
+            log.info("settle marks: Redis answers again")
+            failing = False
+        if count:
+            log.info("enqueued settle for %d call(s)", count)
+        stop.wait(every)
+
+
+def start_pump(redis: Redis, every: float = EVERY) -> tuple[threading.Thread, threading.Event]:
+    """Start `run_pump` on a daemon thread; returns (thread, its stop event)."""
+    stop = threading.Event()
+    thread = threading.Thread(target=run_pump, args=(redis, stop, every), name="hotline-settle-pump", daemon=True)
+    thread.start()
+    return thread, stop

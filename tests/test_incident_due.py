@@ -1,0 +1,119 @@
+"""Settle marks (ivr.incidents.due): written with the call's event, exactly when it is new, and
+turned into `settle` jobs by the pump with the same arguments the webhook used to enqueue."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from rq.job import Job
+
+from ivr import keys
+from ivr.calls.append import FOLLOW, follow_up
+from ivr.calls.events import event
+from ivr.incidents import due
+from ivr.incidents.jobs import snapshot
+from ivr.sms.jobs import queue
+from tests.incident_helpers import OFFICE, missed_into_voicemail, notify_config
+from tests.sms_helpers import client
+
+AT = OFFICE
+LINE = "+4570112299"
+CALLER = "+4534412350"
+
+
+def _ev(kind: str, **data) -> dict:
+    return event("CA" + "1" * 32, LINE, kind, kind, AT, **data)
+
+
+@pytest.mark.parametrize("ev,expected", [
+    (_ev("outcome", outcome="answered"), (0.0, False)),
+    (_ev("outcome", outcome="no_answer", detail="all steps"), (0.0, False)),
+    (_ev("outcome", outcome="no_answer", detail="voicemail greeting (desk)"), (due.VOICEMAIL_WAIT, True)),
+    (_ev("outcome", outcome="fallback"), None),       # the fallback <Dial>'s result decides
+    (_ev("outcome", outcome="error"), None),
+    (_ev("attempt", step="fallback"), (0.0, False)),
+    (_ev("attempt", step=1), None),
+    (_ev("end", call_status="completed"), (0.0, False)),
+    (_ev("start"), None),
+])
+def test_which_events_settle_a_call_and_when(ev, expected):
+    assert due.settle_when(ev) == expected
+
+
+@pytest.mark.parametrize("caller,base", [(CALLER, "https://hotline.example.org"), ("", ""),
+                                         ("+4534412399", "https://h.example.org/sub")])
+def test_a_mark_carries_what_settle_was_given_before(caller, base):
+    hotline = notify_config().lines()[0]
+    ev = _ev("outcome", outcome="answered")
+    key, score, member = due.mark(hotline, ev, AT, caller, base)
+    assert key == keys.settle_due() and score == AT.timestamp()
+    snap, sid, final = due.job_of(member)
+    assert snap == json.loads(json.dumps(snapshot(hotline, caller, base))) and sid == ev["sid"] and final is False
+    assert due.mark(hotline, ev, AT, caller, base)[2] == member   # the same event: the same member
+
+
+def _mark(r, hotline, sid: str, event_id: str, at: dt.datetime, final: bool = False) -> str:
+    ev = {"sid": sid, "id": event_id, "type": "end"}
+    key, score, member = due.mark(hotline, ev, at, CALLER, "https://hotline.example.org")
+    r.zadd(key, {member: score})
+    return member
+
+
+def test_the_pump_enqueues_what_is_due_removes_it_and_leaves_the_rest(redis_url):
+    r = client(redis_url)
+    hotline = notify_config().lines()[0]
+    now = AT.timestamp()
+    _mark(r, hotline, "CA" + "a" * 32, "e1", AT)
+    _mark(r, hotline, "CA" + "b" * 32, "e2", AT - dt.timedelta(seconds=5))
+    later = _mark(r, hotline, "CA" + "c" * 32, "e3", AT + dt.timedelta(seconds=1))
+    r.zadd(keys.settle_due(), {"not json": now - 1})
+    assert due.waiting(r, now) == (3, 5.0)
+    assert due.pump_once(r, now) == 2                  # the malformed one is dropped, not enqueued
+    assert r.zrange(keys.settle_due(), 0, -1) == [later.encode()]
+    jobs = [Job.fetch(i, connection=queue(r).connection) for i in queue(r).job_ids]
+    assert sorted(j.args[1] for j in jobs) == ["CA" + "a" * 32, "CA" + "b" * 32]
+    assert all(j.func_name == "ivr.incidents.jobs.settle" and j.args[0]["caller"] == CALLER for j in jobs)
+    assert due.waiting(r, now) == (0, 0.0)
+
+
+def test_a_mark_claimed_by_a_pump_that_died_is_claimed_again_after_the_lease(redis_url):
+    r = client(redis_url)
+    hotline = notify_config().lines()[0]
+    now = AT.timestamp()
+    member = _mark(r, hotline, "CA" + "a" * 32, "e1", AT)
+    assert due.claim(r, now) == [member]               # ...and that pump is gone before enqueueing
+    assert due.claim(r, now + due.LEASE - 1) == []     # leased: no other pump takes it
+    assert due.pump_once(r, now + due.LEASE) == 1 and queue(r).count == 1
+
+
+def test_a_batch_larger_than_one_claim_is_drained_in_one_pump(redis_url):
+    r = client(redis_url)
+    hotline = notify_config().lines()[0]
+    for i in range(due.BATCH + 7):
+        _mark(r, hotline, f"CA{i:032d}", "e", AT)
+    assert due.pump_once(r, AT.timestamp()) == due.BATCH + 7 and r.zcard(keys.settle_due()) == 0
+
+
+def test_the_mark_is_written_only_with_a_new_event(voice_app, redis_url):
+    app = voice_app(notify_config(), at=OFFICE)
+    r = client(redis_url)
+    store = app.state.store
+    ev = _ev("end", call_status="completed")
+    marked = follow_up(ev, keys.settle_due(), AT.timestamp(), "m1")
+    assert store.add(marked, 3) is True
+    assert store.add(follow_up(ev, keys.settle_due(), AT.timestamp(), "m2"), 3) is False   # a repeat
+    assert r.zrange(keys.settle_due(), 0, -1) == [b"m1"]
+    logged = [json.loads(x) for x in r.lrange(keys.call_events(ev["sid"]), 0, -1)]
+    assert logged == [ev] and FOLLOW not in logged[0]   # the mark is not part of the call's log
+
+
+def test_a_missed_call_leaves_marks_and_no_job_until_the_pump(voice_app, redis_url):
+    app = voice_app(notify_config(), at=OFFICE)
+    r = client(redis_url)
+    call = missed_into_voicemail(app)
+    marks = [json.loads(m) for m in r.zrange(keys.settle_due(), 0, -1)]
+    assert marks and {m["sid"] for m in marks} == {call.sid} and queue(r).count == 0
+    assert all(m["caller"] == call.caller for m in marks)
+    assert due.pump_once(r, (OFFICE + dt.timedelta(hours=1)).timestamp()) == len(marks)
+    assert queue(r).count == len(marks)
