@@ -56,10 +56,9 @@ def test_every_webhook_of_a_screened_escalation_makes_one_round_trip_or_reads_on
                                               "voice/screen/answer", "voice/dial", "voice/dial", "voice/status"]
     for path, cmds in requests:
         if path == "voice/status":
-            # The end of the call: one write first, which also brings the call's log back for the
-            # metrics count (it folds the finished record); then the incidents hook queues the job
-            # that numbers the incident. Nothing reads the log again.
-            assert cmds[0] == "EVALSHA" and "EVALSHA" not in cmds[1:] and "LRANGE" not in cmds, requests
+            # The end of the call: one write, which also brings the call's log back for the metrics
+            # count (it folds the finished record) and marks the call to be settled (its incident).
+            assert cmds == ["EVALSHA"], requests
             continue
         # a dial result reads the frozen decision and the acceptances (one read), then writes
         expected = {"voice/dial": ["LRANGE", "EVALSHA"], "voice/screen": []}.get(path, ["EVALSHA"])
@@ -105,6 +104,25 @@ def test_a_batch_writes_all_its_events_in_one_call_and_knows_duplicates(voice_ap
     finally:
         store.end_batch()
     assert [e["type"] for e in store.events(sid)] == ["start", "entry"]
+
+
+def test_a_write_brings_the_log_back_only_for_a_repeat_when_asked_so(voice_app, monkeypatch):
+    store = voice_app().state.store
+    sid = "CA" + "6" * 32
+    store.add(event(sid, "+4570112230", "start", "start", EVENING), 7, EVENING.timestamp())
+    seen = _count_commands(monkeypatch)
+    for kind, repeated in (("entry", False), ("entry", True)):
+        store.begin_batch()
+        try:
+            store.add(event(sid, "+4570112230", kind, "0", EVENING), 7)
+            [(_, added)] = store.commit_batch(read_back=sid, if_repeated=True)
+            assert added is not repeated
+            seen.clear()
+            logged = [e["type"] for e in store.events(sid)]
+            # A new event: the log was not sent back, so reading it asks Redis; a repeat: it came back.
+            assert logged == ["start", "entry"] and seen == ([] if repeated else [("LRANGE", "")])
+        finally:
+            store.end_batch()
 
 
 def test_a_repeated_service_callback_keeps_the_frozen_decision(voice_app):

@@ -17,9 +17,10 @@ _E164 = re.compile(r"^\+[0-9]{1,15}$")  # a number, not junk such as NaN
 # Per event, 5 KEYS (events, seen, index, lines, follow-up set) and 10 ARGV (event id, event JSON, ttl
 # seconds, index score ('' = none), sid, index cutoff score, line, index cap ('0' = none), follow-up
 # score ('' = none), follow-up member), then one last ARGV: the number (from 1) of an event whose
-# call's whole log is wanted back, or 0. One call of the script writes a whole batch (one webhook's
-# events) and returns {flags, log}: 1 (added) or 0 (duplicate) per event, and the wanted call's
-# events after the write (empty when none was wanted).
+# call's whole log is wanted back, its negative when the log is wanted only if that event was a
+# duplicate, or 0. One call of the script writes a whole batch (one webhook's events) and returns
+# {flags, log}: 1 (added) or 0 (duplicate) per event, and the wanted call's events after the write
+# (empty when none was wanted).
 # A call's keys get their TTL when the call is new and are never extended by later events, so a
 # call is kept `ttl` from its first event. An index lives `ttl` after its newest call; the set of
 # lines lives as long as the longest-kept index.
@@ -51,6 +52,7 @@ for i = 0, #KEYS / 5 - 1 do
   end
 end
 local want = tonumber(ARGV[#KEYS * 2 + 1])
+if want < 0 then want = (out[-want] == 0) and -want or 0 end
 if want > 0 then return {out, redis.call('LRANGE', KEYS[(want - 1) * 5 + 1], 0, -1)} end
 return {out, {}}
 """
@@ -73,7 +75,8 @@ def index_line(line: str | None) -> str:
 
 def append_arguments(items: list[tuple[dict, int, float | None]], read_back: int = 0) -> tuple[list[str], list]:
     """Return (KEYS, ARGV) of one APPEND call for `items` ((event, ttl in days, index score or None)
-    each); `read_back` is the number (from 1) of the event whose call's log should come back, or 0."""
+    each); `read_back` is the number (from 1) of the event whose call's log should come back, its
+    negative for "only when that event is a duplicate", or 0."""
     script_keys: list[str] = []
     args: list = []
     for ev, ttl_days, index_ts in items:

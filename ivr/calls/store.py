@@ -100,13 +100,14 @@ class CallStore:
         return self._add_now([(ev, ttl_days, index_ts)], spool_only)[0]
 
     def _add_now(self, items: list[tuple[dict, int, float | None]], spool_only: bool = False,
-                 read_back: str | None = None) -> list[bool]:
+                 read_back: str | None = None, if_repeated: bool = False) -> list[bool]:
         """Write events with one script call (Redis) or to the spool; returns added-or-duplicate per
-        event. `read_back`: a CallSid whose log the write brings back (see `commit_batch`)."""
+        event. `read_back`, `if_repeated`: a CallSid whose log the write brings back (see `commit_batch`)."""
         self._ensure_flusher()
         if not spool_only and self.available():
             try:
-                added = self._write_many(items, self._read_back(items, read_back))
+                wanted = self._read_back(items, read_back)
+                added = self._write_many(items, -wanted if if_repeated else wanted)
             except redis.RedisError as exc:
                 self._failed(exc)
             else:
@@ -152,11 +153,12 @@ class CallStore:
         self._batch.pending = []
         self._batch.read = {}
 
-    def commit_batch(self, read_back: str | None = None) -> list[tuple[dict, bool]]:
+    def commit_batch(self, read_back: str | None = None, if_repeated: bool = False) -> list[tuple[dict, bool]]:
         """Write this thread's waiting events (Redis, else the spool); returns (event, added) pairs.
 
         `read_back`: a CallSid with an event in the batch; the same round trip brings that call's
-        log back, and `events(read_back)` answers from it until the next commit.
+        log back, and `events(read_back)` answers from it until the next commit. `if_repeated`:
+        only when that call's first event in the batch was there already (a repeated post).
         Never raises for Redis trouble (the events are spooled); raises OSError only when Redis
         AND the spool fail. Batching goes on until `end_batch`.
         """
@@ -165,7 +167,7 @@ class CallStore:
             return []
         self._batch.pending = []
         self._batch.read = {}
-        added = self._add_now(items, read_back=read_back)
+        added = self._add_now(items, read_back=read_back, if_repeated=if_repeated)
         for (ev, _, _), new in zip(items, added):
             if not new:
                 log.info("call %s: event %s was recorded before (a repeated callback)", ev["sid"], ev["id"])
@@ -199,11 +201,12 @@ class CallStore:
     def _write_many(self, items: list[tuple[dict, int, float | None]], read_back: int = 0) -> list[bool]:
         """Write events with one script call; returns added-or-duplicate per event. With
         `read_back` (an event's number from 1), that call's log as Redis holds it after the write is
-        kept in this thread's batch (see `events`). Raises redis.RedisError."""
+        kept in this thread's batch (see `events`); with its negative, only when that event was a
+        duplicate. Raises redis.RedisError."""
         script_keys, args = append_arguments(items, read_back)
         flags, log_after = run_script(self.redis, self._script, script_keys, args)
-        if read_back:
-            sid = items[read_back - 1][0]["sid"]
+        if read_back > 0 or (read_back < 0 and not flags[-read_back - 1]):
+            sid = items[abs(read_back) - 1][0]["sid"]
             self._batch.read[sid] = [json.loads(raw) for raw in log_after]
         return [bool(a) for a in flags]
 

@@ -54,9 +54,9 @@ def reach_service(hotline: Hotline, service_id: str, lead: Iterable[str] = ()) -
     """Decide who takes the call now, freeze that decision in the call log, start the chain.
 
     A repeated post (the call already has a frozen decision) reuses that one. Within a webhook
-    the decision is written at once, and the same round trip brings the call's log back: one
-    round trip finds out whether an earlier post froze a decision already (then that one
-    stands, and the new one was not written: the log keeps one decision per call and line).
+    the decision is written at once in one round trip, which tells whether an earlier post froze
+    a decision already (then that one stands, and the new one was not written: the log keeps one
+    decision per call and line) and, for such a repeat only, brings the call's log back with it.
     """
     st = state()
     sid = call_sid()
@@ -71,7 +71,9 @@ def reach_service(hotline: Hotline, service_id: str, lead: Iterable[str] = ()) -
         new = record(hotline, "service", f"service:{hotline.line}", service=service_id,
                      decision=decision.to_dict(), extra=hook_extras(hotline, service_id, sid, at))
         if sid and st.store.batching():
-            new = all(added for ev, added in commit_now(sid) if ev["sid"] == sid and ev["type"] == "service")
+            # The log comes back only for a repeated post, which then reads the decision frozen before.
+            new = all(added for ev, added in commit_now(sid, if_repeated=True)
+                      if ev["sid"] == sid and ev["type"] == "service")
     if sid and not new:
         frozen = spooled or st.store.decision(sid, hotline.line)
         try:
