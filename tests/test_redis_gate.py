@@ -14,7 +14,7 @@ import pytest
 import redis
 
 from ivr.calls.gate import (Breaker, GateClosed, GatedConnection, _own_connection, breaker_of, budget, gated_client,
-                            run_script)
+                            run_command, run_script)
 from ivr.config import load_config
 from ivr.outages.status_copy import OutageStatusCopy
 from ivr.outages.store import OutageStore
@@ -217,6 +217,21 @@ def test_run_script_in_a_hung_redis_times_out_once_and_leaves_no_late_reply_behi
     # A connection kept after the timeout would hold the late reply of "during" and give it to this call.
     assert run_script(r, script, ["k"], ["after"]) == ["after", 1]
     assert r.get("k") == "after"
+
+
+def test_run_command_answers_as_the_client_call_does_on_the_kept_connection_and_is_gated(redis_server, redis_url):
+    r = gated_client(redis_url, pause=0.2)
+    r.rpush("log", "a", "b")
+    assert run_command(r, "LRANGE", "log", 0, -1) == r.lrange("log", 0, -1) == ["a", "b"]
+    conn = _own_connection(r.connection_pool)
+    assert run_command(r, "LLEN", "log") == 2 and _own_connection(r.connection_pool) is conn
+    with hung(redis_server):
+        with pytest.raises(redis.TimeoutError):
+            run_command(r, "LRANGE", "log", 0, -1)
+        with pytest.raises(GateClosed):
+            run_command(r, "LRANGE", "log", 0, -1)      # the breaker is open: no socket touched
+    time.sleep(0.3)
+    assert run_command(r, "LRANGE", "log", 0, -1) == ["a", "b"]   # no late reply of the timed-out one
 
 
 def test_run_script_out_of_budget_touches_no_socket_and_keeps_its_connection(redis_url):

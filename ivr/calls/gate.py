@@ -220,6 +220,15 @@ def run_script(client: redis.Redis, script, keys: list, args: list):
     # next command connects again.
 
 
+def run_command(client: redis.Redis, *args):
+    """Return the reply of one plain command (e.g. "LRANGE", key, 0, -1) sent the way `run_script`
+    sends its script: on this thread's kept connection of `client`, through the gate. Raises
+    redis.RedisError as a client call would."""
+    conn = _own_connection(client.connection_pool)
+    conn.send_command(*args)
+    return conn.read_response()
+
+
 _held = threading.local()
 
 

@@ -25,7 +25,7 @@ from ivr import keys
 from ivr.calls.append import APPEND, DAY, UNKNOWN_LINE, append_arguments, index_line  # noqa: F401 - re-exported
 from ivr.calls.events import accepted_steps, fold, frozen_decision
 from ivr.calls.forksafe import renew_after_fork
-from ivr.calls.gate import Breaker, GateClosed, breaker_of, run_script
+from ivr.calls.gate import Breaker, GateClosed, breaker_of, run_command, run_script
 from ivr.calls.spool import Spool, valid_sid
 
 log = logging.getLogger(__name__)
@@ -257,7 +257,7 @@ class CallStore:
             found = []
             if self.available():
                 try:
-                    found = [json.loads(raw) for raw in self.redis.lrange(keys.call_events(sid), 0, -1)]
+                    found = [json.loads(raw) for raw in run_command(self.redis, "LRANGE", keys.call_events(sid), 0, -1)]
                     if read is not None:
                         read[sid] = found
                 except redis.RedisError as exc:
