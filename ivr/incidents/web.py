@@ -38,8 +38,8 @@ def _state():
 def outcome_mark(hotline: Hotline | None, ev: dict, at: dt.datetime) -> tuple[str, float, str] | None:
     """Return the follow-up that settles the call of a fresh outcome, end or attempt event (see
     ivr.incidents.due), or None when the event does not settle it (or there is no hotline)."""
-    if hotline is None or not ev.get("sid"):
-        return None
+    if hotline is None or not ev.get("sid") or due.settle_when(ev) is None:
+        return None  # e.g. a step's attempt: no caller's number to check, nothing to mark
     st = _state()
     # A spool replay may run inside another request (a console page): only a call's webhook has its caller.
     live = has_request_context() and request.path.startswith("/voice")
