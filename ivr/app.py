@@ -55,6 +55,7 @@ import redis
 from flask import Flask
 
 from ivr import health, signature, webhook_guard
+from ivr.calls.append import FOLLOW, follow_up
 from ivr.calls.gate import gated_client
 from ivr.calls.spool import Spool, default_dir as spool_default_dir
 from ivr.calls.store import CallStore
@@ -170,6 +171,7 @@ def create_app(config: Config | None = None, *, redis_url=_ENV, auth_token=_ENV,
         app.extensions["hotline.config_watch"] = watcher
         watcher.start(every)
     state.store.on_replayed = lambda ev: replayed_hooks(app, ev)
+    state.store.mark_replayed = lambda ev: replayed_mark(app, ev)
 
     webhook_guard.init_app(app, WEBHOOK_PREFIXES)   # first: refusals before any body is read
     signature.init_app(app, token, base, verify_signatures, prefixes=WEBHOOK_PREFIXES)
@@ -210,6 +212,34 @@ def replayed_hooks(app: Flask, ev: dict) -> None:
             at = st.now()
         data = {k: v for k, v in ev.items() if k not in _EVENT_KEYS}
         run_outcome_hooks(st, hotline, ev.get("sid") or "", ev["type"], data, at)
+
+
+def with_outcome_mark(st: HotlineState, hotline, ev: dict, at: dt.datetime) -> dict:
+    """Return `ev` with the first follow-up an outcome mark maker gives for it (see the module
+    docstring), or `ev` itself; a failing maker is logged and skipped."""
+    for maker in list(st.outcome_marks):
+        try:
+            mark = maker(hotline, ev, at)
+        except Exception:  # noqa: BLE001 - a mark maker never breaks a call
+            log.exception("outcome mark %r failed for call %s", maker, ev.get("sid"))
+            continue
+        if mark is not None:
+            return follow_up(ev, *mark)
+    return ev
+
+
+def replayed_mark(app: Flask, ev: dict) -> dict:
+    """Return a spooled event without a follow-up (spooled by an older version) with the one the
+    outcome mark makers give it now, in an app context without a request; else `ev` unchanged."""
+    if ev.get("type") not in OUTCOME_KINDS or FOLLOW in ev:
+        return ev
+    with app.app_context():
+        st = state_of(app)
+        try:
+            at = dt.datetime.fromisoformat(ev["at"])
+        except (KeyError, TypeError, ValueError):
+            at = st.now()
+        return with_outcome_mark(st, st.config.find(ev.get("line") or ""), ev, at)
 
 
 def run_outcome_hooks(st: HotlineState, hotline, sid: str, kind: str, data: dict, at: dt.datetime) -> None:

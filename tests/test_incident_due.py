@@ -117,3 +117,29 @@ def test_a_missed_call_leaves_marks_and_no_job_until_the_pump(voice_app, redis_u
     assert all(m["caller"] == call.caller for m in marks)
     assert due.pump_once(r, (OFFICE + dt.timedelta(hours=1)).timestamp()) == len(marks)
     assert queue(r).count == len(marks)
+
+
+def test_an_outcome_spooled_without_a_mark_by_an_older_version_gets_it_when_replayed(voice_app, redis_url):
+    app = voice_app(notify_config(), at=OFFICE)
+    r = client(redis_url)
+    ev = event("CA" + "7" * 32, LINE, "outcome", "dial:0", AT, outcome="no_answer", detail="end number")
+    app.state.store.spool.append({**ev, "_ttl_days": 3, "_index_ts": None})   # as spooled before marks
+    assert app.state.store.flush() == 1
+    [member] = r.zrange(keys.settle_due(), 0, -1)
+    snap, sid, final = due.job_of(member)
+    assert sid == ev["sid"] and not final and snap["line"] == LINE and snap["caller"] == ""
+
+
+def test_a_snapshot_is_made_again_for_a_reloaded_hotline_and_keeps_no_old_one_alive():
+    import gc
+    import weakref
+
+    first = notify_config().lines()[0]
+    ev = _ev("end", call_status="completed")
+    assert due.mark(first, ev, AT, CALLER, "") is not None
+    gone = weakref.ref(first)
+    del first
+    gc.collect()
+    assert gone() is None
+    again = notify_config().lines()[0]
+    assert due.job_of(due.mark(again, ev, AT, CALLER, "")[2])[0] == json.loads(json.dumps(snapshot(again, CALLER, "")))

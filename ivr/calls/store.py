@@ -6,6 +6,8 @@ that cannot be written go to the spool. A flusher thread per process (started on
 after a fork) replays the spool when Redis answers again (see ivr.calls.spool), off the call path.
 `on_replayed(event)`, when set (the app sets it), is called for each replayed event that was new
 to Redis, as a live write's caller would act on it (an exception there is logged, never raised).
+`mark_replayed(event) -> event`, when set, gives a spooled event without a follow-up (see
+ivr.calls.append.follow_up; spooled by an older version) the one it would get now.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from ivr import keys
-from ivr.calls.append import APPEND, DAY, UNKNOWN_LINE, append_arguments, index_line  # noqa: F401 - re-exported
+from ivr.calls.append import APPEND, DAY, FOLLOW, UNKNOWN_LINE, append_arguments, index_line  # noqa: F401 - re-exported
 from ivr.calls.events import accepted_steps, fold, frozen_decision
 from ivr.calls.forksafe import renew_after_fork
 from ivr.calls.gate import Breaker, GateClosed, breaker_of, run_command, run_script
@@ -64,6 +66,7 @@ class CallStore:
         self._batch = threading.local()  # per request thread: events waiting for commit_batch
         self._spool_looked = 0.0
         self.on_replayed: Callable[[dict], None] | None = None
+        self.mark_replayed: Callable[[dict], dict] | None = None
         renew_after_fork(self)
 
     def _after_fork(self) -> None:
@@ -215,6 +218,11 @@ class CallStore:
         ev = dict(spooled)
         ttl_days = ev.pop("_ttl_days", None) or 90
         index_ts = ev.pop("_index_ts", None)
+        if FOLLOW not in ev and self.mark_replayed is not None:
+            try:
+                ev = self.mark_replayed(ev)
+            except Exception:  # noqa: BLE001 - the event itself must still reach Redis
+                log.exception("mark_replayed failed for event %s of call %s", ev.get("id"), ev.get("sid"))
         if self._write(ev, ttl_days, index_ts) and self.on_replayed is not None:
             try:
                 self.on_replayed(ev)

@@ -21,6 +21,7 @@ import json
 import logging
 import threading
 import time
+import weakref
 
 from redis import Redis, RedisError
 
@@ -63,18 +64,19 @@ def settle_when(ev: dict) -> tuple[float, bool] | None:
 
 class _Snapshots:
     """The JSON of each hotline's snapshot (caller left out) and its site names, made once per
-    hotline object and base URL (a reloaded config brings new objects)."""
+    hotline object and base URL (a reloaded config brings new objects; the old ones are not kept
+    alive by this)."""
 
     KEPT = 64
 
     def __init__(self) -> None:
-        self._made: dict[tuple[int, str], tuple[Hotline, str, dict[str, str]]] = {}
+        self._made: dict[tuple[int, str], tuple[weakref.ref, str, dict[str, str]]] = {}
         self._lock = threading.Lock()
 
     def get(self, hotline: Hotline, base_url: str) -> tuple[str, dict[str, str]]:
         key = (id(hotline), base_url)
         found = self._made.get(key)
-        if found is not None and found[0] is hotline:
+        if found is not None and found[0]() is hotline:   # an id is reused only once its object is gone
             return found[1], found[2]
         from ivr.incidents.jobs import snapshot
 
@@ -83,7 +85,7 @@ class _Snapshots:
         with self._lock:
             if len(self._made) >= self.KEPT:
                 self._made.clear()
-            self._made[key] = (hotline, text, names)
+            self._made[key] = (weakref.ref(hotline), text, names)
         return text, names
 
 

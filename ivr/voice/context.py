@@ -7,8 +7,7 @@ from urllib.parse import urlencode
 
 from flask import Response, current_app, g, request
 
-from ivr.app import OUTCOME_KINDS, HotlineState, run_outcome_hooks, state_of
-from ivr.calls.append import follow_up
+from ivr.app import OUTCOME_KINDS, HotlineState, run_outcome_hooks, state_of, with_outcome_mark
 from ivr.calls.events import Outcome, event
 from ivr.calls.spool import valid_sid
 from ivr.calls.store import UNKNOWN_LINE
@@ -113,7 +112,7 @@ def record(hotline: Hotline | None, kind: str, dedup: str, /, index: bool = Fals
     store = st.store
     ev = event(sid, line, kind, dedup, at, **data)
     if kind in OUTCOME_KINDS and st.outcome_marks:
-        ev = _marked(st, hotline, ev, at)
+        ev = with_outcome_mark(st, hotline, ev, at)
     try:
         fresh = store.add(ev, days, at.timestamp() if index else None, spool_only=spool_only)
     except Exception:  # noqa: BLE001 - the call must go on even when nothing can be written
@@ -127,20 +126,6 @@ def record(hotline: Hotline | None, kind: str, dedup: str, /, index: bool = Fals
         else:
             _outcome_hooks(hotline, sid, kind, data, at)
     return fresh
-
-
-def _marked(st: HotlineState, hotline: Hotline | None, ev: dict, at: dt.datetime) -> dict:
-    """Return `ev` with the first follow-up an outcome mark maker gives for it (see ivr.app), written
-    with the event; a failing maker is logged and skipped."""
-    for maker in list(st.outcome_marks):
-        try:
-            mark = maker(hotline, ev, at)
-        except Exception:  # noqa: BLE001 - a mark maker never breaks a call
-            log.exception("outcome mark %r failed for call %s", maker, ev.get("sid"))
-            continue
-        if mark is not None:
-            return follow_up(ev, *mark)
-    return ev
 
 
 def outcome_hooks_after_commit(committed: list[tuple[dict, bool]]) -> None:
