@@ -23,7 +23,7 @@ def dial():
     """A <Dial> ended: log the attempt; someone took it -> hang up, else the next step or the end."""
     hotline = hotline_for_request()
     at = flow.moment_of(arg("at", 12), now())
-    chain = flow.load_chain(hotline, call_sid(), arg("s", 64), at) if hotline else None
+    chain = flow.load_chain(hotline, call_sid(), arg("s", 64), at, arg("v", 16)) if hotline else None
     if hotline is None or chain is None:
         return twiml(safe_answer(hotline, f"dial action without a chain (service {arg('s', 64)!r})"))
     index = int_arg("i", -1, 100)

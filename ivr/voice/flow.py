@@ -87,9 +87,19 @@ def reach_service(hotline: Hotline, service_id: str, lead: Iterable[str] = ()) -
     return continue_chain(hotline, chain, at, 0, words)
 
 
-def load_chain(hotline: Hotline | None, sid: str, service_id: str, at: dt.datetime) -> Chain | None:
-    """Return the chain frozen for call `sid` on this hotline; without one, decide again for `at` (same config,
-    same answer); None when even that is impossible (unknown hotline or service)."""
+def load_chain(hotline: Hotline | None, sid: str, service_id: str, at: dt.datetime,
+               version: str = "") -> Chain | None:
+    """Return the chain of call `sid` on this hotline, decided at `at`; None when it cannot be
+    known (unknown hotline or service).
+
+    `version`: the config version the decision was made under (the dial URL's, ivr.calls.chain).
+    When the hotline's plan is still of that version, the chain is decided again for `at`, without
+    reading Redis: the same config gives the same answer for the same moment (`at` travels in
+    whole seconds, schedules change on whole minutes). Otherwise the decision frozen in the call
+    log is read; without one, decided again.
+    """
+    if version and hotline is not None and version == hotline.plan.version and service_id in hotline.plan.services:
+        return chain_from_decision(decide(hotline.plan, service_id, at))
     data = state().store.decision(sid, hotline.line) if sid and hotline else None
     if data:
         try:
@@ -103,7 +113,7 @@ def load_chain(hotline: Hotline | None, sid: str, service_id: str, at: dt.dateti
 
 
 def _dial_url(chain: Chain, at: dt.datetime, index: int) -> str:
-    return url("/voice/dial", s=chain.service, i=index, at=epoch(at))
+    return url("/voice/dial", s=chain.service, i=index, at=epoch(at), v=chain.config_version or None)
 
 
 def continue_chain(hotline: Hotline, chain: Chain, at: dt.datetime, index: int,
@@ -143,7 +153,8 @@ def dial_result(hotline: Hotline, chain: Chain, at: dt.datetime, index: int, sta
     numbers = [chain.end_number or ""] if end else list(leg.numbers)
     screened = bool(leg and leg.screen and not chain.emergency)
     if screened:
-        accepted = state().store.accepted(sid, hotline.line).get(index)
+        # Only a callee who answered can have pressed 1: other results need no look at the log.
+        accepted = state().store.accepted(sid, hotline.line).get(index) if status in CONNECTED else None
     else:
         accepted = ", ".join(numbers) if status in CONNECTED else None
     record(hotline, "attempt", str(index), step=index, numbers=numbers,
