@@ -109,6 +109,23 @@ def test_purging_a_caller_deletes_their_calls_and_masks_them_as_staff(world, cap
     assert main(["purge", "--number", CALLER, "--yes"]) == 0              # again: nothing left, no error
 
 
+def test_purging_a_caller_masks_them_in_the_settle_marks_of_their_calls(world, capsys):
+    from ivr import keys
+    from ivr.incidents import due
+
+    r, mine = world["r"], world["mine"]
+    marked = [json.loads(m) for m in r.zrange(keys.settle_due(), 0, -1)]
+    assert any(m["sid"] == mine.sid and m["caller"] == CALLER for m in marked)   # the world's call is waiting
+    assert main(["purge", "--number", CALLER, "--dry-run"]) == 0
+    assert "calls from it waiting to be settled" in capsys.readouterr().out
+    assert main(["purge", "--number", CALLER, "--yes"]) == 0
+    after = [json.loads(m) for m in r.zrange(keys.settle_due(), 0, -1)]
+    assert len(after) == len(marked) and CALLER not in json.dumps(after)
+    mine_now = [m for m in after if m["sid"] == mine.sid]
+    assert mine_now and all(m["caller"] == "(purged)" and m["caller_name"] == "" for m in mine_now)
+    assert all(due.job_of(json.dumps(m))[1] == m["sid"] for m in after)   # still marks the worker can enqueue
+
+
 def test_purging_a_callee_masks_the_number_and_keeps_the_incidents(world, capsys):
     r, va = world["r"], world["va"]
     ttl = r.ttl(f"hotline:call:{world['theirs'].sid}:events")

@@ -25,10 +25,11 @@ _LABELS = {
     "staff_lockouts": "staff PIN lockout counters (deleted)",
     "incidents": f"incidents naming it: caller, who took it, history (number replaced by {PURGED})",
     "notified": "paged-number records: alerts it was paged about (deleted)",
+    "settle_marks": f"calls from it waiting to be settled (caller replaced by {PURGED})",
 }
 _ITEMS = {"calls_from": "calls_from", "calls_naming": "calls_naming", "outages": "outages",
           "blast_recipients": "recipients", "staff_lockouts": "lockouts", "incidents": "incidents",
-          "notified": "notified"}
+          "notified": "notified", "settle_marks": "settle_marks"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:

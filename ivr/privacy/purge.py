@@ -10,7 +10,9 @@
 - a staff PIN lockout counter of the number;
 - incidents naming it (the caller, who answered, acknowledged or resolved it, their history): the
   number replaced by PURGED (a caller's name from the sites list goes too), the incident stays;
-- the record of the alerts it was paged about (`hotline:notified:{number}`): deleted.
+- the record of the alerts it was paged about (`hotline:notified:{number}`): deleted;
+- calls from it waiting to be settled (their marks, ivr.incidents.due): the caller and the
+  caller's site name replaced (the settling then finds the call deleted or masked).
 Contact lists and staff callers in the YAML files are config, not data: they are not touched.
 """
 from __future__ import annotations
@@ -73,6 +75,16 @@ return sid
 """
 
 
+# Put a changed member in place of another with the same score. KEYS: sorted set. ARGV: old, new.
+# Returns 1, or 0 when the old one is gone (enqueued meanwhile).
+_SWAP_MEMBER = """
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score then return 0 end
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[1], score, ARGV[2])
+return 1
+"""
+
 _OUTAGE_HASH = re.compile(r"^hotline:outage:\d+$")
 _INCIDENT_HASH = re.compile(r"^hotline:incident:\+?[0-9a-z]+:\d+$")
 _WHO_FIELDS = ("declared_by", "restored_by")
@@ -90,13 +102,14 @@ class Findings:
     lockouts: list[str] = field(default_factory=list)       # staff PIN failure counters
     incidents: list[str] = field(default_factory=list)      # "line number", the number masked
     notified: list[str] = field(default_factory=list)       # who-was-paged records, deleted
+    settle_marks: list[str] = field(default_factory=list)   # CallSids waiting to be settled, caller masked
 
     def counts(self) -> dict[str, int]:
         """Return {kind: how many} in a fixed order."""
         return {"calls_from": len(self.calls_from), "calls_naming": len(self.calls_naming),
                 "outages": len(self.outages), "blast_recipients": len(self.recipients),
                 "staff_lockouts": len(self.lockouts), "incidents": len(self.incidents),
-                "notified": len(self.notified)}
+                "notified": len(self.notified), "settle_marks": len(self.settle_marks)}
 
 
 def _whole(number: str) -> re.Pattern:
@@ -145,10 +158,27 @@ def find(redis: Redis, number: str) -> Findings:
             found.incidents.append(f"{line} {n}")
     if redis.exists(keys.notified(number)):
         found.notified.append(keys.notified(number))
+    found.settle_marks = [mark["sid"] for _, mark in _marks_from(redis, number)]
     for part in (found.calls_from, found.calls_naming, found.outages, found.recipients, found.lockouts,
-                 found.incidents):
+                 found.incidents, found.settle_marks):
         part.sort()
     return found
+
+
+def _marks_from(redis: Redis, number: str) -> list[tuple[str, dict]]:
+    """Return (member, parsed) of the settle marks whose caller is `number` (ivr.incidents.due)."""
+    out = []
+    for raw in redis.zrange(keys.settle_due(), 0, -1):
+        member = _t(raw)
+        if not names(member, number):
+            continue
+        try:
+            mark = json.loads(member)
+        except ValueError:
+            continue
+        if isinstance(mark, dict) and mark.get("caller") == number:
+            out.append((member, mark))
+    return out
 
 
 def purge(redis: Redis, found: Findings) -> Findings:
@@ -198,6 +228,14 @@ def purge(redis: Redis, found: Findings) -> Findings:
             done.incidents.append(item)
     if found.notified and redis.delete(*found.notified):
         done.notified = list(found.notified)
+    if found.settle_marks:
+        swap = redis.register_script(_SWAP_MEMBER)
+        for member, mark in _marks_from(redis, number):
+            masked = json.dumps({**mark, "caller": PURGED, "caller_name": ""}, ensure_ascii=False,
+                                separators=(",", ":"))
+            if swap(keys=[keys.settle_due()], args=[member, masked]):
+                done.settle_marks.append(mark["sid"])
+        done.settle_marks.sort()
     return done
 
 
