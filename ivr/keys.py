@@ -151,6 +151,12 @@ def incidents_lines() -> str:
     return f"{PREFIX}:incidents:lines"
 
 
+def incidents_open(line: str, state: str) -> str:
+    """Return the sorted set of a hotline's incident numbers open in `state` ("missed" or
+    "acknowledged"), scored by when the incident's hash expires (epoch seconds)."""
+    return f"{PREFIX}:incidents:open:{line}:{state}"
+
+
 def alert(line: str, lead: int | str) -> str:
     """Return the hash of an alert: who is paged about incident `lead` (and those grouped with it)."""
     return f"{PREFIX}:alert:{line}:{lead}"

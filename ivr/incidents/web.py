@@ -7,6 +7,7 @@
   DONE 17 from a paged number, answered with TwiML <Message>;
 - GET /r/<token>: a voicemail behind a signed, expiring link (ivr.incidents.links), streamed
   from Twilio with the account's credentials so the person paged can simply open it.
+- the incidents' gauges on /metrics (ivr.incidents.gauges).
 """
 from __future__ import annotations
 
@@ -21,8 +22,9 @@ from redis import Redis, RedisError
 from twilio.twiml.messaging_response import MessagingResponse
 
 from ivr.hotline import Hotline
-from ivr.incidents import due, links, replies
+from ivr.incidents import due, gauges, links, replies
 from ivr.incidents.store import IncidentStore
+from ivr.metrics import scrape
 from ivr.numbers import is_valid_e164
 
 log = logging.getLogger(__name__)
@@ -119,6 +121,8 @@ def recording(token: str):
 
 
 def init_app(app: Flask) -> None:
-    """Register the SMS reply webhook, the recording links and the outcome mark (settling)."""
+    """Register the SMS reply webhook, the recording links, the outcome mark (settling) and the
+    incidents' gauges."""
     app.register_blueprint(bp)
     app.extensions["hotline.outcome_marks"].append(outcome_mark)
+    scrape.add_source(gauges.families)

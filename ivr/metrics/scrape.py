@@ -1,8 +1,9 @@
 """Gauges computed when /metrics is asked: spool depth, queue depth and age, workers, config.
 
 SOURCES is the hook for other parts of the app: a callable `(state) -> iterable of
-prometheus_client metric families` appended there is collected on every scrape (e.g. the
-incidents module adding `hotline_incidents_open`). A source that raises is logged and skipped.
+prometheus_client metric families` added there (`add_source`) is collected on every scrape (e.g.
+the incidents module adds `hotline_incidents_open`: ivr.incidents.gauges). A source that raises is
+logged and skipped.
 """
 from __future__ import annotations
 
@@ -22,6 +23,13 @@ log = logging.getLogger(__name__)
 
 QUEUES = ("sms", "default")
 SOURCES: list[Callable[[object], Iterable]] = []
+
+
+def add_source(source: Callable[[object], Iterable]) -> None:
+    """Collect `source(state)` on every scrape; adding the same source again (an app made twice in
+    one process) changes nothing."""
+    if source not in SOURCES:
+        SOURCES.append(source)
 
 
 class ScrapeCollector:
