@@ -98,8 +98,11 @@ def call_params(sid: str, line: str, **extra) -> dict:
 
 def kinds(line: str, at: int) -> list[Kind]:
     """Return the webhook kinds of a call to `line` (the demo config), in call order."""
+    from ivr.config.load import load_config
+
     q = urllib.parse.urlencode
     screen_q = lambda sid: q({"i": 0, "parent": sid, "s": "network", "at": at, "line": line})  # noqa: E731
+    version = load_config(None).find(line).plan.version   # the dial URL's v=, as the app writes it
     return [
         Kind("voice", "/voice: a new call, announcements + top menu",
              lambda sid: "/voice", lambda sid: call_params(sid, line)),
@@ -110,7 +113,7 @@ def kinds(line: str, at: int) -> list[Kind]:
              lambda sid: "/voice/menu?" + q({"p": "", "t": 0, "n": 1}),
              lambda sid: call_params(sid, line, Digits="2")),
         Kind("dial", "/voice/dial: step 1 not answered, dial step 2",
-             lambda sid: "/voice/dial?" + q({"s": "network", "i": 0, "at": at}),
+             lambda sid: "/voice/dial?" + q({"s": "network", "i": 0, "at": at, "v": version}),
              lambda sid: call_params(sid, line, DialCallStatus="no-answer", DialCallDuration="0"),
              prepare="decision"),
         Kind("screen", "/voice/screen: the callee's whisper",
