@@ -252,12 +252,15 @@ def test_each_thread_writes_on_its_own_connection_and_a_forked_child_on_a_new_on
     r = gated_client(redis_url)
     script = r.register_script(_ECHO)
     seen = {}
+    together = threading.Barrier(3)
 
-    def write(name):
+    def write(name, hold=None):
         run_script(r, script, [name], [name])
         seen[name] = _own_connection(r.connection_pool)
+        if hold is not None:
+            hold.wait(5)   # alive together: a thread that ended gives its connection back to the pool
 
-    threads = [threading.Thread(target=write, args=(f"t{i}",)) for i in range(3)]
+    threads = [threading.Thread(target=write, args=(f"t{i}", together)) for i in range(3)]
     for t in threads:
         t.start()
     for t in threads:
