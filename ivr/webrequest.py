@@ -12,6 +12,7 @@ Any other body goes the usual way.
 """
 from __future__ import annotations
 
+from io import BytesIO
 from urllib.parse import unquote, unquote_to_bytes
 
 from flask import Request
@@ -22,6 +23,13 @@ URLENCODED = "application/x-www-form-urlencoded"
 
 class HotlineRequest(Request):
     """A Flask request whose url-encoded form comes straight from the cached body."""
+
+    def keep_body(self, data: bytes) -> None:
+        """Take `data`, read from the WSGI input by the caller, as the whole body: get_data()
+        returns it and the form is parsed from it; the stream is then at its end, as after
+        get_data() (it reads b"")."""
+        self._cached_data = data
+        self.__dict__["stream"] = BytesIO()
 
     def _load_form_data(self) -> None:
         data = getattr(self, "_cached_data", None)

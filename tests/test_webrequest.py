@@ -59,3 +59,15 @@ def test_a_body_not_read_before_or_of_another_type_goes_the_usual_way():
     assert HotlineRequest(env).form.to_dict() == {"user": "a", "pw": "b"}   # not cached first
     ours, theirs = _both(b"--x\r\n", "multipart/form-data; boundary=x")
     assert ours.form.to_dict() == theirs.form.to_dict()
+
+
+def test_a_body_handed_over_reads_as_one_read_by_werkzeug():
+    body = b"From=%2B4534412350&To=%2B4570112230&Digits=1&Digits=2"
+    env = EnvironBuilder(method="POST", path="/voice", data=body,
+                         content_type="application/x-www-form-urlencoded").get_environ()
+    ours = HotlineRequest(env)
+    ours.keep_body(env["wsgi.input"].read(len(body)))
+    _, theirs = _both(body)
+    assert ours.get_data() == body
+    assert list(ours.form.items(multi=True)) == list(theirs.form.items(multi=True))
+    assert ours.stream.read() == b""   # at its end, as after get_data()
