@@ -92,7 +92,7 @@ def _read_within(req: Request, length: int | None, seconds: float) -> Response |
     except RequestEntityTooLarge:
         log.warning("refused POST %s: chunked body over %d bytes", req.path, MAX_BODY_BYTES)
         return _refuse(413, "request body too large")
-    except (ClientDisconnected, OSError):
+    except (ClientDisconnected, OSError, ValueError):   # werkzeug's stream turns the last two into the first
         if not cut.done:
             return _refuse(400, "incomplete request body")
     finally:

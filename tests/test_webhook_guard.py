@@ -131,3 +131,29 @@ def test_the_length_the_guard_reads_is_werkzeugs_content_length(length, chunked)
         environ["HTTP_TRANSFER_ENCODING"] = chunked
     guards = get_content_length(environ.get("CONTENT_LENGTH"), environ.get("HTTP_TRANSFER_ENCODING"))
     assert guards == HotlineRequest(environ).content_length
+
+
+class _Failing:
+    def __init__(self, error: Exception):
+        self.error = error
+
+    def read(self, *args):
+        raise self.error
+
+
+@pytest.mark.parametrize("request_class", [HotlineRequest, Request])
+@pytest.mark.parametrize("error", [ConnectionResetError(104, "reset"), ValueError("I/O operation on closed file")])
+def test_a_read_that_fails_gets_400(request_class, error):
+    ours, peer = socket.socketpair()
+    app = _app(request_class)
+    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/voice", "QUERY_STRING": "", "SERVER_NAME": "h",
+               "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http",
+               "CONTENT_TYPE": "application/x-www-form-urlencoded", "CONTENT_LENGTH": "40",
+               "wsgi.input": _Failing(error), "wsgi.input_terminated": True, "gunicorn.socket": ours}
+    try:
+        with app.request_context(environ):
+            response = app.full_dispatch_request()
+    finally:
+        ours.close()
+        peer.close()
+    assert response.status_code == 400 and "incomplete" in response.get_data(as_text=True)
