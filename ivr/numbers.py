@@ -1,6 +1,8 @@
 """Phone numbers as people type them -> E.164, with `phonenumbers`."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 
 
@@ -22,7 +24,21 @@ def to_e164(text: str, country: str | None = None) -> str | None:
 
 def is_valid_e164(text: str) -> bool:
     """Return True for a valid, dialable number written in E.164 (anonymous callers' stand-ins
-    such as +266696687 and "anonymous" are not)."""
+    such as +266696687 and "anonymous" are not).
+
+    Asked on every webhook with the caller's number (a hotline hears from a few hundred sites),
+    so the answers for short strings are kept (VALID_KEPT of them, least recently used dropped).
+    """
+    if type(text) is str and len(text) <= CACHED_LENGTH:
+        return _valid_e164_cached(text)
+    return _valid_e164(text)
+
+
+VALID_KEPT = 4096  # answers kept by is_valid_e164 (a few hundred KB at most)
+CACHED_LENGTH = 32  # longer strings (never E.164: at most 16 characters) are not kept
+
+
+def _valid_e164(text: str) -> bool:
     if not text.startswith("+"):
         return False
     try:
@@ -30,6 +46,9 @@ def is_valid_e164(text: str) -> bool:
     except phonenumbers.NumberParseException:
         return False
     return phonenumbers.is_valid_number(parsed) and to_e164(text) == text
+
+
+_valid_e164_cached = lru_cache(maxsize=VALID_KEPT)(_valid_e164)
 
 
 def candidates(text: str, countries: tuple[str, ...] = ()) -> list[str]:

@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 
 from flask import Flask, Request, abort, request
 from twilio.request_validator import RequestValidator
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ BANNER = ("*** TWILIO SIGNATURE CHECK IS OFF (development mode): anyone can post
 
 def signed_url(req: Request, public_base_url: str | None) -> str:
     """Return the URL Twilio signed: PUBLIC_BASE_URL + path + query, else the arrival URL."""
-    query = req.query_string.decode("latin-1")
+    query = req.environ.get("QUERY_STRING", "")  # req.query_string decoded back: the same str
     if public_base_url:
         return public_base_url.rstrip("/") + req.path + (f"?{query}" if query else "")
     return req.url
@@ -32,7 +33,7 @@ def signed_url(req: Request, public_base_url: str | None) -> str:
 
 def is_valid(req: Request, auth_token: str | None, public_base_url: str | None) -> bool:
     """Return True when the request carries a valid X-Twilio-Signature (False without a token)."""
-    signature = req.headers.get("X-Twilio-Signature", "")
+    signature = req.environ.get("HTTP_X_TWILIO_SIGNATURE", "")  # req.headers.get("X-Twilio-Signature", "")
     if not signature or not auth_token:
         return False
     params = req.form if req.method == "POST" else {}  # a MultiDict: repeated names are signed too
@@ -49,23 +50,30 @@ def is_valid(req: Request, auth_token: str | None, public_base_url: str | None) 
     return _validator(auth_token).validate(url, params, signature)
 
 
+_PLAIN_MULTIDICTS = (MultiDict, ImmutableMultiDict)  # keep each name's list of values as the dict's value
+
+
 def expected_signature(auth_token: str, url: str, params) -> str:
     """Return Twilio's HMAC-SHA1 signature of `url` and `params` (a MultiDict, or a dict of str),
     as twilio's RequestValidator.compute_signature returns it."""
-    lists = getattr(params, "lists", None)   # a MultiDict: every name once, with all its values
-    pairs = lists() if lists is not None else ((name, (value,)) for name, value in params.items())
+    if type(params) in _PLAIN_MULTIDICTS:
+        pairs = dict.items(params)   # every name once with all its values, as lists() without copies
+    else:
+        lists = getattr(params, "lists", None)   # another MultiDict: every name once, with all its values
+        pairs = lists() if lists is not None else ((name, (value,)) for name, value in params.items())
     parts = [url]
-    for name, values in sorted(pairs, key=_first):
+    for name, values in sorted(pairs):   # names are unique: only they are compared
         if len(values) == 1:
             parts.append(name + values[0])
         else:
             parts.extend(name + value for value in sorted(set(values)))
-    digest = hmac.digest(auth_token.encode("utf-8"), "".join(parts).encode("utf-8"), "sha1")
+    digest = hmac.digest(_key(auth_token), "".join(parts).encode("utf-8"), "sha1")
     return base64.b64encode(digest).decode("ascii")
 
 
-def _first(pair: tuple) -> str:
-    return pair[0]
+@lru_cache(maxsize=4)
+def _key(auth_token: str) -> bytes:
+    return auth_token.encode("utf-8")
 
 
 @lru_cache(maxsize=1024)
@@ -93,13 +101,14 @@ def init_app(app: Flask, auth_token: str | None, public_base_url: str | None, ve
 
     @app.before_request
     def _check_signature():
-        if not request.path.startswith(prefixes):
+        req = request._get_current_object()   # one context lookup instead of one per attribute
+        if not req.path.startswith(prefixes):
             return None
         if not verify:
-            log.warning("unsigned webhook accepted (signature check off): %s %s", request.method, request.path)
+            log.warning("unsigned webhook accepted (signature check off): %s %s", req.method, req.path)
             return None
-        if not is_valid(request, auth_token, public_base_url):
+        if not is_valid(req, auth_token, public_base_url):
             log.warning("refused %s %s: missing or bad X-Twilio-Signature (checked against %s)",
-                        request.method, request.path, signed_url(request, public_base_url))
+                        req.method, req.path, signed_url(req, public_base_url))
             abort(403)
         return None

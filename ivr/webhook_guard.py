@@ -16,8 +16,9 @@ import logging
 import os
 import socket
 
-from flask import Flask, Response, request
+from flask import Flask, Request, Response, request
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
+from werkzeug.sansio.utils import get_content_length
 
 from ivr import deadlines
 
@@ -51,36 +52,53 @@ def _shut_reading(sock: socket.socket) -> None:
         pass
 
 
-def _read_within(seconds: float) -> Response | None:
-    """Read the whole body into the request's cache within `seconds`; return a refusal or None.
+class _Cut:
+    """The watchdog's action at a body's deadline: note it, and shut the socket's read side."""
+
+    __slots__ = ("sock", "done")
+
+    def __init__(self, sock: socket.socket):
+        self.sock, self.done = sock, False
+
+    def __call__(self) -> None:
+        self.done = True
+        _shut_reading(self.sock)
+
+
+def _read_within(req: Request, length: int | None, seconds: float) -> Response | None:
+    """Read the whole body of `req` (`length` bytes, None: chunked) into its cache within
+    `seconds`; return a refusal or None.
 
     Only under gunicorn (its socket is in the environ): the process's watchdog (ivr.deadlines)
     shuts the socket's read side at the deadline (at most 0.1 s late), which ends a blocked read.
+    A body of known length is read from gunicorn's input in one call and handed to the request
+    (HotlineRequest.keep_body): werkzeug's stream wrappers around it would read it in 8 kB steps
+    up to an extra empty read, to the same bytes.
     """
-    sock = request.environ.get("gunicorn.socket")
+    environ = req.environ
+    sock = environ.get("gunicorn.socket")
     if sock is None:
         return None
-    cut: list[bool] = []  # set (appended to) on the watchdog thread when the deadline passed
-
-    def _cut() -> None:
-        cut.append(True)
-        _shut_reading(sock)
-
-    timer = deadlines.after(seconds, _cut)
+    cut = _Cut(sock)
+    timer = deadlines.after(seconds, cut)
+    keep_body = getattr(req, "keep_body", None)
     try:
-        body = request.get_data(cache=True)
-        if request.content_length is None and len(body) >= MAX_BODY_BYTES:
-            raise RequestEntityTooLarge()   # Flask's limit ends a chunked body at the cap without an error
+        if length is not None and keep_body is not None:
+            keep_body(environ["wsgi.input"].read(length))   # gunicorn's input ends at Content-Length
+        else:
+            body = req.get_data(cache=True)
+            if length is None and len(body) >= MAX_BODY_BYTES:
+                raise RequestEntityTooLarge()   # Flask's limit ends a chunked body at the cap without an error
     except RequestEntityTooLarge:
-        log.warning("refused POST %s: chunked body over %d bytes", request.path, MAX_BODY_BYTES)
+        log.warning("refused POST %s: chunked body over %d bytes", req.path, MAX_BODY_BYTES)
         return _refuse(413, "request body too large")
-    except (ClientDisconnected, OSError):
-        if not cut:
+    except (ClientDisconnected, OSError, ValueError):   # werkzeug's stream turns the last two into the first
+        if not cut.done:
             return _refuse(400, "incomplete request body")
     finally:
         timer.cancel()
-    if cut:
-        log.warning("refused POST %s: body not received within %.1f s", request.path, seconds)
+    if cut.done:
+        log.warning("refused POST %s: body not received within %.1f s", req.path, seconds)
         return _refuse(408, "request body too slow")
     return None
 
@@ -92,13 +110,15 @@ def init_app(app: Flask, prefixes: tuple[str, ...], body_seconds: float | None =
 
     @app.before_request
     def _guard_webhook():
-        if not request.path.startswith(prefixes):
+        req = request._get_current_object()   # one context lookup instead of one per attribute
+        if not req.path.startswith(prefixes):
             return None
-        if request.method != "POST":
-            log.info("refused %s %s: webhooks are POST only", request.method, request.path)
+        if req.method != "POST":
+            log.info("refused %s %s: webhooks are POST only", req.method, req.path)
             return _refuse(405, "method not allowed", Allow="POST")
-        length = request.content_length
+        environ = req.environ   # Request.content_length, without building the headers view
+        length = get_content_length(environ.get("CONTENT_LENGTH"), environ.get("HTTP_TRANSFER_ENCODING"))
         if length is not None and length > MAX_BODY_BYTES:
-            log.warning("refused POST %s: body of %d bytes (at most %d)", request.path, length, MAX_BODY_BYTES)
+            log.warning("refused POST %s: body of %d bytes (at most %d)", req.path, length, MAX_BODY_BYTES)
             return _refuse(413, "request body too large")
-        return _read_within(seconds)
+        return _read_within(req, length, seconds)

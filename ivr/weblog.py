@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 import threading
+from functools import lru_cache
 
 from ivr.calls.forksafe import renew_after_fork
 
@@ -44,6 +45,16 @@ def mask(number: str | None, keep: int = MASK_KEEP) -> str | None:
     """Return `number` with every digit but the last `keep` replaced by `*` ("+*******350")."""
     if not number:
         return number
+    if keep == MASK_KEEP and type(number) is str and len(number) <= MASKED_LENGTH:
+        return _masked(number)   # the same few hundred callers' numbers, line after line
+    return _mask(number, keep)
+
+
+MASKED_KEPT = 4096  # masked numbers kept (a few hundred KB at most)
+MASKED_LENGTH = 32  # longer text (never a phone number) is masked afresh each time
+
+
+def _mask(number: str, keep: int = MASK_KEEP) -> str:
     digits = sum(c.isdigit() for c in number)
     out, seen = [], 0
     for c in number:
@@ -53,6 +64,9 @@ def mask(number: str | None, keep: int = MASK_KEEP) -> str | None:
         else:
             out.append(c)
     return "".join(out)
+
+
+_masked = lru_cache(maxsize=MASKED_KEPT)(_mask)
 
 
 def _write(text: str) -> None:
@@ -77,14 +91,18 @@ class WebhookLog:
     def fields(self, form, endpoint: str, status: int, seconds: float) -> dict:
         """Return the line's fields from the webhook's form (Twilio's parameters)."""
         ours = self.lines()
-        to, caller = form.get("To") or None, form.get("From") or None
+        get = form.get
+        to, caller = get("To") or None, get("From") or None
         line = to if to in ours else caller if caller in ours else None
         out = {"event": "webhook", "endpoint": endpoint, "status": status,
-               "duration_ms": round(seconds * 1000, 1), "call_sid": form.get("CallSid") or None, "line": line}
-        if form.get("MessageSid"):
-            out["message_sid"] = form.get("MessageSid")
-        other = caller if line != caller else to
-        out["caller" if line != caller else "to"] = other if self.full_numbers or other in ours else mask(other)
+               "duration_ms": round(seconds * 1000, 1), "call_sid": get("CallSid") or None, "line": line}
+        message_sid = get("MessageSid")
+        if message_sid:
+            out["message_sid"] = message_sid
+        if line != caller:
+            out["caller"] = caller if self.full_numbers or caller in ours else mask(caller)
+        else:
+            out["to"] = to if self.full_numbers or to in ours else mask(to)
         return out
 
     def line(self, request, endpoint: str, status: int, seconds: float) -> None:
@@ -96,7 +114,7 @@ class WebhookLog:
             if self.json_format:
                 _write(_JSON.encode(fields))
             else:
-                _write("webhook " + " ".join(f"{k}={'-' if v is None else v}" for k, v in fields.items()
-                                             if k != "event"))
+                del fields["event"]
+                _write("webhook " + " ".join([f"{k}={'-' if v is None else v}" for k, v in fields.items()]))
         except Exception:  # noqa: BLE001 - a log line never breaks a call
             logging.getLogger(__name__).exception("could not write the webhook log line")

@@ -33,3 +33,15 @@ def test_a_known_twilio_example():
     params = {"CallSid": "CA1234567890ABCDE", "Caller": "+12349013030", "Digits": "1234", "From": "+12349013030",
               "To": "+18005551212"}
     assert expected_signature("12345", url, params) == "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
+
+
+@settings(max_examples=200, deadline=None)
+@given(urls, st.lists(st.tuples(names, values), max_size=12), st.lists(st.tuples(names, values), max_size=4))
+def test_same_signature_for_the_request_forms_types(url, items, more):
+    from werkzeug.datastructures import CombinedMultiDict, ImmutableMultiDict
+
+    library = RequestValidator(TOKEN)
+    form = ImmutableMultiDict(items)   # request.form
+    assert expected_signature(TOKEN, url, form) == library.compute_signature(url, form)
+    combined = CombinedMultiDict([form, MultiDict(more)])   # keeps no values of its own
+    assert expected_signature(TOKEN, url, combined) == library.compute_signature(url, combined)

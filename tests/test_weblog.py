@@ -81,3 +81,24 @@ def test_a_child_forked_while_a_line_is_being_written_can_write_its_own():
                 os._exit(0 if acquired else 1)
     _, status = os.waitpid(pid, 0)
     assert os.WEXITSTATUS(status) == 0
+
+
+@pytest.mark.parametrize("number", ["+4534412350", "+46104550001", "anonymous", "+266696687", "client:alice",
+                                    "+45 34 41 23 50", "12", "1", "x" * 40, "+" + "4" * 40, "+４５３４４１２３５０"])
+def test_kept_masks_equal_fresh_ones(number):
+    from ivr import weblog
+
+    weblog._masked.cache_clear()
+    assert mask(number) == weblog._mask(number) == mask(number)   # the second from what was kept
+    assert mask(number, 5) == weblog._mask(number, 5)
+    assert weblog._masked.cache_info().currsize == (1 if len(number) <= weblog.MASKED_LENGTH else 0)
+
+
+def test_a_text_line_has_every_field_but_the_event_in_order(capsys):
+    from types import SimpleNamespace
+
+    log = WebhookLog(lines=lambda: {"+4570112230"})
+    form = {"CallSid": "CA" + "1" * 32, "From": "+4534412350", "To": "+4570112230", "MessageSid": "SM1"}
+    log.line(SimpleNamespace(form=form), "/voice/status", 200, 0.01234)
+    assert capsys.readouterr().err == ("webhook endpoint=/voice/status status=200 duration_ms=12.3 call_sid=CA"
+                                       + "1" * 32 + " line=+4570112230 message_sid=SM1 caller=+*******350\n")

@@ -59,3 +59,32 @@ def test_a_body_not_read_before_or_of_another_type_goes_the_usual_way():
     assert HotlineRequest(env).form.to_dict() == {"user": "a", "pw": "b"}   # not cached first
     ours, theirs = _both(b"--x\r\n", "multipart/form-data; boundary=x")
     assert ours.form.to_dict() == theirs.form.to_dict()
+
+
+def test_a_body_handed_over_reads_as_one_read_by_werkzeug():
+    body = b"From=%2B4534412350&To=%2B4570112230&Digits=1&Digits=2"
+    env = EnvironBuilder(method="POST", path="/voice", data=body,
+                         content_type="application/x-www-form-urlencoded").get_environ()
+    ours = HotlineRequest(env)
+    ours.keep_body(env["wsgi.input"].read(len(body)))
+    _, theirs = _both(body)
+    assert ours.get_data() == body
+    assert list(ours.form.items(multi=True)) == list(theirs.form.items(multi=True))
+    assert ours.stream.read() == b""   # at its end, as after get_data()
+
+
+def test_kept_unquoted_fields_equal_fresh_ones_and_werkzeugs_twice_over():
+    from ivr import webrequest
+
+    webrequest._unquote_kept.cache_clear()
+    body = b"From=%2B4534412350&Note=%C3%A6%FF&Odd=%zz%2&Long=" + b"%41" * 40
+    for _ in range(2):   # the second time from what was kept
+        ours, theirs = _both(body)
+        assert list(ours.form.items(multi=True)) == list(theirs.form.items(multi=True))
+    assert webrequest._unquote_kept.cache_info().hits == 3   # the long field is unquoted afresh
+
+
+def test_a_content_type_with_parameters_is_still_read_as_a_form():
+    body = b"From=%2B4534412350&Digits=1"
+    ours, theirs = _both(body, "application/x-www-form-urlencoded; charset=UTF-8")
+    assert ours.form.to_dict() == theirs.form.to_dict() == {"From": "+4534412350", "Digits": "1"}

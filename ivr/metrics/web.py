@@ -48,12 +48,15 @@ def init_app(app: Flask, refused: list | None = None) -> None:
     @app.after_request
     def _observe(response):
         started = g.pop("hotline_started", None)
-        if started is None or not request.path.startswith(WEBHOOK_PREFIXES):
+        req = request._get_current_object()   # one context lookup instead of one per attribute
+        if started is None or not req.path.startswith(WEBHOOK_PREFIXES):
             return response
         seconds = time.perf_counter() - started
-        endpoint = request.url_rule.rule if request.url_rule is not None else "other"
-        metrics.webhook(endpoint, response.status_code, seconds)
-        weblog.line(request, endpoint, response.status_code, seconds)
+        rule = req.url_rule
+        endpoint = rule.rule if rule is not None else "other"
+        status = response.status_code
+        metrics.webhook(endpoint, status, seconds)
+        weblog.line(req, endpoint, status, seconds)
         return response
 
     @app.get("/metrics")
