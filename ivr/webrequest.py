@@ -19,6 +19,7 @@ from io import BytesIO
 from urllib.parse import unquote, unquote_to_bytes
 
 from flask import Request
+from werkzeug.utils import cached_property
 from werkzeug import formparser  # noqa: F401 - registers the "werkzeug.url_quote" error handler
 
 URLENCODED = "application/x-www-form-urlencoded"
@@ -33,6 +34,12 @@ class HotlineRequest(Request):
         get_data() (it reads b"")."""
         self._cached_data = data
         self.__dict__["stream"] = BytesIO()
+
+    @cached_property
+    def fields(self) -> dict[str, str]:
+        """Return each posted field's first value, as `form.get` gives it, in a plain dict: a
+        missing field is a dict miss, where MultiDict.get raises and catches a KeyError."""
+        return {name: values[0] for name, values in self.form.lists()}
 
     def _load_form_data(self) -> None:
         data = getattr(self, "_cached_data", None)

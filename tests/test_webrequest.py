@@ -30,6 +30,14 @@ def test_fields_and_their_order_match_werkzeug(fields):
 
 
 @settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["From", "To", "Digits", "x", ""]), st.text(max_size=8)), max_size=8),
+       st.sampled_from(["From", "To", "Digits", "x", "", "Missing"]))
+def test_fields_gives_what_form_get_gives(fields, name):
+    ours, theirs = _both(urlencode(fields).encode())
+    assert ours.fields.get(name) == theirs.form.get(name) and len(ours.fields) == len(theirs.form)
+
+
+@settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=200))
 def test_any_bytes_give_werkzeugs_answer(body):
     ours, theirs = _both(body)

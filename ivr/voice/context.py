@@ -17,6 +17,7 @@ from ivr.numbers import is_valid_e164
 from ivr.menus.twiml import speak
 from ivr.voice import twiml_text
 from ivr.voice.texts import text
+from ivr.webrequest import HotlineRequest
 from twilio.twiml.voice_response import VoiceResponse
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,9 @@ def int_form(name: str) -> int | None:
 
 def form(name: str, limit: int = 64) -> str:
     """Return a posted field as text, cut to `limit` characters ('' when missing)."""
-    return (request.form.get(name) or "")[:limit]
+    req = request._get_current_object()
+    fields = req.fields if isinstance(req, HotlineRequest) else req.form
+    return (fields.get(name) or "")[:limit]
 
 
 def arg(name: str, limit: int = 200) -> str:
