@@ -43,3 +43,17 @@ def test_the_store_is_bounded(monkeypatch):
     for n in range(50):
         prompt_text(hotline, hotline.menu, f"/voice/menu?n={n}", ())
         assert len(prompt_cache._kept) <= 10
+
+
+def test_a_kept_text_keeps_no_old_config_alive():
+    # Config reloads make new hotline and menu objects; the texts of old ones must not hold them
+    # (with their routing tables) in memory until the store happens to be cleared.
+    import gc
+    import weakref
+
+    hotline = load_config(None).lines()[0]
+    prompt_text(hotline, hotline.menu, "/voice/menu?gone=1", ())
+    gone, menu_gone = weakref.ref(hotline), weakref.ref(hotline.menu)
+    del hotline
+    gc.collect()
+    assert gone() is None and menu_gone() is None
