@@ -157,3 +157,23 @@ def test_outcome_hooks_run_after_the_write_and_once_for_a_repeated_callback(voic
     call.hang_up()
     call.hang_up()
     assert seen == [(call.sid, True)]
+
+
+def test_a_read_while_the_spool_is_flushed_sees_the_event_in_redis_or_the_spool(voice_app, monkeypatch):
+    # The flusher writes a spooled event to Redis, then deletes its file: a reader that asked
+    # Redis first and the spool after could find it in neither.
+    import ivr.calls.store as store_module
+
+    store = voice_app().state.store
+    sid = "CA" + "8" * 32
+    ev = event(sid, "+4570112230", "start", "start", EVENING)
+    store.spool.append({**ev, "_ttl_days": 3, "_index_ts": None})
+    real = store_module.run_command
+
+    def read_then_flush(client, *args):
+        found = real(client, *args)
+        store.flush()   # the flusher moves the event into Redis just after this read
+        return found
+
+    monkeypatch.setattr(store_module, "run_command", read_then_flush)
+    assert [e["id"] for e in store.events(sid)] == [ev["id"]]

@@ -259,6 +259,9 @@ class CallStore:
         Inside a batch, Redis is asked once per call (the answer is kept until the next commit)."""
         if not valid_sid(sid):
             return []
+        # The spool first: the flusher writes an event to Redis before it deletes its file, so a
+        # flush between the two reads leaves the event in one of them (or both: fold drops repeats).
+        spooled = self.spool.events(sid)
         read = getattr(self._batch, "read", None)
         found: list[dict] | None = read.get(sid) if read is not None else None
         if found is None:
@@ -271,7 +274,7 @@ class CallStore:
                 except redis.RedisError as exc:
                     self._failed(exc)
         waiting = [ev for ev, _, _ in getattr(self._batch, "pending", None) or () if ev["sid"] == sid]
-        return found + self.spool.events(sid) + waiting
+        return found + spooled + waiting
 
     def record(self, sid: str) -> dict | None:
         """Return the folded record of a call, or None when nothing is known about it."""
