@@ -82,7 +82,7 @@ def test_a_mark_claimed_by_a_pump_that_died_is_claimed_again_after_the_lease(red
     hotline = notify_config().lines()[0]
     now = AT.timestamp()
     member = _mark(r, hotline, "CA" + "a" * 32, "e1", AT)
-    assert due.claim(r, now) == [member]               # ...and that pump is gone before enqueueing
+    assert due.claim(r, now) == [member.encode()]      # ...and that pump is gone before enqueueing
     assert due.claim(r, now + due.LEASE - 1) == []     # leased: no other pump takes it
     assert due.pump_once(r, now + due.LEASE) == 1 and queue(r).count == 1
 
@@ -143,3 +143,48 @@ def test_a_snapshot_is_made_again_for_a_reloaded_hotline_and_keeps_no_old_one_al
     assert gone() is None
     again = notify_config().lines()[0]
     assert due.job_of(due.mark(again, ev, AT, CALLER, "")[2])[0] == json.loads(json.dumps(snapshot(again, CALLER, "")))
+
+
+def test_a_mark_that_is_not_text_is_dropped_and_the_next_is_enqueued(redis_url):
+    r = client(redis_url)
+    hotline = notify_config().lines()[0]
+    r.zadd(keys.settle_due(), {b"\xff\xfe not utf-8": AT.timestamp() - 1})
+    _mark(r, hotline, "CA" + "a" * 32, "e1", AT)
+    assert due.pump_once(r, AT.timestamp()) == 1 and r.zcard(keys.settle_due()) == 0
+
+
+def test_the_pump_outlives_any_error_and_goes_on_with_later_marks(redis_url, monkeypatch):
+    import threading
+    import time
+
+    r = client(redis_url)
+    hotline = notify_config().lines()[0]
+    calls = []
+    real = due.pump_once
+
+    def flaky(redis, now=None):
+        calls.append(now)
+        if len(calls) == 1:
+            raise RuntimeError("something no one foresaw")
+        return real(redis, AT.timestamp())
+
+    monkeypatch.setattr(due, "pump_once", flaky)
+    stop = threading.Event()
+    thread = threading.Thread(target=due.run_pump, args=(r, stop, 0.01), daemon=True)
+    thread.start()
+    try:
+        _mark(r, hotline, "CA" + "b" * 32, "e1", AT)
+        deadline = time.monotonic() + 10
+        while queue(r).count == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert thread.is_alive() and queue(r).count == 1
+    finally:
+        stop.set()
+        thread.join(5)
+
+
+def test_the_workers_pump_connection_gives_up_on_a_silent_redis():
+    from ivr.cli.worker import pump_client
+
+    pool = pump_client("redis://127.0.0.1:6399/0").connection_pool.connection_kwargs
+    assert 0 < pool["socket_timeout"] <= 30 and 0 < pool["socket_connect_timeout"] <= 30

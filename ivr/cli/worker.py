@@ -74,6 +74,17 @@ def _running(pid: int) -> bool:
         return True
 
 
+PUMP_TIMEOUT = 10.0  # seconds the settle pump waits for Redis to connect or answer before it tries again
+
+
+def pump_client(url: str):
+    """Return the settle pump's own Redis client for `url`: a Redis that goes silent costs it a
+    timeout (then it tries again), never a wait without end."""
+    import redis
+
+    return redis.Redis.from_url(url, socket_timeout=PUMP_TIMEOUT, socket_connect_timeout=PUMP_TIMEOUT)
+
+
 def release_dead_scheduler_locks(client, queue_names: list[str]) -> list[str]:
     """Release RQ scheduler locks whose holder ran on this host and is gone; returns the queues freed."""
     from rq.scheduler import SCHEDULER_KEY_TEMPLATE, RQScheduler
@@ -137,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
         if args.burst:
             due.pump_once(client)   # the settling already due, then the jobs
         else:
-            due.start_pump(redis.Redis.from_url(url))  # its own connection: RQ forks a horse per job
+            due.start_pump(pump_client(url))  # its own connection: RQ forks a horse per job
         queues = [Queue(name, connection=client) for name in names]
         worker = HotlineWorker(queues, connection=client, name=args.name, maintenance_interval=maintenance)
         worker.work(burst=args.burst, with_scheduler=True, logging_level=args.log_level)

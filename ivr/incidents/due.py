@@ -106,20 +106,19 @@ def mark(hotline: Hotline, ev: dict, at: dt.datetime, caller: str, base_url: str
     return keys.settle_due(), at.timestamp() + delay, member
 
 
-def job_of(member: str) -> tuple[dict, str, bool]:
+def job_of(member: str | bytes) -> tuple[dict, str, bool]:
     """Return (snapshot, call sid, final) of a mark: the arguments of `settle`. Raises ValueError
-    (or KeyError, TypeError) for a malformed one."""
-    data = json.loads(member)
+    (UnicodeDecodeError among them), KeyError or TypeError for a malformed one."""
+    data = json.loads(member.decode() if isinstance(member, bytes) else member)
     snap = dict(data["snap"])
     snap["caller"], snap["caller_name"] = data.get("caller") or "", data.get("caller_name") or ""
     return snap, str(data["sid"]), bool(data.get("final"))
 
 
-def claim(redis: Redis, now: float, lease: float = LEASE, batch: int = BATCH) -> list[str]:
+def claim(redis: Redis, now: float, lease: float = LEASE, batch: int = BATCH) -> list[str | bytes]:
     """Return up to `batch` marks due at `now` (epoch seconds), leased to the caller until
-    now + lease. Raises redis errors."""
-    return [m if isinstance(m, str) else m.decode() for m in
-            redis.eval(_CLAIM, 1, keys.settle_due(), repr(float(now)), repr(float(now + lease)), batch)]
+    now + lease, as the client gives them (text, or bytes without decode_responses). Raises redis errors."""
+    return redis.eval(_CLAIM, 1, keys.settle_due(), repr(float(now)), repr(float(now + lease)), batch)
 
 
 def pump_once(redis: Redis, now: float | None = None) -> int:
@@ -135,8 +134,8 @@ def pump_once(redis: Redis, now: float | None = None) -> int:
         for member in members:
             try:
                 snap, sid, final = job_of(member)
-            except (ValueError, KeyError, TypeError):
-                log.error("dropping a malformed settle mark: %.200s", member)
+            except (ValueError, KeyError, TypeError, AttributeError):
+                log.error("dropping a malformed settle mark: %.200r", member)
             else:
                 enqueue_settle(redis, snap, sid, 0.0, final)
                 count += 1
@@ -155,8 +154,8 @@ def waiting(redis: Redis, now: float | None = None) -> tuple[int, float]:
 
 
 def run_pump(redis: Redis, stop: threading.Event, every: float = EVERY) -> None:
-    """Pump marks every `every` seconds until `stop` is set; Redis trouble is logged (once per
-    stretch) and the pump goes on."""
+    """Pump marks every `every` seconds until `stop` is set. Redis trouble is logged (once per
+    stretch), any other error with its traceback, and the pump goes on: missed calls depend on it."""
     failing = False
     while not stop.is_set():
         try:
@@ -165,6 +164,10 @@ def run_pump(redis: Redis, stop: threading.Event, every: float = EVERY) -> None:
             if not failing:
                 log.warning("settle marks: Redis failed (%s); trying again", exc)
             failing = True
+            stop.wait(1.0)
+            continue
+        except Exception:  # noqa: BLE001 - a dead pump would settle no call again
+            log.exception("settle marks: the pump failed; trying again")
             stop.wait(1.0)
             continue
         if failing:
