@@ -100,4 +100,18 @@ def twiml_as_the_library_writes_it(monkeypatch):
         return text
 
     monkeypatch.setattr(twiml_text, "to_text", checked)
+
+    # A step's kept text, filled in with the call's values: the library's str() of the same step.
+    from ivr.voice import flow, render, step_cache
+
+    kept_step = step_cache.step_text
+
+    def checked_step(hotline, chain, index, caller_id, action, screen_url, lead=()):
+        text = kept_step(hotline, chain, index, caller_id, action, screen_url, lead)
+        built = str(render.step(hotline, chain, index, caller_id, action, lambda i: screen_url, tuple(lead)))
+        assert text == built, f"kept step TwiML differs from the library's:\n{text}\n{built}"
+        compared.append(text)
+        return text
+
+    monkeypatch.setattr(flow, "step_text", checked_step)
     yield compared

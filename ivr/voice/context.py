@@ -82,9 +82,10 @@ def url(path: str, **params) -> str:
     return base.rstrip("/") + path + (f"?{query}" if query else "")
 
 
-def twiml(resp: VoiceResponse) -> Response:
-    """Return TwiML as a 200 text/xml response (the text as the library's str() makes it)."""
-    return xml(twiml_text.to_text(resp))
+def twiml(resp: VoiceResponse | str) -> Response:
+    """Return TwiML as a 200 text/xml response (the text as the library's str() makes it); a
+    document already made as text (ivr.voice.step_cache) goes as it is."""
+    return xml(resp if isinstance(resp, str) else twiml_text.to_text(resp))
 
 
 XML = "text/xml; charset=utf-8"  # what mimetype="text/xml" gives, without working it out per answer

@@ -1,6 +1,7 @@
 """The call's route after the menu: reach a service, walk its escalation chain, end it.
 
-Every function returns a VoiceResponse and records what happened in the call log.
+Every function returns TwiML (a VoiceResponse, or a step's text from ivr.voice.step_cache) and
+records what happened in the call log.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from ivr.calls.events import Outcome, frozen_decision
 from ivr.digits import is_ascii_digits
 from ivr.hotline import Hotline
 from ivr.voice import render
+from ivr.voice.step_cache import step_text
 from ivr.voice.context import call_sid, caller_id, commit_now, record, state, url
 from ivr.voice.texts import text
 from routing import decide
@@ -50,7 +52,7 @@ def hook_extras(hotline: Hotline, service_id: str, sid: str, at: dt.datetime) ->
     return extra
 
 
-def reach_service(hotline: Hotline, service_id: str, lead: Iterable[str] = ()) -> VoiceResponse:
+def reach_service(hotline: Hotline, service_id: str, lead: Iterable[str] = ()) -> VoiceResponse | str:
     """Decide who takes the call now, freeze that decision in the call log, start the chain.
 
     A repeated post (the call already has a frozen decision) reuses that one. Within a webhook
@@ -117,18 +119,17 @@ def _dial_url(chain: Chain, at: dt.datetime, index: int) -> str:
 
 
 def continue_chain(hotline: Hotline, chain: Chain, at: dt.datetime, index: int,
-                   lead: Iterable[str] = ()) -> VoiceResponse:
-    """Return TwiML for step `index` of the chain, or for its end when the steps are used up."""
+                   lead: Iterable[str] = ()) -> VoiceResponse | str:
+    """Return TwiML for step `index` of the chain (its text, ivr.voice.step_cache), or for its end
+    when the steps are used up."""
     words = list(lead)
     sid = call_sid()
     if chain.leg(index) is not None:
         words.append(text("calling", hotline.language, name=chain.target_name) if index == 0
                      else text("next_step", hotline.language))
 
-        def screen_url(i: int) -> str:
-            return url("/voice/screen", i=i, parent=sid, s=chain.service, at=epoch(at), line=hotline.line)
-
-        return render.step(hotline, chain, index, caller_id(hotline), _dial_url(chain, at, index), screen_url, words)
+        screen = url("/voice/screen", i=index, parent=sid, s=chain.service, at=epoch(at), line=hotline.line)
+        return step_text(hotline, chain, index, caller_id(hotline), _dial_url(chain, at, index), screen, words)
     if chain.end_kind == "dial" and chain.end_number:
         if chain.legs:
             words.append(text("next_step", hotline.language))
@@ -145,7 +146,7 @@ def continue_chain(hotline: Hotline, chain: Chain, at: dt.datetime, index: int,
 
 
 def dial_result(hotline: Hotline, chain: Chain, at: dt.datetime, index: int, status: str,
-                duration: int | None) -> VoiceResponse:
+                duration: int | None) -> VoiceResponse | str:
     """Log how step `index` went and return what comes next (hang up when someone took the call)."""
     sid = call_sid()
     end = index >= len(chain.legs)

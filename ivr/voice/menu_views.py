@@ -89,7 +89,7 @@ def _timeout_prompt(node, hotline: Hotline) -> str:
     return node.timeout_prompt if isinstance(node, Menu) else text("no_key", hotline.language)
 
 
-def _default(hotline: Hotline, node, path: tuple[str, ...], count: int) -> VoiceResponse:
+def _default(hotline: Hotline, node, path: tuple[str, ...], count: int) -> VoiceResponse | str:
     """Retries used up: the menu's default, a code entry's bare # when allowed, else the fallback."""
     if isinstance(node, Menu) and node.default is not None:
         record(hotline, "entry", f"{count}:default", menu=nav.encode(path), digits="", result="default",
@@ -101,7 +101,7 @@ def _default(hotline: Hotline, node, path: tuple[str, ...], count: int) -> Voice
     return _fallback_route(hotline, "retries used up and no default")
 
 
-def _go(hotline: Hotline, option, path: tuple[str, ...], count: int) -> VoiceResponse:
+def _go(hotline: Hotline, option, path: tuple[str, ...], count: int) -> VoiceResponse | str:
     """Follow a chosen option: a prompt, a service, the staff entry, or a message that ends the call."""
     landing = nav.follow(option)
     if landing.prompt is not None:
