@@ -31,7 +31,7 @@ def step_text(hotline: Hotline, chain: Chain, index: int, caller_id: str, action
     key = (id(hotline), chain, index, lead)
     hit = _kept.get(key)
     if hit is None or hit[0]() is not hotline:   # an id is reused only once its object is gone
-        built = twiml_text.to_text(render.step(hotline, chain, index, CALLER, ACTION, lambda i: SCREEN, lead))
+        built = str(render.step(hotline, chain, index, CALLER, ACTION, lambda i: SCREEN, lead))   # once: the library's own text
         if len(_kept) >= LIMIT:
             _kept.clear()
         _kept[key] = hit = (weakref.ref(hotline), built)
