@@ -38,7 +38,7 @@ def test_the_action_and_the_lead_are_part_of_the_key():
 
 
 def test_the_store_is_bounded(monkeypatch):
-    monkeypatch.setattr(prompt_cache, "LIMIT", 10)
+    monkeypatch.setattr(prompt_cache._kept, "limit", 10)
     hotline = load_config(None).lines()[0]
     for n in range(50):
         prompt_text(hotline, hotline.menu, f"/voice/menu?n={n}", ())

@@ -53,7 +53,7 @@ def test_past_the_last_step_raises_as_render_does():
 
 
 def test_kept_texts_keep_no_old_config_alive_and_the_store_is_bounded(monkeypatch):
-    monkeypatch.setattr(step_cache, "LIMIT", 5)
+    monkeypatch.setattr(step_cache._kept, "limit", 5)
     hotline = load_config(EXAMPLES[0]).lines()[0]
     service = next(iter(hotline.plan.services))
     chain = next(c for c in (chain_from_decision(decide(hotline.plan, service, m)) for m in sample_moments(hotline.tz))

@@ -21,13 +21,13 @@ import json
 import logging
 import threading
 import time
-import weakref
 
 from redis import Redis, RedisError
 
 from ivr import keys
 from ivr.hotline import Hotline
 from ivr.incidents.model import GREETING
+from ivr.kept import KeptPerObject
 
 log = logging.getLogger(__name__)
 
@@ -62,34 +62,14 @@ def settle_when(ev: dict) -> tuple[float, bool] | None:
     return None
 
 
-class _Snapshots:
-    """The JSON of each hotline's snapshot (caller left out) and its site names, made once per
-    hotline object and base URL (a reloaded config brings new objects; the old ones are not kept
-    alive by this)."""
-
-    KEPT = 64
-
-    def __init__(self) -> None:
-        self._made: dict[tuple[int, str], tuple[weakref.ref, str, dict[str, str]]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, hotline: Hotline, base_url: str) -> tuple[str, dict[str, str]]:
-        key = (id(hotline), base_url)
-        found = self._made.get(key)
-        if found is not None and found[0]() is hotline:   # an id is reused only once its object is gone
-            return found[1], found[2]
-        from ivr.incidents.jobs import snapshot
-
-        text = json.dumps(snapshot(hotline, "", base_url), ensure_ascii=False, separators=(",", ":"))
-        names = {site.number: site.name for site in hotline.all_sites()}
-        with self._lock:
-            if len(self._made) >= self.KEPT:
-                self._made.clear()
-            self._made[key] = (weakref.ref(hotline), text, names)
-        return text, names
+_snapshots = KeptPerObject(64)  # per hotline object and base URL: (snapshot JSON without the caller, site names)
 
 
-_snapshots = _Snapshots()
+def _snapshot_of(hotline: Hotline, base_url: str) -> tuple[str, dict[str, str]]:
+    from ivr.incidents.jobs import snapshot
+
+    return (json.dumps(snapshot(hotline, "", base_url), ensure_ascii=False, separators=(",", ":")),
+            {site.number: site.name for site in hotline.all_sites()})
 
 
 def mark(hotline: Hotline, ev: dict, at: dt.datetime, caller: str, base_url: str) -> tuple[str, float, str] | None:
@@ -99,7 +79,7 @@ def mark(hotline: Hotline, ev: dict, at: dt.datetime, caller: str, base_url: str
     if when is None:
         return None
     delay, final = when
-    snap, names = _snapshots.get(hotline, base_url)
+    snap, names = _snapshots.get(base_url, lambda: _snapshot_of(hotline, base_url), hotline)
     member = (f'{{"sid":{json.dumps(ev["sid"])},"event":{json.dumps(ev["id"])},"final":{"true" if final else "false"},'
               f'"caller":{json.dumps(caller)},"caller_name":{json.dumps(names.get(caller, ""), ensure_ascii=False)},'
               f'"snap":{snap}}}')

@@ -1,0 +1,37 @@
+"""Values worked out once per live object (a hotline, a menu node) and kept while it lives.
+
+Config objects are frozen and a reload makes new ones, so a value kept for some objects is only
+given back for those very objects: the store is keyed by their ids, and a hit counts only when
+its weak references still lead to the same objects (an id is reused only once its object is
+gone). Being weak, they do not keep an old config in memory. At most `limit` values are kept;
+then the store starts again.
+"""
+from __future__ import annotations
+
+import weakref
+from typing import Callable, Hashable, TypeVar
+
+T = TypeVar("T")
+
+
+class KeptPerObject:
+    """A bounded store of values per (key, objects); see the module docstring."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self._kept: dict[tuple, tuple[tuple[weakref.ref, ...], object]] = {}
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def get(self, key: Hashable, make: Callable[[], T], *owners: object) -> T:
+        """Return the value kept for `key` and the objects `owners`, else make() (then kept)."""
+        full = (key, *map(id, owners))
+        hit = self._kept.get(full)
+        if hit is not None and all(ref() is owner for ref, owner in zip(hit[0], owners)):
+            return hit[1]
+        value = make()
+        if len(self._kept) >= self.limit:
+            self._kept.clear()
+        self._kept[full] = (tuple(weakref.ref(owner) for owner in owners), value)
+        return value
