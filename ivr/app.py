@@ -56,7 +56,7 @@ from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
 from ivr import health, signature, webhook_guard
-from ivr.calls.append import FOLLOW, follow_up
+from ivr.calls.append import follow_up
 from ivr.calls.gate import gated_client
 from ivr.calls.spool import Spool, default_dir as spool_default_dir
 from ivr.calls.store import CallStore
@@ -243,9 +243,10 @@ def with_outcome_mark(st: HotlineState, hotline, ev: dict, at: dt.datetime) -> d
 
 
 def replayed_mark(app: Flask, ev: dict) -> dict:
-    """Return a spooled event without a follow-up (spooled by an older version) with the one the
-    outcome mark makers give it now, in an app context without a request; else `ev` unchanged."""
-    if ev.get("type") not in OUTCOME_KINDS or FOLLOW in ev:
+    """Return a spooled event without a follow-up (spooled by an older version; CallStore asks only
+    for such) with the one the outcome mark makers give it now, in an app context without a
+    request; `ev` unchanged when it is not an outcome, end or attempt event."""
+    if ev.get("type") not in OUTCOME_KINDS:
         return ev
     with app.app_context():
         st = state_of(app)

@@ -83,14 +83,14 @@ def append_arguments(items: list[tuple[dict, int, float | None]], read_back: int
         sid, line = ev["sid"], index_line(ev.get("line"))
         ttl = int(ttl_days) * DAY
         cutoff = (index_ts or time.time()) - ttl
+        events_key = keys.call_events(sid)
         follow = ev.get(FOLLOW)
         if follow:
             ev = {k: v for k, v in ev.items() if k != FOLLOW}
             follow_key, follow_score, follow_member = follow[0], repr(float(follow[1])), follow[2]
         else:
-            follow_key, follow_score, follow_member = keys.call_events(sid), "", ""
-        script_keys += [keys.call_events(sid), keys.call_seen(sid), keys.calls_index(line), keys.calls_lines(),
-                        follow_key]
+            follow_key, follow_score, follow_member = events_key, "", ""   # a key of this call's, not written
+        script_keys += [events_key, keys.call_seen(sid), keys.calls_index(line), keys.calls_lines(), follow_key]
         args += [ev["id"], _JSON.encode(ev), ttl, "" if index_ts is None else repr(float(index_ts)), sid, cutoff,
                  line, UNKNOWN_INDEX_CAP if line == UNKNOWN_LINE else 0, follow_score, follow_member]
     return script_keys, args + [read_back]

@@ -210,10 +210,8 @@ def run_script(client: redis.Redis, script, keys: list, args: list):
     lost its script cache gets the script loaded again (redis-py's own Script call does that).
     Raises redis.RedisError as a client call would.
     """
-    conn = _own_connection(client.connection_pool)
     try:
-        conn.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
-        return conn.read_response()
+        return run_command(client, "EVALSHA", script.sha, len(keys), *keys, *args)
     except redis.exceptions.NoScriptError:
         return script(keys=keys, args=args)
     # A connection that failed mid-command has disconnected itself (redis-py does that): its
