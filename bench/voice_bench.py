@@ -7,8 +7,11 @@ CallSid each, the call's earlier state already in Redis where the webhook reads 
 (16 connections) against the static app and the hotline in turn, `--rounds` times interleaved, and
 prints req/s of both and their ratio (median of the rounds). The machine's load average is printed
 next to it: other work on the machine lowers both sides, the ratio much less.
-Then it profiles the in-process app (Flask test client, same Redis) under cProfile and prints, per
-kind, microseconds per request in: signature check, routing, TwiML, Redis (client calls, including
+It also prints the machine's CPU per answered request of each side (the server's workers, the
+hotline's redis-server and wrk) and their ratio: about what the throughput ratio would be with
+nothing else running.
+Then it profiles the in-process app (bench/voice_profile.py: Flask test client, same Redis) under
+cProfile and prints, per kind, microseconds per request in: signature check, routing, TwiML, Redis (client calls, including
 the socket wait), the rest (Flask, form parsing, views), and Redis round trips per request.
 Bounded: about (2 x rounds x kinds x --seconds) plus set-up. No pass/fail: the goals are printed
 next to the figures (>= 0.60 for /voice, >= 0.50 for every other kind).
@@ -19,12 +22,10 @@ Needs `wrk` (Debian package `wrk`). Run: .venv/bin/python bench/voice_bench.py [
 from __future__ import annotations
 
 import argparse
-import contextlib
-import cProfile
 import datetime as dt
 import os
-import pstats
 import re
+import resource
 import shlex
 import shutil
 import statistics
@@ -199,92 +200,46 @@ def warm(port: int, requests: list[tuple[str, str, str]]) -> None:
             pass
 
 
-def wrk(port: int, requests_file: Path, script: Path, seconds: float) -> tuple[float, int, int]:
-    """Run wrk; returns (req/s, requests, non-2xx responses)."""
+def wrk(port: int, requests_file: Path, script: Path, seconds: float) -> tuple[float, int, int, float]:
+    """Run wrk; returns (req/s, requests, non-2xx responses, wrk's own CPU seconds)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds:g}s", "-s", str(script),
                           f"http://127.0.0.1:{port}", "--", str(requests_file), "2"],
                          capture_output=True, text=True, timeout=seconds + 60).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     total = int(re.search(r"(\d+) requests in", out).group(1))
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return rate, total, int(bad.group(1)) if bad else 0
+    used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return rate, total, int(bad.group(1)) if bad else 0, used
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """Return the user + system CPU seconds used so far by the processes `pids` and their children
+    (a gunicorn master and its workers); a process that is gone counts 0."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick + cpu_seconds([int(c) for c in children])
+    return total
+
+
+def measured(port: int, pids: list[int], requests_file: Path, script: Path, seconds: float) -> tuple[float, int, int, float]:
+    """Run wrk against the server on `port`; returns (req/s, requests, non-2xx, CPU µs per request of
+    the machine's part in it: `pids` (the server, its workers, the Redis it uses) and wrk)."""
+    before = cpu_seconds(pids)
+    rate, total, bad, wrk_cpu = wrk(port, requests_file, script, seconds)
+    used = cpu_seconds(pids) - before + wrk_cpu
+    return rate, total, bad, used / max(total, 1) * 1e6
 
 
 def load_average() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
-
-
-# -- profile ----------------------------------------------------------------------------------
-PARTS = {
-    "signature": [("ivr/signature.py", "is_valid")],
-    "routing": [("routing/", "decide")],
-    "TwiML": [("ivr/menus/twiml.py", ""), ("ivr/voice/render.py", ""), ("ivr/voice/context.py", "twiml"),
-              ("twilio/twiml/", "")],
-    # every client command passes execute_command; the call log's write goes to a connection directly
-    "Redis": [("redis/client.py", "execute_command"), ("ivr/calls/gate.py", "run_script")],
-}
-# Round trips: one per command sent alone, one per pipeline (its commands go together).
-REDIS_TRIPS = (("redis/connection.py", "send_command"), ("redis/client.py", "_execute_transaction"),
-               ("redis/client.py", "_execute_pipeline"))
-
-
-def _redis_trips(stats: pstats.Stats) -> int:
-    """Return how many Redis round trips the profiled requests made."""
-    return sum(nc for key, (_cc, nc, _tt, _ct, callers) in stats.stats.items()
-               if any(f in key[0] and key[2] == name for f, name in REDIS_TRIPS))
-
-
-def _part_times(stats: pstats.Stats) -> dict[str, float]:
-    """Return cumulative seconds per part, counting each outermost matching frame once."""
-    raw = stats.stats  # (file, line, func) -> (cc, nc, tt, ct, callers)
-    out = {}
-    for part, patterns in PARTS.items():
-        def hit(key) -> bool:
-            return any(f in key[0] and (not fn or key[2] == fn) for f, fn in patterns)
-        total = 0.0
-        for key, (_cc, _nc, _tt, ct, callers) in raw.items():
-            if hit(key) and not any(hit(c) for c in callers):
-                total += ct
-        out[part] = total
-    return out
-
-
-def profile(redis_url: str, line: str, at: int, per_kind: int, names: list[str]) -> None:
-    """Print µs per request by part for each kind, from the in-process app under cProfile."""
-    from ivr.app import create_app
-
-    base = "http://127.0.0.1"
-    # The per-webhook log lines go to a null device (written, as in production, but not shown).
-    with tempfile.TemporaryDirectory() as spool, open(os.devnull, "w") as null, \
-            contextlib.redirect_stderr(null):
-        app = create_app(None, redis_url=redis_url, auth_token=TOKEN, public_base_url=base, spool_dir=spool)
-        client = app.test_client()
-        print(f"\nprofile: in-process app (Flask test client, no HTTP server), {per_kind} distinct requests "
-              f"per kind, µs per request; cProfile's own overhead inflates every part alike")
-        print(f"{'kind':15} {'total':>7} " + " ".join(f"{p:>9}" for p in PARTS) + f" {'rest':>9}  Redis round trips")
-        for kind in kinds(line, at):
-            if kind.name not in names:
-                continue
-            sids = [new_sid() for _ in range(per_kind)]
-            if kind.prepare == "decision":
-                prepare_decisions(redis_url, sids, line)
-            reqs = [(kind.path(sid), kind.params(sid)) for sid in sids]
-            sigs = [sign(TOKEN, base + path, params) for path, params in reqs]
-            for (path, params), sig in list(zip(reqs, sigs))[:20]:  # warm up (first use, copies)
-                client.post(path, data=params, headers={"X-Twilio-Signature": sig})
-            prof = cProfile.Profile()
-            t0 = time.perf_counter()
-            prof.enable()
-            for (path, params), sig in zip(reqs[20:], sigs[20:]):
-                client.post(path, data=params, headers={"X-Twilio-Signature": sig})
-            prof.disable()
-            took = time.perf_counter() - t0
-            n = len(reqs) - 20
-            stats = pstats.Stats(prof)
-            parts = _part_times(stats)
-            rest = took - sum(parts.values())
-            print(f"{kind.name:15} {took / n * 1e6:7.0f} " + " ".join(f"{parts[p] / n * 1e6:9.0f}" for p in PARTS)
-                  + f" {rest / n * 1e6:9.0f}  {_redis_trips(stats) / n:.1f}")
 
 
 # -- main -------------------------------------------------------------------------------------
@@ -316,6 +271,7 @@ def main() -> None:
             env.pop(name, None)
         script = Path(tmp) / "signed.lua"
         script.write_text(WRK_SCRIPT)
+        redis_pid = redis_server.pid
         app = start_server("ivr:create_app()", app_port, env)
         static = start_server("bench.static_twiml:app", static_port, env)
         servers = [app, static]
@@ -325,8 +281,12 @@ def main() -> None:
         try:
             print(f"gunicorn: {' '.join(procfile_web('APP', 0)[3:])}; wrk -t2 -c{CONNECTIONS} -d{args.seconds:g}s, "
                   f"distinct signed requests; {args.rounds} interleaved rounds, median; cores: {os.cpu_count()}")
-            print(f"{'kind':15} {'static/s':>9} {'hotline/s':>9} {'ratio':>6} {'goal':>5}  {'load':>14}  "
-                  + ("baseline/s ratio  " if args.baseline else "") + "what")
+            print("CPU µs/req: the machine's CPU per answered request while wrk ran (the server's workers, "
+                  "the hotline's redis-server, wrk itself); their ratio is about the throughput ratio of a "
+                  "machine with nothing else to do")
+            print(f"{'kind':15} {'static/s':>9} {'hotline/s':>9} {'ratio':>6} {'goal':>5}  {'static µs':>9} "
+                  f"{'hotline µs':>10} {'ratio':>6}  {'load':>14}  "
+                  + ("baseline/s ratio  µs  " if args.baseline else "") + "what")
             met = True
             for kind in all_kinds:
                 if kind.name not in names:
@@ -349,28 +309,36 @@ def main() -> None:
                     base_file.write_text("".join(f"{p}\t{b}\t{s}\n" for p, b, s in base_reqs[200:]))
                     warm(base_port, base_reqs[:200])
                 static_rates, app_rates, loads, notes = [], [], [], []
+                static_cpu, app_cpu, base_cpu = [], [], []
                 for _ in range(args.rounds):
                     loads.append(os.getloadavg()[0])
-                    rate, _, bad = wrk(static_port, requests_file, script, args.seconds)
+                    rate, _, bad, cpu = measured(static_port, [static.pid], requests_file, script, args.seconds)
                     static_rates.append(rate)
-                    rate, total, bad = wrk(app_port, requests_file, script, args.seconds)
+                    static_cpu.append(cpu)
+                    rate, total, bad, cpu = measured(app_port, [app.pid, redis_pid], requests_file, script,
+                                                     args.seconds)
                     app_rates.append(rate)
+                    app_cpu.append(cpu)
                     if bad:
                         notes.append(f"{bad} non-2xx")
                     if total > len(reqs) - 200:
                         notes.append("requests repeated")
                     if args.baseline:
-                        rate, _, bad = wrk(base_port, base_file, script, args.seconds)
+                        rate, _, bad, cpu = measured(base_port, [servers[2].pid, redis_pid], base_file, script,
+                                                     args.seconds)
                         base_rates.append(rate)
+                        base_cpu.append(cpu)
                         if bad:
                             notes.append(f"baseline: {bad} non-2xx")
                 s, h = statistics.median(static_rates), statistics.median(app_rates)
                 b = statistics.median(base_rates) if base_rates else None
+                sc, hc = statistics.median(static_cpu), statistics.median(app_cpu)
                 goal = GOALS.get(kind.name, OTHER_GOAL)
                 met = met and h / s >= goal and not notes
-                print(f"{kind.name:15} {s:9.0f} {h:9.0f} {h / s:6.2f} {goal:5.2f}  "
+                print(f"{kind.name:15} {s:9.0f} {h:9.0f} {h / s:6.2f} {goal:5.2f}  {sc:9.0f} {hc:10.0f} {sc / hc:6.2f}  "
                       f"{min(loads):4.1f}..{max(loads):4.1f} avg1  "
-                      + (f"{b:10.0f} {b / s:5.2f}  " if b is not None else "") + kind.what
+                      + (f"{b:10.0f} {b / s:5.2f} {statistics.median(base_cpu):4.0f}  " if b is not None else "")
+                      + kind.what
                       + (f" [{', '.join(sorted(set(notes)))}]" if notes else ""), flush=True)
             print(f"goals {'met' if met else 'NOT met'}; load average now {load_average()}")
         finally:
@@ -378,6 +346,8 @@ def main() -> None:
                 proc.terminate()
                 proc.wait(timeout=15)
         if not args.no_profile:
+            from bench.voice_profile import profile
+
             redis_server.flushall()
             profile(redis_server.url, line, at, 1500, names)
 

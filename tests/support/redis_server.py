@@ -65,6 +65,13 @@ class RedisServer:
         return f"redis://{self.host}:{self.port}/0"
 
     @property
+    def pid(self) -> int:
+        """The redis-server process id; raises RuntimeError while it is not running."""
+        if not self.running:
+            raise RuntimeError("RedisServer is not running")
+        return self._proc.pid
+
+    @property
     def running(self) -> bool:
         """True while the redis-server process is alive."""
         return self._proc is not None and self._proc.poll() is None
