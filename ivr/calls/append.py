@@ -12,6 +12,7 @@ from ivr import keys
 DAY = 86400
 UNKNOWN_LINE = "unknown"     # the one index of calls to numbers that are not our hotlines
 UNKNOWN_INDEX_CAP = 1000     # ... which keeps only this many newest CallSids
+_CAP_TEXT = str(UNKNOWN_INDEX_CAP)
 _E164 = re.compile(r"^\+[0-9]{1,15}$")  # a number, not junk such as NaN
 
 # Per event, 5 KEYS (events, seen, index, lines, follow-up set) and 10 ARGV (event id, event JSON, ttl
@@ -76,7 +77,8 @@ def index_line(line: str | None) -> str:
 def append_arguments(items: list[tuple[dict, int, float | None]], read_back: int = 0) -> tuple[list[str], list]:
     """Return (KEYS, ARGV) of one APPEND call for `items` ((event, ttl in days, index score or None)
     each); `read_back` is the number (from 1) of the event whose call's log should come back, its
-    negative for "only when that event is a duplicate", or 0."""
+    negative for "only when that event is a duplicate", or 0. Numbers are given as the text
+    redis-py would send for them (their repr), so they are packed as they are."""
     script_keys: list[str] = []
     args: list = []
     for ev, ttl_days, index_ts in items:
@@ -91,6 +93,6 @@ def append_arguments(items: list[tuple[dict, int, float | None]], read_back: int
         else:
             follow_key, follow_score, follow_member = events_key, "", ""   # a key of this call's, not written
         script_keys += [events_key, keys.call_seen(sid), keys.calls_index(line), keys.calls_lines(), follow_key]
-        args += [ev["id"], _JSON.encode(ev), ttl, "" if index_ts is None else repr(float(index_ts)), sid, cutoff,
-                 line, UNKNOWN_INDEX_CAP if line == UNKNOWN_LINE else 0, follow_score, follow_member]
-    return script_keys, args + [read_back]
+        args += [ev["id"], _JSON.encode(ev), str(ttl), "" if index_ts is None else repr(float(index_ts)), sid,
+                 repr(cutoff), line, _CAP_TEXT if line == UNKNOWN_LINE else "0", follow_score, follow_member]
+    return script_keys, args + [str(read_back)]
