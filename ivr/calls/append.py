@@ -3,11 +3,11 @@ de-duplicated by event id, and how its keys and arguments are built from the eve
 """
 from __future__ import annotations
 
-import json
 import re
 import time
 
 from ivr import keys
+from ivr.calls.event_json import encode_event
 
 DAY = 86400
 UNKNOWN_LINE = "unknown"     # the one index of calls to numbers that are not our hotlines
@@ -59,7 +59,6 @@ return {out, {}}
 """
 
 
-_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # json.dumps builds one per call
 FOLLOW = "_follow"  # an event's key for its follow-up; never part of the logged event
 
 
@@ -93,6 +92,6 @@ def append_arguments(items: list[tuple[dict, int, float | None]], read_back: int
         else:
             follow_key, follow_score, follow_member = events_key, "", ""   # a key of this call's, not written
         script_keys += [events_key, keys.call_seen(sid), keys.calls_index(line), keys.calls_lines(), follow_key]
-        args += [ev["id"], _JSON.encode(ev), str(ttl), "" if index_ts is None else repr(float(index_ts)), sid,
+        args += [ev["id"], encode_event(ev), str(ttl), "" if index_ts is None else repr(float(index_ts)), sid,
                  repr(cutoff), line, _CAP_TEXT if line == UNKNOWN_LINE else "0", follow_score, follow_member]
     return script_keys, args + [str(read_back)]
