@@ -12,7 +12,6 @@ from ivr.calls.event_json import encode_event
 DAY = 86400
 UNKNOWN_LINE = "unknown"     # the one index of calls to numbers that are not our hotlines
 UNKNOWN_INDEX_CAP = 1000     # ... which keeps only this many newest CallSids
-_CAP_TEXT = str(UNKNOWN_INDEX_CAP)
 _E164 = re.compile(r"^\+[0-9]{1,15}$")  # a number, not junk such as NaN
 
 # Per event, 5 KEYS (events, seen, index, lines, follow-up set) and 10 ARGV (event id, event JSON, ttl
@@ -93,5 +92,5 @@ def append_arguments(items: list[tuple[dict, int, float | None]], read_back: int
             follow_key, follow_score, follow_member = events_key, "", ""   # a key of this call's, not written
         script_keys += [events_key, keys.call_seen(sid), keys.calls_index(line), keys.calls_lines(), follow_key]
         args += [ev["id"], encode_event(ev), str(ttl), "" if index_ts is None else repr(float(index_ts)), sid,
-                 repr(cutoff), line, _CAP_TEXT if line == UNKNOWN_LINE else "0", follow_score, follow_member]
+                 repr(cutoff), line, str(UNKNOWN_INDEX_CAP) if line == UNKNOWN_LINE else "0", follow_score, follow_member]
     return script_keys, args + [str(read_back)]
