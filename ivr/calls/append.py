@@ -22,22 +22,25 @@ _E164 = re.compile(r"^\+[0-9]{1,15}$")  # a number, not junk such as NaN
 # {flags, log}: 1 (added) or 0 (duplicate) per event, and the wanted call's events after the write
 # (empty when none was wanted).
 # A call's keys get their TTL when the call is new and are never extended by later events, so a
-# call is kept `ttl` from its first event. An index lives `ttl` after its newest call; the set of
+# call is kept `ttl` from its first event. (The events list has no TTL exactly when the call is new:
+# EXPIRE NX tells, and a later event of the same call in the batch finds the TTL set.) An index lives `ttl` after its newest call; the set of
 # lines lives as long as the longest-kept index.
 # An event's follow-up (see `follow_up`) is added to its sorted set only when the event is new, in
 # the same script call: the mark of work due because of the event (e.g. settling the call's
 # incident) is written exactly when the event is, never one without the other.
 APPEND = """
-local out = {}
+local out, timed = {}, {}
 for i = 0, #KEYS / 5 - 1 do
   local k, a = i * 5, i * 10
   if redis.call('SADD', KEYS[k + 2], ARGV[a + 1]) == 0 then
     out[i + 1] = 0
   else
     redis.call('RPUSH', KEYS[k + 1], ARGV[a + 2])
-    if redis.call('TTL', KEYS[k + 1]) < 0 then
-      redis.call('EXPIRE', KEYS[k + 1], ARGV[a + 3])
-      redis.call('EXPIRE', KEYS[k + 2], ARGV[a + 3])
+    if not timed[KEYS[k + 1]] then
+      if redis.call('EXPIRE', KEYS[k + 1], ARGV[a + 3], 'NX') == 1 then
+        redis.call('EXPIRE', KEYS[k + 2], ARGV[a + 3])
+      end
+      timed[KEYS[k + 1]] = tonumber(ARGV[a + 3]) > 0
     end
     if ARGV[a + 4] ~= '' then
       redis.call('ZADD', KEYS[k + 3], 'NX', ARGV[a + 4], ARGV[a + 5])
