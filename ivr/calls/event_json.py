@@ -43,13 +43,12 @@ class EncodedDict(dict):
 
 
 def encode_event(ev: dict) -> str:
-    """Return ENCODER.encode(ev), taking the text of its first EncodedDict value as it is."""
-    for key, value in ev.items():
-        if type(value) is EncodedDict:
-            break
-    else:
+    """Return ENCODER.encode(ev), taking the text of its `decision` as it is when that is an
+    EncodedDict (see decision_dict)."""
+    value = ev.get("decision")
+    if type(value) is not EncodedDict:
         return ENCODER.encode(ev)
-    text = ENCODER.encode({**ev, key: _SLOT})
+    text = ENCODER.encode({**ev, "decision": _SLOT})
     if text.count(_SLOT_JSON) != 1:       # the stand-in also sits in the event's own data
         return ENCODER.encode(ev)
     head, _, tail = text.partition(_SLOT_JSON)
