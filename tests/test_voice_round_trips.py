@@ -7,6 +7,7 @@ import threading
 
 import redis
 
+from ivr.calls import gate
 from ivr.calls.events import event
 
 EVENING = dt.datetime(2026, 11, 23, 20, 0, tzinfo=dt.timezone.utc)  # network: the screened IT contacts
@@ -28,6 +29,14 @@ def _count_commands(monkeypatch) -> list[tuple[str, str]]:
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(redis.connection.AbstractConnection, "send_command", counted)
+    packed = gate.pack_command     # the gate's run_command packs its command itself
+
+    def counted_packing(conn, name, args):
+        if threading.get_ident() == me:
+            seen.append((str(name), ""))
+        return packed(conn, name, args)
+
+    monkeypatch.setattr(gate, "pack_command", counted_packing)
     return seen
 
 

@@ -3,11 +3,11 @@ de-duplicated by event id, and how its keys and arguments are built from the eve
 """
 from __future__ import annotations
 
-import json
 import re
 import time
 
 from ivr import keys
+from ivr.calls.event_json import encode_event
 
 DAY = 86400
 UNKNOWN_LINE = "unknown"     # the one index of calls to numbers that are not our hotlines
@@ -22,22 +22,25 @@ _E164 = re.compile(r"^\+[0-9]{1,15}$")  # a number, not junk such as NaN
 # {flags, log}: 1 (added) or 0 (duplicate) per event, and the wanted call's events after the write
 # (empty when none was wanted).
 # A call's keys get their TTL when the call is new and are never extended by later events, so a
-# call is kept `ttl` from its first event. An index lives `ttl` after its newest call; the set of
+# call is kept `ttl` from its first event. (The events list has no TTL exactly when the call is new:
+# EXPIRE NX tells, and a later event of the same call in the batch finds the TTL set.) An index lives `ttl` after its newest call; the set of
 # lines lives as long as the longest-kept index.
 # An event's follow-up (see `follow_up`) is added to its sorted set only when the event is new, in
 # the same script call: the mark of work due because of the event (e.g. settling the call's
 # incident) is written exactly when the event is, never one without the other.
 APPEND = """
-local out = {}
+local out, timed = {}, {}
 for i = 0, #KEYS / 5 - 1 do
   local k, a = i * 5, i * 10
   if redis.call('SADD', KEYS[k + 2], ARGV[a + 1]) == 0 then
     out[i + 1] = 0
   else
     redis.call('RPUSH', KEYS[k + 1], ARGV[a + 2])
-    if redis.call('TTL', KEYS[k + 1]) < 0 then
-      redis.call('EXPIRE', KEYS[k + 1], ARGV[a + 3])
-      redis.call('EXPIRE', KEYS[k + 2], ARGV[a + 3])
+    if not timed[KEYS[k + 1]] then
+      if redis.call('EXPIRE', KEYS[k + 1], ARGV[a + 3], 'NX') == 1 then
+        redis.call('EXPIRE', KEYS[k + 2], ARGV[a + 3])
+      end
+      timed[KEYS[k + 1]] = tonumber(ARGV[a + 3]) > 0
     end
     if ARGV[a + 4] ~= '' then
       redis.call('ZADD', KEYS[k + 3], 'NX', ARGV[a + 4], ARGV[a + 5])
@@ -58,7 +61,6 @@ return {out, {}}
 """
 
 
-_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # json.dumps builds one per call
 FOLLOW = "_follow"  # an event's key for its follow-up; never part of the logged event
 
 
@@ -76,7 +78,8 @@ def index_line(line: str | None) -> str:
 def append_arguments(items: list[tuple[dict, int, float | None]], read_back: int = 0) -> tuple[list[str], list]:
     """Return (KEYS, ARGV) of one APPEND call for `items` ((event, ttl in days, index score or None)
     each); `read_back` is the number (from 1) of the event whose call's log should come back, its
-    negative for "only when that event is a duplicate", or 0."""
+    negative for "only when that event is a duplicate", or 0. Numbers are given as the text
+    redis-py would send for them (their repr), so they are packed as they are."""
     script_keys: list[str] = []
     args: list = []
     for ev, ttl_days, index_ts in items:
@@ -91,6 +94,6 @@ def append_arguments(items: list[tuple[dict, int, float | None]], read_back: int
         else:
             follow_key, follow_score, follow_member = events_key, "", ""   # a key of this call's, not written
         script_keys += [events_key, keys.call_seen(sid), keys.calls_index(line), keys.calls_lines(), follow_key]
-        args += [ev["id"], _JSON.encode(ev), ttl, "" if index_ts is None else repr(float(index_ts)), sid, cutoff,
-                 line, UNKNOWN_INDEX_CAP if line == UNKNOWN_LINE else 0, follow_score, follow_member]
-    return script_keys, args + [read_back]
+        args += [ev["id"], encode_event(ev), str(ttl), "" if index_ts is None else repr(float(index_ts)), sid,
+                 repr(cutoff), line, str(UNKNOWN_INDEX_CAP) if line == UNKNOWN_LINE else "0", follow_score, follow_member]
+    return script_keys, args + [str(read_back)]

@@ -26,9 +26,15 @@ from typing import Callable, Iterator
 
 import redis
 from redis.backoff import NoBackoff
+from redis.connection import HiredisRespSerializer
 from redis.retry import Retry
 
 from ivr.calls.forksafe import renew_after_fork
+
+try:
+    from hiredis import pack_command as _hiredis_pack
+except ImportError:   # redis-py packs in Python then (see pack_command)
+    _hiredis_pack = None
 
 log = logging.getLogger(__name__)
 
@@ -218,13 +224,38 @@ def run_script(client: redis.Redis, script, keys: list, args: list):
     # next command connects again.
 
 
-def run_command(client: redis.Redis, *args):
+def run_command(client: redis.Redis, name: str | bytes, *args):
     """Return the reply of one plain command (e.g. "LRANGE", key, 0, -1) sent the way `run_script`
     sends its script: on this thread's kept connection of `client`, through the gate. Raises
     redis.RedisError as a client call would."""
     conn = _own_connection(client.connection_pool)
-    conn.send_command(*args)
+    conn.send_packed_command(pack_command(conn, name, args))
     return conn.read_response()
+
+
+_NAMES: dict[str | bytes, tuple[bytes, ...]] = {}   # a command name as redis-py sends it, per name
+
+
+def pack_command(conn: redis.Connection, name: str | bytes, args: tuple) -> list[bytes]:
+    """Return command `name` with `args` packed as `conn` would send it (its send_command): the
+    same bytes, with the name split and encoded once per name, not per command. With hiredis
+    (redis-py's packer then hands str, bytes, int and float to hiredis, which writes numbers as
+    their repr), hiredis packs them here directly; anything else (no hiredis, other argument
+    types) goes through `conn`'s own packer, which raises redis.DataError for what it refuses."""
+    head = _NAMES.get(name)
+    if head is None:
+        if isinstance(name, str):
+            head = tuple(name.encode().split())
+        else:
+            head = tuple(name.split()) if b" " in name else (name,)
+        if len(_NAMES) < 256:
+            _NAMES[name] = head
+    if _hiredis_pack is not None and type(conn._command_packer) is HiredisRespSerializer:
+        try:
+            return [_hiredis_pack((*head, *args))]
+        except TypeError:
+            pass   # bytearray, memoryview (redis-py converts them) or a type it refuses
+    return conn._command_packer.pack(name, *args)
 
 
 _held = threading.local()

@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from ivr.calls.spool_watch import EmptyWatch
 from ivr.config.load import DEFAULT_NAME
 from ivr.statedir import deployment_dir, source_key
 
@@ -65,6 +66,7 @@ class Spool:
 
     def __init__(self, directory: str | os.PathLike | None = None):
         self.dir = Path(directory) if directory else default_dir()
+        self._empty = EmptyWatch(self.dir)   # tells "still empty" without a listing (spool_watch)
 
     def append(self, ev: dict) -> None:
         """Append one event to its call's file; raises OSError when the disk refuses."""
@@ -98,11 +100,17 @@ class Spool:
         return any(n.endswith((".jsonl", ".flushing")) for n in self._names())
 
     def _names(self) -> list[str]:
-        """Return the names in the spool directory ([] while it does not exist)."""
+        """Return the names in the spool directory ([] while it does not exist); while it stays
+        empty, without listing it (ivr.calls.spool_watch)."""
+        if self._empty.still_empty():
+            return []
         try:
-            return os.listdir(self.dir)
+            names = os.listdir(self.dir)
         except (FileNotFoundError, NotADirectoryError):
             return []
+        if not names:
+            self._empty.found_empty()
+        return names
 
     def pending(self) -> list[Path]:
         """Return the call files waiting to be flushed (after putting back claims of dead flushes)."""

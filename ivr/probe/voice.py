@@ -19,6 +19,7 @@ from flask import Blueprint, Flask, Response, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr import keys as rkeys
+from ivr.calls.event_json import decision_dict
 from ivr.hotline import Hotline
 from ivr.menus import nav
 from ivr.menus.model import OptionKind
@@ -152,7 +153,7 @@ def _menu(hotline: Hotline) -> Response:
 def _report(hotline: Hotline, service_id: str) -> VoiceResponse:
     """Decide the route now, log it as this probe's decision and say it; nobody is rung."""
     decision = decide(hotline.plan, service_id, state().now())
-    record(hotline, "service", f"service:{hotline.line}", service=service_id, decision=decision.to_dict(),
+    record(hotline, "service", f"service:{hotline.line}", service=service_id, decision=decision_dict(decision),
            extra={"probe": True})
     said = f"Test call. {decision.service_name}: {decision.route.value}, {decision.target_name}."
     record(hotline, "outcome", "probe", outcome=OUTCOME, detail=said)

@@ -12,6 +12,7 @@ from typing import Iterable
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.calls.chain import Chain, chain_from_decision, chain_from_dict
+from ivr.calls.event_json import decision_dict
 from ivr.calls.events import Outcome, frozen_decision
 from ivr.digits import is_ascii_digits
 from ivr.hotline import Hotline
@@ -68,10 +69,10 @@ def reach_service(hotline: Hotline, service_id: str, lead: Iterable[str] = ()) -
     new = spooled is None
     if new:
         at = st.now()
-        decision = decide(hotline.plan, service_id, at)
-        chain = chain_from_decision(decision)
+        decision = decision_dict(decide(hotline.plan, service_id, at))   # with its JSON text for the log
+        chain = chain_from_dict(decision)
         new = record(hotline, "service", f"service:{hotline.line}", service=service_id,
-                     decision=decision.to_dict(), extra=hook_extras(hotline, service_id, sid, at))
+                     decision=decision, extra=hook_extras(hotline, service_id, sid, at))
         if sid and st.store.batching():
             # The log comes back only for a repeated post, which then reads the decision frozen before.
             new = all(added for ev, added in commit_now(sid, if_repeated=True)

@@ -1,0 +1,78 @@
+"""Call events as the call log's JSON text, and a routing decision's dict that carries its own text.
+
+A decision's dict (`Decision.to_dict()`) is most of a `service` event, and most of it (the
+target's escalation steps: numbers, names, timeouts; what ends the chain) is the same for every
+call the same target takes. `decision_dict` keeps that part's JSON per target and encodes only
+the rest (reason, moment, next change, announcements, config version) per call; `encode_event`
+splices the kept text into the event's. The text is exactly what encoding the whole event gives.
+"""
+from __future__ import annotations
+
+import json
+
+from routing import Decision
+
+ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # json.dumps builds one per call
+
+_SLOT = "\x00encoded\x00"                 # stands in for an EncodedDict's text while its event is encoded
+_SLOT_JSON = ENCODER.encode(_SLOT)
+# Decision.to_dict()'s keys, in order: those fixed by the target (kept), then those of the moment.
+_HEAD = ("line", "service", "service_name", "route", "target", "target_name", "dial", "steps", "exhausted")
+_TAIL = ("reason", "at", "next_change", "announcements", "config_version")
+_KEYS = _HEAD + _TAIL
+HEADS_KEPT = 512                          # at most this many targets' texts are kept (then started again)
+
+
+class EncodedDict(dict):
+    """A dict with its own JSON text (`json`, as ENCODER writes the dict). Read-only, so the two
+    cannot drift apart; a copy, a pickle or a `|` of it is a plain dict."""
+
+    __slots__ = ("json",)
+
+    def __init__(self, data: dict, text: str):
+        dict.__init__(self, data)
+        self.json = text
+
+    def _read_only(self, *args, **kwargs):
+        raise TypeError("an encoded dict is read-only (its JSON text is fixed)")
+
+    __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = __ior__ = _read_only
+
+    def __reduce__(self):
+        return dict, (dict(self),)
+
+
+def encode_event(ev: dict) -> str:
+    """Return ENCODER.encode(ev), taking the text of its `decision` as it is when that is an
+    EncodedDict (see decision_dict)."""
+    value = ev.get("decision")
+    if type(value) is not EncodedDict:
+        return ENCODER.encode(ev)
+    text = ENCODER.encode({**ev, "decision": _SLOT})
+    if text.count(_SLOT_JSON) != 1:       # the stand-in also sits in the event's own data
+        return ENCODER.encode(ev)
+    head, _, tail = text.partition(_SLOT_JSON)
+    return head + value.json + tail
+
+
+# A target's text by (the decision's own fields that fill it, ids of its steps and exhausted):
+# the kept entry also holds those two objects (frozen, of immutable values), so an id is trusted
+# only while it still names them.
+_heads: dict[tuple, tuple[object, object, str]] = {}
+
+
+def decision_dict(decision: Decision) -> dict:
+    """Return `decision.to_dict()`, as an EncodedDict whose text is ENCODER's for that dict."""
+    data = decision.to_dict()
+    if tuple(data) != _KEYS:
+        return data                       # a dict of other fields: encoded with its event
+    steps, end = decision.steps, decision.exhausted
+    key = (decision.line, decision.service, decision.service_name, decision.route, decision.target,
+           decision.target_name, id(steps), id(end))
+    kept = _heads.get(key)
+    if kept is None or kept[0] is not steps or kept[1] is not end:
+        kept = (steps, end, ENCODER.encode({k: data[k] for k in _HEAD})[:-1])
+        if len(_heads) >= HEADS_KEPT:
+            _heads.clear()
+        _heads[key] = kept
+    return EncodedDict(data, kept[2] + "," + ENCODER.encode({k: data[k] for k in _TAIL})[1:])

@@ -1,0 +1,89 @@
+"""A routing decision's JSON in the call log is kept per target and spliced into its event's:
+the text written is exactly what encoding the whole event gives, for every example's decisions."""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+import pickle
+
+import pytest
+
+from ivr.calls.append import append_arguments
+from ivr.calls.event_json import ENCODER, EncodedDict, decision_dict, encode_event
+from ivr.calls.events import event
+from ivr.config import load_config
+from routing import decide
+from tests.examples import EXAMPLES
+
+SID = "CA" + "5" * 32
+START = dt.datetime(2026, 12, 21, 0, 7, 13, 500000, tzinfo=dt.timezone.utc)   # Christmas week and New Year
+MOMENTS = [START + dt.timedelta(minutes=97 * n) for n in range(160)]           # every time of day, 11 days
+
+
+def _hotlines():
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        yield from load_config(path).lines()
+
+
+def _service_event(hotline, service, decision):
+    return event(SID, hotline.line, "service", f"service:{hotline.line}", decision.at, service=service,
+                 decision=decision_dict(decision), extra={"site": "Sønderbo plejecenter"})
+
+
+def test_every_examples_decisions_are_written_as_the_whole_event_encoded():
+    seen = 0
+    for hotline in _hotlines():
+        for service in hotline.plan.services:
+            for at in MOMENTS:
+                decision = decide(hotline.plan, service, at)
+                data = decision_dict(decision)
+                assert type(data) is EncodedDict and data == decision.to_dict()
+                assert data.json == ENCODER.encode(decision.to_dict())
+                ev = _service_event(hotline, service, decision)
+                assert encode_event(ev) == ENCODER.encode(ev) == ENCODER.encode({**ev, "decision": decision.to_dict()})
+                keys, args = append_arguments([(ev, 90, None)])
+                assert args[1] == ENCODER.encode(ev)
+                seen += 1
+    assert seen > 1000
+
+
+def test_non_ascii_and_the_stand_in_text_in_the_data_are_written_as_encoded():
+    hotline = next(h for h in _hotlines() if h.plan.services)
+    service = next(iter(hotline.plan.services))
+    decision = decide(hotline.plan, service, START)
+    odd = dataclasses.replace(decision, reason="Før lukketid — «vagt» ☎ \x00encoded\x00 \u2028 \"quoted\" \\",
+                              announcements=("Ældrepleje: 112 ved brand", "\x00encoded\x00"),
+                              target_name="Vagttelefon Ærø", service_name="Omsorgssystem ✓")
+    data = decision_dict(odd)
+    assert data.json == ENCODER.encode(odd.to_dict())
+    for extra in ({}, {"note": "\x00encoded\x00"}, {"note": '"\\u0000encoded\\u0000"'}):
+        ev = event(SID, hotline.line, "service", "service:x", START, service=service, decision=data, **extra)
+        assert encode_event(ev) == ENCODER.encode(ev)
+
+
+def test_a_target_of_another_config_gets_its_own_text():
+    hotline = next(h for h in _hotlines() if any(s.rules for s in h.plan.services.values()))
+    service = next(iter(hotline.plan.services))
+    decision = decide(hotline.plan, service, START)
+    first = decision_dict(decision).json
+    steps = tuple(dataclasses.replace(s, numbers=s.numbers + ("+4570000001",), timeout=s.timeout + 5)
+                  for s in decision.steps) or (dataclasses.replace(decision.exhausted, number="+4570000002"),)
+    changed = (dataclasses.replace(decision, steps=steps) if decision.steps
+               else dataclasses.replace(decision, exhausted=steps[0]))
+    assert decision_dict(changed).json == ENCODER.encode(changed.to_dict()) != first
+    assert decision_dict(decision).json == first
+
+
+def test_an_encoded_dict_is_read_only_and_its_copies_are_plain_dicts():
+    data = EncodedDict({"a": [1]}, '{"a":[1]}')
+    for change in (lambda d: d.__setitem__("a", 2), lambda d: d.update(a=2), lambda d: d.pop("a"),
+                   lambda d: d.setdefault("b", 1), lambda d: d.clear(), lambda d: d.popitem(),
+                   lambda d: d.__delitem__("a")):
+        with pytest.raises(TypeError):
+            change(data)
+    with pytest.raises(TypeError):
+        data |= {"b": 1}
+    assert data == {"a": [1]}
+    for twin in (copy.copy(data), copy.deepcopy(data), pickle.loads(pickle.dumps(data)), data | {}, dict(data)):
+        assert type(twin) is dict and twin == {"a": [1]}
