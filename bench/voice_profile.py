@@ -22,12 +22,12 @@ PARTS = {
     "routing": [("routing/", "decide")],
     "TwiML": [("ivr/menus/twiml.py", ""), ("ivr/voice/render.py", ""), ("ivr/voice/context.py", "twiml"),
               ("twilio/twiml/", "")],
-    # every client command passes execute_command; the call log's write goes to a connection directly
-    "Redis": [("redis/client.py", "execute_command"), ("ivr/calls/gate.py", "run_script")],
+    # every client command passes execute_command; the call log's commands go to a connection directly
+    "Redis": [("redis/client.py", "execute_command"), ("ivr/calls/gate.py", "run_command")],
 }
 # Round trips: one per command sent alone, one per pipeline (its commands go together).
-REDIS_TRIPS = (("redis/connection.py", "send_command"), ("redis/client.py", "_execute_transaction"),
-               ("redis/client.py", "_execute_pipeline"))
+REDIS_TRIPS = (("redis/connection.py", "send_command"), ("ivr/calls/gate.py", "pack_command"),
+               ("redis/client.py", "_execute_transaction"), ("redis/client.py", "_execute_pipeline"))
 
 
 def _redis_trips(stats: pstats.Stats) -> int:
