@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from urllib.parse import urlencode
-
 from flask import Response, current_app, g, request
 
 from ivr.app import OUTCOME_KINDS, HotlineState, run_outcome_hooks, state_of, with_outcome_mark
@@ -16,6 +14,7 @@ from ivr.hotline import Hotline
 from ivr.numbers import is_valid_e164
 from ivr.menus.twiml import speak
 from ivr.voice import twiml_text
+from ivr.voice.query import query_text
 from ivr.voice.texts import text
 from ivr.webrequest import HotlineRequest
 from twilio.twiml.voice_response import VoiceResponse
@@ -78,7 +77,7 @@ def now() -> dt.datetime:
 def url(path: str, **params) -> str:
     """Return an absolute webhook URL (PUBLIC_BASE_URL when set) with `params` as query."""
     base = state().public_base_url or request.url_root  # url_root keeps a mount prefix (SCRIPT_NAME)
-    query = urlencode({k: v for k, v in params.items() if v is not None})
+    query = query_text(params)   # urlencode's text for the parameters that are not None
     return base.rstrip("/") + path + (f"?{query}" if query else "")
 
 
