@@ -39,12 +39,20 @@ def form(name: str, limit: int = 64) -> str:
     return (fields.get(name) or "")[:limit]
 
 
+def posted(name: str) -> str | None:
+    """Return a posted field's (first) value as sent, None when missing: `request.form.get(name)`."""
+    req = request._get_current_object()
+    fields = req.fields if isinstance(req, HotlineRequest) else req.form
+    return fields.get(name)
+
+
 def arg(name: str, limit: int = 200) -> str:
     """Return a query argument as text, cut to `limit` characters ('' when missing)."""
     req = request._get_current_object()
     if not req.query_string:   # most of Twilio's posts have none: no query parsing for them
         return ""
-    return (req.args.get(name) or "")[:limit]
+    args = req.query_fields if isinstance(req, HotlineRequest) else req.args
+    return (args.get(name) or "")[:limit]
 
 
 def int_arg(name: str, default: int = 0, high: int = 1000) -> int:
