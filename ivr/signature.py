@@ -83,9 +83,22 @@ def _key(auth_token: str) -> bytes:
     return auth_token.encode("utf-8")
 
 
-@lru_cache(maxsize=1024)
 def _as_parsed(url: str) -> str:
-    """Return `url` parsed and put together again (urlparse(url).geturl()), as the library signs it."""
+    """Return `url` parsed and put together again (urlparse(url).geturl()), as the library signs it;
+    raises ValueError as urlparse does.
+
+    The query after the first "?" comes back as it is (or goes, when empty) unless it holds what
+    urlparse removes or splits at (tab, CR, LF; "#" anywhere): only the part before it is parsed,
+    once per distinct base and path, where the queries (call SIDs, moments) differ call by call.
+    """
+    before, mark, query = url.partition("?")
+    if not mark or "#" in url or "\t" in query or "\r" in query or "\n" in query:
+        return _parsed_whole(url)
+    return _parsed_whole(before) + ("?" + query if query else "")
+
+
+@lru_cache(maxsize=1024)
+def _parsed_whole(url: str) -> str:
     return urlparse(url).geturl()
 
 

@@ -1,6 +1,7 @@
 """The signature computed on the request path equals the twilio library's, for any URL and form."""
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings, strategies as st
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
@@ -70,3 +71,22 @@ def test_a_hotline_request_is_signed_over_all_its_posted_values_without_its_form
     assert is_valid(ours, TOKEN, "https://hotline.example.org")
     assert "form" not in ours.__dict__   # checked from the plain field lists
     assert expected_signature(TOKEN, url, ours.field_lists) == signed
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.sampled_from(["https://hotline.example.org", "http://127.0.0.1:8000", "HTTPS://H.example:443", "",
+                        " https://h.example", "h.example", "//h.example", "https://[::1]", "https://[::1"]),
+       st.text(alphabet="/voice?#;:=&%+ \t\r\n[]@.aZ9\u00e6", max_size=24))
+def test_the_signed_url_is_urlparses_put_together_again(base, rest):
+    from urllib.parse import urlparse
+
+    from ivr.signature import _as_parsed
+
+    url = base + rest
+    try:
+        expected = urlparse(url).geturl()
+    except ValueError:
+        with pytest.raises(ValueError):
+            _as_parsed(url)
+        return
+    assert _as_parsed(url) == _as_parsed(url) == expected   # again from what was kept
