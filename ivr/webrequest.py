@@ -20,10 +20,25 @@ from io import BytesIO
 from urllib.parse import unquote, unquote_to_bytes
 
 from flask import Request
-from werkzeug.utils import cached_property
 from werkzeug import formparser  # noqa: F401 - registers the "werkzeug.url_quote" error handler
 
 URLENCODED = "application/x-www-form-urlencoded"
+
+
+class once_per_request:
+    """Like werkzeug's cached_property, but a non-data descriptor: after the first read the value
+    is a plain instance attribute (werkzeug's runs its __get__ on every read; the views read
+    `fields` several times per webhook). Unlike functools.cached_property (Python 3.11), no lock
+    is shared by all requests."""
+
+    def __init__(self, compute):
+        self.compute, self.name, self.__doc__ = compute, compute.__name__, compute.__doc__
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.compute(obj)
+        return value
 
 
 class HotlineRequest(Request):
@@ -36,7 +51,7 @@ class HotlineRequest(Request):
         self._cached_data = data
         self.__dict__["stream"] = BytesIO()
 
-    @cached_property
+    @once_per_request
     def fields(self) -> dict[str, str]:
         """Return each posted field's first value, as `form.get` gives it, in a plain dict (in the
         order first posted): a missing field is a dict miss, where MultiDict.get raises and catches
@@ -46,7 +61,7 @@ class HotlineRequest(Request):
             return posted[0]
         return {name: values[0] for name, values in self.form.lists()}
 
-    @cached_property
+    @once_per_request
     def field_lists(self) -> FieldLists:
         """Return every posted field name with all its values in the order posted (what
         `dict(form.lists())` gives), made without building `form` when the body is url-encoded."""
@@ -55,7 +70,7 @@ class HotlineRequest(Request):
             return posted[1]
         return FieldLists(self.form.lists())
 
-    @cached_property
+    @once_per_request
     def query_fields(self) -> dict[str, str]:
         """Return each query argument's first value, as `args.get` gives it, in a plain dict, parsed
         as werkzeug parses `args` (raises UnicodeDecodeError as `args` does for a query string that

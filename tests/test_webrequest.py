@@ -140,3 +140,12 @@ def test_query_fields_refuse_a_query_that_is_not_utf8_as_args_does():
         Request(dict(env)).args
     with pytest.raises(UnicodeDecodeError):
         HotlineRequest(dict(env)).query_fields
+
+
+def test_the_plain_fields_are_made_once_per_request_then_kept_on_it():
+    ours, _ = _both(b"From=%2B4534412350&Digits=1&Digits=2")
+    fields, lists = ours.fields, ours.field_lists
+    assert ours.fields is fields and ours.field_lists is lists and vars(ours)["fields"] is fields
+    assert fields == {"From": "+4534412350", "Digits": "1"} and lists == {"From": ["+4534412350"], "Digits": ["1", "2"]}
+    other, _ = _both(b"Digits=3")
+    assert other.fields == {"Digits": "3"} and ours.fields is fields   # each request its own
