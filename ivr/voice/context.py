@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+
 from flask import Response, current_app, g, request
 
 from ivr.app import OUTCOME_KINDS, HotlineState, run_outcome_hooks, state_of, with_outcome_mark
