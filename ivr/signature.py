@@ -17,6 +17,8 @@ from flask import Flask, Request, abort, request
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
+from ivr.webrequest import FieldLists, HotlineRequest
+
 log = logging.getLogger(__name__)
 
 BANNER = ("*** TWILIO SIGNATURE CHECK IS OFF (development mode): anyone can post to the voice "
@@ -36,7 +38,10 @@ def is_valid(req: Request, auth_token: str | None, public_base_url: str | None) 
     signature = req.environ.get("HTTP_X_TWILIO_SIGNATURE", "")  # req.headers.get("X-Twilio-Signature", "")
     if not signature or not auth_token:
         return False
-    params = req.form if req.method == "POST" else {}  # a MultiDict: repeated names are signed too
+    if req.method != "POST":
+        params = {}
+    else:   # every name with all its values: repeated names are signed with each of them
+        params = req.field_lists if isinstance(req, HotlineRequest) else req.form
     url = signed_url(req, public_base_url)
     # The library's validate() always computes two signatures (the URL with and without its port),
     # and its compute_signature() asks the form for each name's values in a way werkzeug's
@@ -47,14 +52,16 @@ def is_valid(req: Request, auth_token: str | None, public_base_url: str | None) 
     expected = expected_signature(auth_token, _as_parsed(url), params)
     if hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
         return True
-    return _validator(auth_token).validate(url, params, signature)
+    # (the library asks a form for each name's values as werkzeug's MultiDict answers)
+    return _validator(auth_token).validate(url, req.form if req.method == "POST" else params, signature)
 
 
-_PLAIN_MULTIDICTS = (MultiDict, ImmutableMultiDict)  # keep each name's list of values as the dict's value
+# dicts that keep each name's list of values as the dict's value
+_PLAIN_MULTIDICTS = (MultiDict, ImmutableMultiDict, FieldLists)
 
 
 def expected_signature(auth_token: str, url: str, params) -> str:
-    """Return Twilio's HMAC-SHA1 signature of `url` and `params` (a MultiDict, or a dict of str),
+    """Return Twilio's HMAC-SHA1 signature of `url` and `params` (a MultiDict, FieldLists, or a dict of str),
     as twilio's RequestValidator.compute_signature returns it."""
     if type(params) in _PLAIN_MULTIDICTS:
         pairs = dict.items(params)   # every name once with all its values, as lists() without copies
@@ -76,9 +83,22 @@ def _key(auth_token: str) -> bytes:
     return auth_token.encode("utf-8")
 
 
-@lru_cache(maxsize=1024)
 def _as_parsed(url: str) -> str:
-    """Return `url` parsed and put together again (urlparse(url).geturl()), as the library signs it."""
+    """Return `url` parsed and put together again (urlparse(url).geturl()), as the library signs it;
+    raises ValueError as urlparse does.
+
+    The query after the first "?" comes back as it is (or goes, when empty) unless it holds what
+    urlparse removes or splits at (tab, CR, LF; "#" anywhere): only the part before it is parsed,
+    once per distinct base and path, where the queries (call SIDs, moments) differ call by call.
+    """
+    before, mark, query = url.partition("?")
+    if not mark or "#" in url or "\t" in query or "\r" in query or "\n" in query:
+        return _parsed_whole(url)
+    return _parsed_whole(before) + ("?" + query if query else "")
+
+
+@lru_cache(maxsize=1024)
+def _parsed_whole(url: str) -> str:
     return urlparse(url).geturl()
 
 

@@ -17,6 +17,7 @@ import threading
 from functools import lru_cache
 
 from ivr.calls.forksafe import renew_after_fork
+from ivr.webrequest import HotlineRequest
 
 MASK_KEEP = 3
 
@@ -110,7 +111,9 @@ class WebhookLog:
         if not self.enabled:
             return
         try:
-            fields = self.fields(request.form, endpoint, status, seconds)
+            # HotlineRequest's plain dict: a missing name is a dict miss, not a caught KeyError
+            form = request.fields if isinstance(request, HotlineRequest) else request.form
+            fields = self.fields(form, endpoint, status, seconds)
             if self.json_format:
                 _write(_JSON.encode(fields))
             else:

@@ -172,3 +172,14 @@ def test_a_refused_config_shows_in_the_metrics(tmp_path, monkeypatch):
     assert value(found, "hotline_config_info", version=good.version) == 1
     failures = "hotline_config_reload_failures_total"
     assert value(found, failures) - value(before, failures) == 1
+
+
+def test_kept_children_are_the_ones_labels_gives_so_counts_land_in_the_scrape():
+    from ivr import metrics
+
+    line = "+4570112299"
+    before = metrics.CALLS_STARTED.labels(line)._value.get()
+    for _ in range(2):
+        metrics.call_event({"type": "start", "line": line, "sid": "CA1"}, lambda sid: None)
+    assert metrics._child(metrics.CALLS_STARTED, (line,)) is metrics.CALLS_STARTED.labels(line)
+    assert metrics.CALLS_STARTED.labels(line)._value.get() == before + 2

@@ -96,3 +96,56 @@ def test_a_content_type_with_parameters_is_still_read_as_a_form():
     body = b"From=%2B4534412350&Digits=1"
     ours, theirs = _both(body, "application/x-www-form-urlencoded; charset=UTF-8")
     assert ours.form.to_dict() == theirs.form.to_dict() == {"From": "+4534412350", "Digits": "1"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200))
+def test_field_lists_and_fields_give_werkzeugs_values_without_building_the_form(body):
+    ours, theirs = _both(body)
+    assert ours.field_lists == dict(theirs.form.lists())
+    assert ours.fields == {name: values[0] for name, values in theirs.form.lists()}
+    assert list(ours.fields) == list(theirs.form)   # in the order first posted
+    assert "form" not in ours.__dict__
+    assert list(ours.form.items(multi=True)) == list(theirs.form.items(multi=True))   # still there when asked
+
+
+def test_field_lists_of_a_form_gone_werkzeugs_way_come_from_the_form():
+    ours, theirs = _both(b"--x\r\n", "multipart/form-data; boundary=x")
+    assert ours.field_lists == dict(theirs.form.lists()) and ours.fields == {}
+    env = EnvironBuilder(method="POST", path="/admin/login", data={"user": "a", "pw": "b"}).get_environ()
+    req = HotlineRequest(env)   # a body not cached first
+    assert req.field_lists == {"user": ["a"], "pw": ["b"]} and req.fields == {"user": "a", "pw": "b"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(alphabet=st.sampled_from("ab=&+%25zZ\u00e6 ;"), max_size=30),
+                 st.lists(st.tuples(st.sampled_from(["line", "s", "i", "x", ""]), st.text(max_size=8)),
+                          max_size=6).map(urlencode)))
+def test_query_fields_give_what_args_get_gives(query):
+    from urllib.parse import quote
+
+    env = EnvironBuilder(method="POST", path="/voice/screen").get_environ()
+    env["QUERY_STRING"] = quote(query, safe="=&+%;").encode().decode("latin1")   # as a WSGI server passes it
+    ours, theirs = HotlineRequest(dict(env)), Request(dict(env))
+    assert ours.query_fields == {name: values[0] for name, values in theirs.args.lists()}
+    assert "args" not in ours.__dict__
+
+
+def test_query_fields_refuse_a_query_that_is_not_utf8_as_args_does():
+    import pytest
+
+    env = EnvironBuilder(method="POST", path="/voice/screen").get_environ()
+    env["QUERY_STRING"] = "line=\xff"
+    with pytest.raises(UnicodeDecodeError):
+        Request(dict(env)).args
+    with pytest.raises(UnicodeDecodeError):
+        HotlineRequest(dict(env)).query_fields
+
+
+def test_the_plain_fields_are_made_once_per_request_then_kept_on_it():
+    ours, _ = _both(b"From=%2B4534412350&Digits=1&Digits=2")
+    fields, lists = ours.fields, ours.field_lists
+    assert ours.fields is fields and ours.field_lists is lists and vars(ours)["fields"] is fields
+    assert fields == {"From": "+4534412350", "Digits": "1"} and lists == {"From": ["+4534412350"], "Digits": ["1", "2"]}
+    other, _ = _both(b"Digits=3")
+    assert other.fields == {"Digits": "3"} and ours.fields is fields   # each request its own

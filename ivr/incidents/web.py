@@ -26,6 +26,7 @@ from ivr.incidents import due, gauges, links, replies
 from ivr.incidents.store import IncidentStore
 from ivr.metrics import scrape
 from ivr.numbers import is_valid_e164
+from ivr.webrequest import HotlineRequest
 
 log = logging.getLogger(__name__)
 bp = Blueprint("incidents", __name__)
@@ -34,7 +35,7 @@ bp = Blueprint("incidents", __name__)
 def _state():
     from ivr.app import state_of  # ivr.app loads this module as a plugin
 
-    return state_of(current_app)
+    return state_of(current_app._get_current_object())
 
 
 def outcome_mark(hotline: Hotline | None, ev: dict, at: dt.datetime) -> tuple[str, float, str] | None:
@@ -44,9 +45,13 @@ def outcome_mark(hotline: Hotline | None, ev: dict, at: dt.datetime) -> tuple[st
         return None  # e.g. a step's attempt: no caller's number to check, nothing to mark
     st = _state()
     # A spool replay may run inside another request (a console page): only a call's webhook has its caller.
-    live = has_request_context() and request.path.startswith("/voice")
-    caller = (request.form.get("From") or "") if live else ""
-    base = st.public_base_url or (request.url_root if live else "")
+    req = request._get_current_object() if has_request_context() else None   # one context lookup
+    live = req is not None and req.path.startswith("/voice")
+    if live:   # the posted fields as a plain dict where the request has them (ivr.webrequest)
+        caller = (req.fields if isinstance(req, HotlineRequest) else req.form).get("From") or ""
+    else:
+        caller = ""
+    base = st.public_base_url or (req.url_root if live else "")
     return due.mark(hotline, ev, at, caller if is_valid_e164(caller) else "", base.rstrip("/"))
 
 

@@ -42,13 +42,29 @@ def call_event(ev: dict, record) -> None:
     try:
         kind, line = ev.get("type"), ev.get("line") or "unknown"
         if kind == "start":
-            CALLS_STARTED.labels(line).inc()
+            _child(CALLS_STARTED, (line,)).inc()
         elif kind == "end":
             rec = record(ev["sid"]) or {}
-            CALLS.labels(line, rec.get("service") or NONE, rec.get("route") or NONE,
-                         rec.get("outcome") or "unknown").inc()
+            _child(CALLS, (line, rec.get("service") or NONE, rec.get("route") or NONE,
+                           rec.get("outcome") or "unknown")).inc()
     except Exception:  # noqa: BLE001 - metrics never break a call
         log.exception("could not count call event %s", ev.get("id"))
+
+
+_children: dict[tuple, object] = {}   # (metric, label values) -> the metric's child for them
+CHILDREN_KEPT = 4096   # lines x services x routes x outcomes stay far below; past it, labels() each time
+
+
+def _child(metric, values: tuple):
+    """Return `metric.labels(*values)`, the same child every time, kept: labels() checks, builds a
+    tuple and takes a lock on every call, and a call's start and end are counted on every call."""
+    key = (metric, values)
+    child = _children.get(key)
+    if child is None:
+        child = metric.labels(*values)
+        if len(_children) < CHILDREN_KEPT:
+            _children[key] = child
+    return child
 
 
 def redis_failure(component: str) -> None:

@@ -43,11 +43,11 @@ def init_app(app: Flask, refused: list | None = None) -> None:
 
     @app.before_request
     def _start_timer():
-        g.hotline_started = time.perf_counter()
+        g._get_current_object().hotline_started = time.perf_counter()
 
     @app.after_request
     def _observe(response):
-        started = g.pop("hotline_started", None)
+        started = g._get_current_object().pop("hotline_started", None)
         req = request._get_current_object()   # one context lookup instead of one per attribute
         if started is None or not req.path.startswith(WEBHOOK_PREFIXES):
             return response

@@ -15,7 +15,7 @@ import functools
 import logging
 
 import redis
-from flask import Blueprint, Flask, Response, request
+from flask import Blueprint, Flask, Response
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr import keys as rkeys
@@ -24,7 +24,7 @@ from ivr.hotline import Hotline
 from ivr.menus import nav
 from ivr.menus.model import OptionKind
 from ivr.menus.twiml import prompt, say_and_hang_up
-from ivr.voice.context import arg, call_sid, form, hotline_for_request, int_arg, record, state, twiml, url
+from ivr.voice.context import arg, call_sid, form, hotline_for_request, int_arg, posted, record, state, twiml, url
 from routing import decide
 
 log = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ def _menu(hotline: Hotline) -> Response:
     node = nav.locate(hotline.menu, path) if path is not None else None
     if node is None:
         return twiml(_end(hotline, f"menu position {arg('p')!r} not found (config changed during the call)"))
-    heard = nav.interpret(node, request.form.get("Digits"), form("FinishedOnKey", 2))
+    heard = nav.interpret(node, posted("Digits"), form("FinishedOnKey", 2))
     record(hotline, "entry", str(count), menu=nav.encode(path), digits=heard.digits, result=heard.heard.value,
            key=heard.entry)
     if heard.heard is nav.Heard.REPEAT:

@@ -38,13 +38,13 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _redis_budget():
-        if request.path.startswith("/voice"):
+        if request._get_current_object().path.startswith("/voice"):
             gate.start_budget(gate.CALL_BUDGET)
             store.begin_batch()
 
     @app.after_request
     def _commit_events(response):
-        if request.path.startswith("/voice"):
+        if request._get_current_object().path.startswith("/voice"):
             # One script call; what Redis does not take goes to the spool. Then the outcome hooks
             # (incidents) for the events that were new.
             outcome_hooks_after_commit(store.commit_batch())

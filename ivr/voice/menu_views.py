@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, request
+from flask import Blueprint
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.calls.events import Outcome
@@ -13,7 +13,7 @@ from ivr.menus.model import Menu, OptionKind
 from ivr.menus.twiml import prompt, say_and_hang_up, speak
 from ivr.probe import voice as probe_voice
 from ivr.voice import flow
-from ivr.voice.context import (caller_id, fallback_done_url, form, hotline_for_request, int_arg, int_form, arg,
+from ivr.voice.context import (arg, caller_id, fallback_done_url, form, hotline_for_request, int_arg, int_form, posted,
                                record, safe_answer, state, twiml, url, xml)
 from ivr.voice.prompt_cache import prompt_text
 from ivr.voice.texts import text
@@ -65,7 +65,7 @@ def menu():
     if node is None:
         log.warning("menu position %r not found (config changed?); back to the top", arg("p"))
         path, node, tries = (), hotline.menu, 0
-    heard = nav.interpret(node, request.form.get("Digits"), form("FinishedOnKey", 2))
+    heard = nav.interpret(node, posted("Digits"), form("FinishedOnKey", 2))
     where = nav.encode(path)
     record(hotline, "entry", str(count), menu=where, digits=heard.digits, result=heard.heard.value,
            key=heard.entry)  # a repeated callback adds nothing (logged when the events are written)
