@@ -67,5 +67,38 @@ def chain_from_dict(data: dict) -> Chain:
 
 
 def chain_from_decision(decision: Decision) -> Chain:
-    """Return the chain of a fresh routing decision."""
-    return chain_from_dict(decision.to_dict())
+    """Return the chain of a fresh routing decision: what `chain_from_dict(decision.to_dict())`
+    returns (the chain a later webhook reads from the call log), without making the dict; the legs
+    are kept per target's steps (tests/test_chain_from_decision.py compares the two)."""
+    emergency = decision.route == RouteKind.EMERGENCY
+    end = decision.exhausted
+    kind = end.kind.value or "message"
+    if emergency and kind == "voicemail":
+        kind = "message"
+    return Chain(
+        service=decision.service, service_name=decision.service_name or decision.service,
+        route=decision.route.value, target_name=decision.target_name or "",
+        legs=_legs(decision.steps, emergency), end_kind=kind, end_number=end.number,
+        end_message=end.message, config_version=decision.config_version or "",
+        announcements=tuple(decision.announcements),
+    )
+
+
+LEGS_KEPT = 512   # targets' legs kept at most (then started again)
+# (id of a target's steps, emergency) -> (those steps, their legs): the steps are kept with their
+# legs, so an id is trusted only while it still names them (a reloaded config brings new steps).
+_kept_legs: dict[tuple[int, bool], tuple[tuple, tuple[Leg, ...]]] = {}
+
+
+def _legs(steps: tuple, emergency: bool) -> tuple[Leg, ...]:
+    """Return the legs of a target's steps, as chain_from_dict makes them from the steps' dicts."""
+    key = (id(steps), emergency)
+    kept = _kept_legs.get(key)
+    if kept is not None and kept[0] is steps:
+        return kept[1]
+    legs = tuple(Leg(tuple(str(n) for n in s.numbers), tuple(str(n) for n in s.names or ()),
+                     int(s.timeout or 25), bool(s.screen) and not emergency) for s in steps)
+    if len(_kept_legs) >= LEGS_KEPT:
+        _kept_legs.clear()
+    _kept_legs[key] = (steps, legs)
+    return legs

@@ -69,8 +69,9 @@ def reach_service(hotline: Hotline, service_id: str, lead: Iterable[str] = ()) -
     new = spooled is None
     if new:
         at = st.now()
-        decision = decision_dict(decide(hotline.plan, service_id, at))   # with its JSON text for the log
-        chain = chain_from_dict(decision)
+        made = decide(hotline.plan, service_id, at)
+        decision = decision_dict(made)   # with its JSON text for the log
+        chain = chain_from_decision(made)
         new = record(hotline, "service", f"service:{hotline.line}", service=service_id,
                      decision=decision, extra=hook_extras(hotline, service_id, sid, at))
         if sid and st.store.batching():
