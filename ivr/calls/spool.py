@@ -68,6 +68,11 @@ class Spool:
         self.dir = Path(directory) if directory else default_dir()
         self._empty = EmptyWatch(self.dir)   # tells "still empty" without a listing (spool_watch)
 
+    def prepare(self) -> None:
+        """Make the directory now, as the first write would (an empty one is then watched, not
+        listed, from the first look); raises OSError when it cannot be made."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+
     def append(self, ev: dict) -> None:
         """Append one event to its call's file; raises OSError when the disk refuses."""
         if not valid_sid(ev.get("sid")):
