@@ -29,3 +29,8 @@ def route(name: str, keys: str, local: str) -> Decision:
     if at.tzinfo is None:
         at = at.replace(tzinfo=hotline.tz)
     return decide(hotline.plan, reached.service, at)
+
+
+def every_example_hotline() -> list[Hotline]:
+    """Return the hotlines of every examples/*.yaml, in file name order."""
+    return [hotline for path in sorted(EXAMPLES.glob("*.yaml")) for hotline in load_config(path).lines()]

@@ -6,22 +6,17 @@ import dataclasses
 import datetime as dt
 
 from ivr.calls.chain import chain_from_decision, chain_from_dict
-from ivr.config import load_config
 from routing import Decision, Exhausted, ExhaustedKind, RouteKind, Step, decide
-from tests.examples import EXAMPLES
+from tests.examples import every_example_hotline
 
 START = dt.datetime(2026, 3, 27, 0, 7, 13, tzinfo=dt.timezone.utc)      # the spring clock change,
 MOMENTS = [START + dt.timedelta(minutes=97 * n) for n in range(120)]     # every time of day, 8 days
 
 
-def _hotlines():
-    for path in sorted(EXAMPLES.glob("*.yaml")):
-        yield from load_config(path).lines()
-
 
 def test_every_examples_chain_equals_the_one_read_from_its_dict():
     seen = 0
-    for hotline in _hotlines():
+    for hotline in every_example_hotline():
         for service in hotline.plan.services:
             for at in MOMENTS:
                 decision = decide(hotline.plan, service, at)

@@ -12,18 +12,13 @@ import pytest
 from ivr.calls.append import append_arguments
 from ivr.calls.event_json import ENCODER, EncodedDict, decision_dict, encode_event
 from ivr.calls.events import event
-from ivr.config import load_config
 from routing import decide
-from tests.examples import EXAMPLES
+from tests.examples import every_example_hotline
 
 SID = "CA" + "5" * 32
 START = dt.datetime(2026, 12, 21, 0, 7, 13, 500000, tzinfo=dt.timezone.utc)   # Christmas week and New Year
 MOMENTS = [START + dt.timedelta(minutes=97 * n) for n in range(160)]           # every time of day, 11 days
 
-
-def _hotlines():
-    for path in sorted(EXAMPLES.glob("*.yaml")):
-        yield from load_config(path).lines()
 
 
 def _service_event(hotline, service, decision):
@@ -33,7 +28,7 @@ def _service_event(hotline, service, decision):
 
 def test_every_examples_decisions_are_written_as_the_whole_event_encoded():
     seen = 0
-    for hotline in _hotlines():
+    for hotline in every_example_hotline():
         for service in hotline.plan.services:
             for at in MOMENTS:
                 decision = decide(hotline.plan, service, at)
@@ -49,7 +44,7 @@ def test_every_examples_decisions_are_written_as_the_whole_event_encoded():
 
 
 def test_non_ascii_and_the_stand_in_text_in_the_data_are_written_as_encoded():
-    hotline = next(h for h in _hotlines() if h.plan.services)
+    hotline = next(h for h in every_example_hotline() if h.plan.services)
     service = next(iter(hotline.plan.services))
     decision = decide(hotline.plan, service, START)
     odd = dataclasses.replace(decision, reason="Før lukketid — «vagt» ☎ \x00encoded\x00 \u2028 \"quoted\" \\",
@@ -63,7 +58,7 @@ def test_non_ascii_and_the_stand_in_text_in_the_data_are_written_as_encoded():
 
 
 def test_a_target_of_another_config_gets_its_own_text():
-    hotline = next(h for h in _hotlines() if any(s.rules for s in h.plan.services.values()))
+    hotline = next(h for h in every_example_hotline() if any(s.rules for s in h.plan.services.values()))
     service = next(iter(hotline.plan.services))
     decision = decide(hotline.plan, service, START)
     first = decision_dict(decision).json
