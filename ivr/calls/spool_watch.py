@@ -31,6 +31,8 @@ import threading
 import time
 import weakref
 
+from ivr.calls.forksafe import renew_after_fork
+
 IN_NONBLOCK, IN_CLOEXEC = os.O_NONBLOCK, os.O_CLOEXEC
 _MASK = 0x80 | 0x100 | 0x400 | 0x800 | 0x01000000  # MOVED_TO, CREATE, DELETE_SELF, MOVE_SELF, ONLYDIR
 LOCAL = {0xEF53, 0x58465342, 0x9123683E, 0x01021994}   # ext2/3/4, XFS, Btrfs, tmpfs (statfs f_type)
@@ -112,6 +114,11 @@ class EmptyWatch:
         self._retry_at = 0.0
         self._open: list[_Watch] = []             # closed when this object goes
         weakref.finalize(self, _close_all, self._open)
+        renew_after_fork(self)
+
+    def _after_fork(self) -> None:
+        """In a forked child: a lock its parent's thread held at the fork is not held here."""
+        self._lock = threading.Lock()
 
     def still_empty(self) -> bool:
         """Return True when the directory has had no entry added since a listing found it empty
