@@ -142,11 +142,12 @@ def _env(value, name: str) -> str | None:
 def create_app(config: Config | None = None, *, redis_url=_ENV, auth_token=_ENV, public_base_url=_ENV,
                now: Callable[[], dt.datetime] | None = None, spool_dir=_ENV,
                verify_signatures: bool | None = None, redis_pause: float = 2.0,
-               plugins: tuple[str, ...] | None = None) -> Flask:
+               plugins: tuple[str, ...] | None = None, make_spool: bool = True) -> Flask:
     """Return the hotline's Flask app.
 
     Arguments left out come from the environment (see the module docstring); `config` None loads
-    HOTLINE_CONFIG (or the embedded default). Raises ivr.config.ConfigErrors for a bad config.
+    HOTLINE_CONFIG (or the embedded default). `make_spool`: make the spool directory now (a server;
+    an admin command leaves it to the first write). Raises ivr.config.ConfigErrors for a bad config.
     """
     app = HotlineFlask("ivr")
     refused: list = []
@@ -164,7 +165,8 @@ def create_app(config: Config | None = None, *, redis_url=_ENV, auth_token=_ENV,
     source = os.environ["HOTLINE_CONFIG"] if config is None and refused else cfg.source
     spool = Spool(_env(spool_dir, "HOTLINE_SPOOL_DIR") or spool_default_dir(source, url))
     try:
-        spool.prepare()
+        if make_spool:
+            spool.prepare()
     except OSError as exc:   # said now, not found out when Redis fails
         log.error("the spool directory %s cannot be made (%s): call events cannot be kept while Redis is "
                   "down or unset", spool.dir, exc)

@@ -26,3 +26,16 @@ def test_a_spool_that_cannot_be_made_is_said_at_start_and_the_app_still_serves(t
     said = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert any(str(blocker / "spool") in m and "while Redis is down" in m for m in said), said
     assert app.test_client().get("/healthz").status_code in (200, 503)
+
+
+def test_an_admin_command_leaves_the_spool_directory_to_the_service(tmp_path):
+    # A command run by another user (root) must not make the service's spool its own.
+    from ivr.cli.common import quiet_app
+
+    spool = tmp_path / "state" / "spool"
+    app = quiet_app(config_from_env(), redis_url="", spool_dir=str(spool))
+    assert not spool.exists()
+    app.extensions["hotline"].store.add(
+        {"sid": "CA" + "2" * 32, "id": "start:start", "type": "start", "line": "+4570112230",
+         "at": "2026-11-30T20:00:00+00:00"}, 1)
+    assert spool.is_dir(), "a command that spools an event still makes it, as before"

@@ -57,7 +57,8 @@ def load(args: argparse.Namespace) -> Config:
 
 def quiet_app(config: Config, **options):
     """Return ivr.app.create_app(config, **options) without the app's start-up notes (console off,
-    Redis not set, ...), which are for a server's log, not for the admin at a command."""
+    Redis not set, ...), which are for a server's log, not for the admin at a command, and without
+    making the spool directory (a command run as another user would make it its own)."""
     import logging
 
     from ivr.app import create_app
@@ -66,7 +67,7 @@ def quiet_app(config: Config, **options):
     level = ivr_log.level
     ivr_log.setLevel(logging.ERROR)
     try:
-        return create_app(config, **options)
+        return create_app(config, make_spool=False, **options)
     finally:
         ivr_log.setLevel(level)
 
