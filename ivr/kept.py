@@ -2,9 +2,10 @@
 
 Config objects are frozen and a reload makes new ones, so a value kept for some objects is only
 given back for those very objects: the store is keyed by their ids, and a hit counts only when
-its weak references still lead to the same objects (an id is reused only once its object is
-gone). Being weak, they do not keep an old config in memory. At most `limit` values are kept;
-then the store starts again.
+its references still lead to the same objects (an id is reused only once its object is gone).
+The references are weak, so they do not keep an old config in memory, except to objects that
+cannot be referred to weakly (tuples, such as a target's steps): those are held until the store
+starts again. At most `limit` values are kept; then the store starts again.
 """
 from __future__ import annotations
 
@@ -33,5 +34,14 @@ class KeptPerObject:
         value = make()
         if len(self._kept) >= self.limit:
             self._kept.clear()
-        self._kept[full] = (tuple(weakref.ref(owner) for owner in owners), value)
+        self._kept[full] = (tuple(map(_ref, owners)), value)
         return value
+
+
+def _ref(owner: object) -> Callable[[], object]:
+    """Return a weak reference to `owner`, or, for an object without one (a tuple), a call that
+    gives it back (holding it)."""
+    try:
+        return weakref.ref(owner)
+    except TypeError:
+        return lambda: owner

@@ -40,3 +40,13 @@ def test_the_store_is_bounded():
     for n in range(20):
         kept.get(n, lambda: n, owner)
         assert len(kept) <= 5
+
+
+def test_an_object_without_weak_references_is_held_and_told_apart_by_identity():
+    kept = KeptPerObject(10)
+    steps = (Thing(), Thing())                 # a tuple: no weak reference to it
+    assert kept.get("k", lambda: "first", steps) == "first"
+    assert kept.get("k", lambda: "again", steps) == "first"
+    equal = tuple(steps)[:1] + tuple(steps)[1:]   # equal, another object
+    assert equal == steps and equal is not steps
+    assert kept.get("k", lambda: "other", equal) == "other"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ivr.kept import KeptPerObject
 from routing import Decision, RouteKind
 
 
@@ -85,20 +86,11 @@ def chain_from_decision(decision: Decision) -> Chain:
 
 
 LEGS_KEPT = 512   # targets' legs kept at most (then started again)
-# (id of a target's steps, emergency) -> (those steps, their legs): the steps are kept with their
-# legs, so an id is trusted only while it still names them (a reloaded config brings new steps).
-_kept_legs: dict[tuple[int, bool], tuple[tuple, tuple[Leg, ...]]] = {}
+_kept_legs = KeptPerObject(LEGS_KEPT)   # per target's steps (a reloaded config brings new steps)
 
 
 def _legs(steps: tuple, emergency: bool) -> tuple[Leg, ...]:
     """Return the legs of a target's steps, as chain_from_dict makes them from the steps' dicts."""
-    key = (id(steps), emergency)
-    kept = _kept_legs.get(key)
-    if kept is not None and kept[0] is steps:
-        return kept[1]
-    legs = tuple(Leg(tuple(str(n) for n in s.numbers), tuple(str(n) for n in s.names or ()),
-                     int(s.timeout or 25), bool(s.screen) and not emergency) for s in steps)
-    if len(_kept_legs) >= LEGS_KEPT:
-        _kept_legs.clear()
-    _kept_legs[key] = (steps, legs)
-    return legs
+    return _kept_legs.get(emergency, lambda: tuple(
+        Leg(tuple(str(n) for n in s.numbers), tuple(str(n) for n in s.names or ()), int(s.timeout or 25),
+            bool(s.screen) and not emergency) for s in steps), steps)

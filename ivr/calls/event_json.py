@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+from ivr.kept import KeptPerObject
 from routing import Decision
 
 ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # json.dumps builds one per call
@@ -55,10 +56,8 @@ def encode_event(ev: dict) -> str:
     return head + value.json + tail
 
 
-# A target's text by (the decision's own fields that fill it, ids of its steps and exhausted):
-# the kept entry also holds those two objects (frozen, of immutable values), so an id is trusted
-# only while it still names them.
-_heads: dict[tuple, tuple[object, object, str]] = {}
+# A target's text per (the decision's own fields that fill it) and its steps and end objects.
+_heads = KeptPerObject(HEADS_KEPT)
 
 
 def decision_dict(decision: Decision) -> dict:
@@ -66,13 +65,8 @@ def decision_dict(decision: Decision) -> dict:
     data = decision.to_dict()
     if tuple(data) != _KEYS:
         return data                       # a dict of other fields: encoded with its event
-    steps, end = decision.steps, decision.exhausted
     key = (decision.line, decision.service, decision.service_name, decision.route, decision.target,
-           decision.target_name, id(steps), id(end))
-    kept = _heads.get(key)
-    if kept is None or kept[0] is not steps or kept[1] is not end:
-        kept = (steps, end, ENCODER.encode({k: data[k] for k in _HEAD})[:-1])
-        if len(_heads) >= HEADS_KEPT:
-            _heads.clear()
-        _heads[key] = kept
-    return EncodedDict(data, kept[2] + "," + ENCODER.encode({k: data[k] for k in _TAIL})[1:])
+           decision.target_name)
+    head = _heads.get(key, lambda: ENCODER.encode({k: data[k] for k in _HEAD})[:-1],
+                      decision.steps, decision.exhausted)
+    return EncodedDict(data, head + "," + ENCODER.encode({k: data[k] for k in _TAIL})[1:])
