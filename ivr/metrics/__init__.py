@@ -57,7 +57,7 @@ CHILDREN_KEPT = 4096   # lines x services x routes x outcomes stay far below; pa
 
 def _child(metric, values: tuple):
     """Return `metric.labels(*values)`, the same child every time, kept: labels() checks, builds a
-    tuple and takes a lock on every call, and a call's start and end are counted on every call."""
+    tuple and takes a lock on every call, and every webhook and every call's start and end count."""
     key = (metric, values)
     child = _children.get(key)
     if child is None:
@@ -84,17 +84,10 @@ def sms_receipt(kind: str | None, status: str) -> None:
         SMS.labels(kind or "unknown", result).inc()
 
 
-_webhook_children: dict[tuple[str, int], tuple] = {}  # (endpoint, status) -> (histogram, counter)
-
-
 def webhook(endpoint: str, status: int, seconds: float) -> None:
     """Count one webhook answer and its duration."""
-    children = _webhook_children.get((endpoint, status))
-    if children is None:  # labels() looks up and locks on every call: keep the few children there are
-        children = (WEBHOOK_SECONDS.labels(endpoint), WEBHOOK_RESPONSES.labels(endpoint, str(status)))
-        _webhook_children[(endpoint, status)] = children
-    children[0].observe(seconds)
-    children[1].inc()
+    _child(WEBHOOK_SECONDS, (endpoint,)).observe(seconds)
+    _child(WEBHOOK_RESPONSES, (endpoint, str(status))).inc()
 
 
 def config_refused() -> None:
