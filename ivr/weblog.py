@@ -17,7 +17,7 @@ import threading
 from functools import lru_cache
 
 from ivr.calls.forksafe import renew_after_fork
-from ivr.webrequest import HotlineRequest
+from ivr.webrequest import posted_fields
 
 MASK_KEEP = 3
 
@@ -111,9 +111,8 @@ class WebhookLog:
         if not self.enabled:
             return
         try:
-            # HotlineRequest's plain dict: a missing name is a dict miss, not a caught KeyError
-            form = request.fields if isinstance(request, HotlineRequest) else request.form
-            fields = self.fields(form, endpoint, status, seconds)
+            # a HotlineRequest's plain dict: a missing name is a dict miss, not a caught KeyError
+            fields = self.fields(posted_fields(request), endpoint, status, seconds)
             if self.json_format:
                 _write(_JSON.encode(fields))
             else:

@@ -15,6 +15,7 @@ MultiDict `form` is only built when asked for. Any other body goes the usual way
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from io import BytesIO
 from urllib.parse import unquote, unquote_to_bytes
@@ -117,6 +118,18 @@ class HotlineRequest(Request):
             return super()._load_form_data()
         d = self.__dict__   # MultiDict keeps a dict of lists: the same names, values and order
         d["form"], d["files"] = self.parameter_storage_class(posted[1]), self.parameter_storage_class()
+
+
+def posted_fields(req: Request) -> Mapping[str, str]:
+    """Return the request's posted fields by name (first values): a HotlineRequest's plain
+    `fields`, else werkzeug's `form` (whose get() gives the same)."""
+    return req.fields if isinstance(req, HotlineRequest) else req.form
+
+
+def query_args(req: Request) -> Mapping[str, str]:
+    """Return the request's query arguments by name (first values): a HotlineRequest's plain
+    `query_fields`, else werkzeug's `args`."""
+    return req.query_fields if isinstance(req, HotlineRequest) else req.args
 
 
 class FieldLists(dict):

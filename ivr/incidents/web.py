@@ -26,7 +26,7 @@ from ivr.incidents import due, gauges, links, replies
 from ivr.incidents.store import IncidentStore
 from ivr.metrics import scrape
 from ivr.numbers import is_valid_e164
-from ivr.webrequest import HotlineRequest
+from ivr.webrequest import posted_fields
 
 log = logging.getLogger(__name__)
 bp = Blueprint("incidents", __name__)
@@ -47,10 +47,7 @@ def outcome_mark(hotline: Hotline | None, ev: dict, at: dt.datetime) -> tuple[st
     # A spool replay may run inside another request (a console page): only a call's webhook has its caller.
     req = request._get_current_object() if has_request_context() else None   # one context lookup
     live = req is not None and req.path.startswith("/voice")
-    if live:   # the posted fields as a plain dict where the request has them (ivr.webrequest)
-        caller = (req.fields if isinstance(req, HotlineRequest) else req.form).get("From") or ""
-    else:
-        caller = ""
+    caller = (posted_fields(req).get("From") or "") if live else ""
     base = st.public_base_url or (req.url_root if live else "")
     return due.mark(hotline, ev, at, caller if is_valid_e164(caller) else "", base.rstrip("/"))
 

@@ -17,7 +17,7 @@ from ivr.menus.twiml import speak
 from ivr.voice import twiml_text
 from ivr.voice.query import query_text
 from ivr.voice.texts import text
-from ivr.webrequest import HotlineRequest
+from ivr.webrequest import posted_fields, query_args
 from twilio.twiml.voice_response import VoiceResponse
 
 log = logging.getLogger(__name__)
@@ -35,16 +35,12 @@ def int_form(name: str) -> int | None:
 
 def form(name: str, limit: int = 64) -> str:
     """Return a posted field as text, cut to `limit` characters ('' when missing)."""
-    req = request._get_current_object()
-    fields = req.fields if isinstance(req, HotlineRequest) else req.form
-    return (fields.get(name) or "")[:limit]
+    return (posted_fields(request._get_current_object()).get(name) or "")[:limit]
 
 
 def posted(name: str) -> str | None:
     """Return a posted field's (first) value as sent, None when missing: `request.form.get(name)`."""
-    req = request._get_current_object()
-    fields = req.fields if isinstance(req, HotlineRequest) else req.form
-    return fields.get(name)
+    return posted_fields(request._get_current_object()).get(name)
 
 
 def arg(name: str, limit: int = 200) -> str:
@@ -52,8 +48,7 @@ def arg(name: str, limit: int = 200) -> str:
     req = request._get_current_object()
     if not req.query_string:   # most of Twilio's posts have none: no query parsing for them
         return ""
-    args = req.query_fields if isinstance(req, HotlineRequest) else req.args
-    return (args.get(name) or "")[:limit]
+    return (query_args(req).get(name) or "")[:limit]
 
 
 def int_arg(name: str, default: int = 0, high: int = 1000) -> int:
@@ -71,13 +66,9 @@ def hotline_for_request() -> Hotline | None:
     """Return the hotline by the `line` query argument (screen legs) or the posted To/Called."""
     config = state().config
     req = request._get_current_object()   # one context lookup for the three names
-    if not isinstance(req, HotlineRequest):
-        candidates = (arg("line", 20), form("To", 40), form("Called", 40))
-    else:
-        fields = req.fields
-        line = (req.query_fields.get("line") or "")[:20] if req.query_string else ""
-        candidates = (line, (fields.get("To") or "")[:40], (fields.get("Called") or "")[:40])
-    for candidate in candidates:
+    fields = posted_fields(req)
+    line = (query_args(req).get("line") or "")[:20] if req.query_string else ""   # as arg("line", 20)
+    for candidate in (line, (fields.get("To") or "")[:40], (fields.get("Called") or "")[:40]):
         if candidate:
             found = config.find(candidate)
             if found is not None:
