@@ -164,12 +164,12 @@ def create_app(config: Config | None = None, *, redis_url=_ENV, auth_token=_ENV,
     base = _env(public_base_url, "PUBLIC_BASE_URL")
     source = os.environ["HOTLINE_CONFIG"] if config is None and refused else cfg.source
     spool = Spool(_env(spool_dir, "HOTLINE_SPOOL_DIR") or spool_default_dir(source, url))
-    try:
-        if make_spool:
+    if make_spool:
+        try:
             spool.prepare()
-    except OSError as exc:   # said now, not found out when Redis fails
-        log.error("the spool directory %s cannot be made (%s): call events cannot be kept while Redis is "
-                  "down or unset", spool.dir, exc)
+        except OSError as exc:   # said now, not found out when Redis fails
+            log.error("the spool directory %s cannot be made (%s): call events cannot be kept while Redis "
+                      "is down or unset", spool.dir, exc)
     if verify_signatures is None:
         verify_signatures = os.environ.get("HOTLINE_INSECURE_NO_SIGNATURE", "") not in ("1", "true", "yes")
     client = gated_client(url, pause=redis_pause)

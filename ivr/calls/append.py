@@ -23,8 +23,8 @@ _E164 = re.compile(r"^\+[0-9]{1,15}$")  # a number, not junk such as NaN
 # (empty when none was wanted).
 # A call's keys get their TTL when the call is new and are never extended by later events, so a
 # call is kept `ttl` from its first event. (The events list has no TTL exactly when the call is new:
-# EXPIRE NX tells, and a later event of the same call in the batch finds the TTL set.) An index lives `ttl` after its newest call; the set of
-# lines lives as long as the longest-kept index.
+# EXPIRE NX tells, and a later event of the same call in the batch finds the TTL set.) An index
+# lives `ttl` after its newest call; the set of lines lives as long as the longest-kept index.
 # An event's follow-up (see `follow_up`) is added to its sorted set only when the event is new, in
 # the same script call: the mark of work due because of the event (e.g. settling the call's
 # incident) is written exactly when the event is, never one without the other.
