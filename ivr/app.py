@@ -142,12 +142,14 @@ def _env(value, name: str) -> str | None:
 def create_app(config: Config | None = None, *, redis_url=_ENV, auth_token=_ENV, public_base_url=_ENV,
                now: Callable[[], dt.datetime] | None = None, spool_dir=_ENV,
                verify_signatures: bool | None = None, redis_pause: float = 2.0,
-               plugins: tuple[str, ...] | None = None, make_spool: bool = True) -> Flask:
+               plugins: tuple[str, ...] | None = None, make_spool: bool = True,
+               write_behind: bool = True) -> Flask:
     """Return the hotline's Flask app.
 
     Arguments left out come from the environment (see the module docstring); `config` None loads
     HOTLINE_CONFIG (or the embedded default). `make_spool`: make the spool directory now (a server;
-    an admin command leaves it to the first write). Raises ivr.config.ConfigErrors for a bad config.
+    an admin command leaves it to the first write). `write_behind` False: webhooks write their
+    call events before answering (ivr.calls.behind). Raises ivr.config.ConfigErrors for a bad config.
     """
     app = HotlineFlask("ivr")
     refused: list = []
@@ -175,7 +177,7 @@ def create_app(config: Config | None = None, *, redis_url=_ENV, auth_token=_ENV,
     client = gated_client(url, pause=redis_pause)
     if client is None:
         log.warning("REDIS_URL is not set: call records are only spooled to %s", spool.dir)
-    state = HotlineState(cfg, client, CallStore(client, spool, pause=redis_pause), now or utc_now,
+    state = HotlineState(cfg, client, CallStore(client, spool, pause=redis_pause, write_behind=write_behind), now or utc_now,
                          base, str(spool.dir), verify_signatures)
     app.extensions["hotline"] = state
     app.extensions["hotline.announcers"] = state.announcers
@@ -193,6 +195,10 @@ def create_app(config: Config | None = None, *, redis_url=_ENV, auth_token=_ENV,
         watcher.start(every)
     state.store.on_replayed = lambda ev: replayed_hooks(app, ev)
     state.store.mark_replayed = lambda ev: replayed_mark(app, ev)
+    if make_spool:
+        # A server replays what is spooled, and what processes that died left in their journals,
+        # from its start: a worker that gunicorn started in place of a killed one may get no webhook.
+        state.store.start_flusher()
 
     webhook_guard.init_app(app, WEBHOOK_PREFIXES)   # first: refusals before any body is read
     signature.init_app(app, token, base, verify_signatures, prefixes=WEBHOOK_PREFIXES)

@@ -1,5 +1,6 @@
-"""Redis round trips per webhook: a webhook's call events are written with one script call, and a
-call's events are read from Redis at most once per webhook; what Redis does not take is spooled."""
+"""Redis round trips per webhook: a webhook's call events are written with one script call (behind
+it, by the process's flusher, except when reaching a service), and a call's events are read from
+Redis at most once per webhook; what Redis does not take is spooled."""
 from __future__ import annotations
 
 import datetime as dt
@@ -14,9 +15,10 @@ EVENING = dt.datetime(2026, 11, 23, 20, 0, tzinfo=dt.timezone.utc)  # network: t
 HANDSHAKE = {"HELLO", "CLIENT", "AUTH", "SELECT"}
 
 
-def _count_commands(monkeypatch) -> list[tuple[str, str]]:
+def _count_commands(monkeypatch, behind: list[str] | None = None) -> list[tuple[str, str]]:
     """Return a list that collects (command, path placeholder) of Redis commands this thread sends
-    one at a time on a connection (a pipeline's commands go together and are not listed)."""
+    one at a time on a connection (a pipeline's commands go together and are not listed). The
+    write-behind flusher's commands go to `behind`, when given."""
     seen: list[tuple[str, str]] = []
     me = threading.get_ident()
     original = redis.connection.AbstractConnection.send_command
@@ -34,6 +36,8 @@ def _count_commands(monkeypatch) -> list[tuple[str, str]]:
     def counted_packing(conn, name, args):
         if threading.get_ident() == me:
             seen.append((str(name), ""))
+        elif behind is not None and threading.current_thread().name == "hotline-write-behind":
+            behind.append(str(name))
         return packed(conn, name, args)
 
     monkeypatch.setattr(gate, "pack_command", counted_packing)
@@ -43,14 +47,18 @@ def _count_commands(monkeypatch) -> list[tuple[str, str]]:
 def test_every_webhook_of_a_screened_escalation_makes_one_round_trip_or_reads_once_first(voice_app, monkeypatch):
     app = voice_app(at=EVENING)
     app.call().start()  # the first use loads the script into Redis (one more command, once)
-    seen = _count_commands(monkeypatch)
+    behind: list[str] = []
+    seen = _count_commands(monkeypatch, behind)
     requests: list[tuple[str, list[str]]] = []
+    written_behind: list[list[str]] = []
     call = app.call()
 
     def post(url, params, headers):
         seen.clear()
-        answer = app.post(url, params, headers)
+        behind.clear()
+        answer = app.post(url, params, headers)   # returns once the write-behind wrote its events
         requests.append((url.split("?")[0].split("/", 3)[-1], [c for c, _ in seen]))
+        written_behind.append(list(behind))
         return answer
 
     call.post = post
@@ -63,14 +71,17 @@ def test_every_webhook_of_a_screened_escalation_makes_one_round_trip_or_reads_on
     call.hang_up()
     assert [path for path, _ in requests] == ["voice", "voice/menu", "voice/menu", "voice/screen",
                                               "voice/screen/answer", "voice/dial", "voice/dial", "voice/status"]
-    # Every webhook writes its events with one script call; the whisper writes nothing. The status
-    # callback's write also brings the call's log back for the metrics count (it folds the
-    # finished record) and marks the call to be settled (its incident). A dial result decides its
-    # chain again (the config has not changed) and reads the log only when the callee answered: had
-    # the screened callee pressed 1? (declined: the first dial; not answered: the second).
-    expected = [["EVALSHA"], ["EVALSHA"], ["EVALSHA"], [], ["EVALSHA"], ["LRANGE", "EVALSHA"], ["EVALSHA"],
-                ["EVALSHA"]]
+    # A webhook's events are written behind, with one script call (the flusher's, here one per
+    # webhook as they come one at a time); the whisper writes nothing. Only reaching a service
+    # writes before it answers: was a decision frozen already? The status callback's write also
+    # brings the call's log back for the metrics count (it folds the finished record) and marks
+    # the call to be settled (its incident). A dial result decides its chain again (the config
+    # has not changed) and reads the log only when the callee answered: had the screened callee
+    # pressed 1? (declined: the first dial; not answered: the second).
+    expected = [[], [], ["EVALSHA"], [], [], ["LRANGE"], [], []]
     assert [cmds for _, cmds in requests] == expected, requests
+    assert written_behind == [["EVALSHA"], ["EVALSHA"], [], [], ["EVALSHA"], ["EVALSHA"], ["EVALSHA"],
+                              ["EVALSHA"]], written_behind
     record = app.record(call.sid)
     assert [e["result"] for e in record["entries"]] == ["invalid", "ok"]
     assert record["service"] == "network" and len(record["attempts"]) == 2

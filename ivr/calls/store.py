@@ -4,20 +4,23 @@ Calls never wait on a dead Redis for long: the web app's client passes the gate 
 short timeouts, no retries, a breaker that skips Redis for a pause after a failure), and events
 that cannot be written go to the spool. A flusher thread per process (started on first use, again
 after a fork) replays the spool when Redis answers again (see ivr.calls.spool), off the call path.
-`on_replayed(event)`, when set (the app sets it), is called for each replayed event that was new
-to Redis, as a live write's caller would act on it (an exception there is logged, never raised).
+A webhook's events are written behind (ivr.calls.behind, `commit_batch(behind=True)`): journaled,
+then written by the process's write-behind flusher; journals of processes that died are moved into
+the spool by the spool's flusher (ivr.calls.journal.adopt_orphans).
+`on_replayed(event)`, when set (the app sets it), is called for each event written off the request
+(replayed from the spool, or written behind) that was new to Redis, as a live write's caller
+would act on it (an exception there is logged, never raised).
 `mark_replayed(event) -> event`, when set, gives a spooled event without a follow-up (see
 ivr.calls.append.follow_up; spooled by an older version) the one it would get now.
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import threading
 import time
 import weakref
-from typing import Callable, Iterable
+from typing import Callable
 
 import redis
 from redis.backoff import NoBackoff
@@ -25,9 +28,12 @@ from redis.retry import Retry
 
 from ivr import keys
 from ivr.calls.append import APPEND, DAY, FOLLOW, UNKNOWN_LINE, append_arguments, index_line  # noqa: F401 - re-exported
+from ivr.calls.behind import WriteBehind
 from ivr.calls.events import accepted_steps, fold, frozen_decision
 from ivr.calls.forksafe import renew_after_fork
 from ivr.calls.gate import Breaker, GateClosed, breaker_of, run_command, run_script
+from ivr.calls.journal import Journal, adopt_orphans, journal_dir
+from ivr.calls.listing import RecentCalls
 from ivr.calls.spool import Spool, valid_sid
 
 log = logging.getLogger(__name__)
@@ -48,10 +54,11 @@ def connect_redis(url: str | None) -> redis.Redis | None:
     )
 
 
-class CallStore:
-    """Reads and writes call events. `redis` None means spool only (development without Redis)."""
+class CallStore(RecentCalls):
+    """Reads and writes call events. `redis` None means spool only (development without Redis).
+    `write_behind` False: webhooks' events are written before they answer, never behind."""
 
-    def __init__(self, client: redis.Redis | None, spool: Spool, pause: float = 2.0):
+    def __init__(self, client: redis.Redis | None, spool: Spool, pause: float = 2.0, write_behind: bool = True):
         self.redis = client
         self.spool = spool
         self.breaker = breaker_of(client) or Breaker(pause)
@@ -67,6 +74,8 @@ class CallStore:
         self._spool_looked = 0.0
         self.on_replayed: Callable[[dict], None] | None = None
         self.mark_replayed: Callable[[dict], dict] | None = None
+        self.behind = (WriteBehind(self._write_behind, Journal(journal_dir(self.spool.dir)))
+                       if client is not None and write_behind else None)
         renew_after_fork(self)
 
     def _after_fork(self) -> None:
@@ -117,6 +126,14 @@ class CallStore:
                 self._wake_if_spooled()
                 self._observe(items, added)
                 return added
+        out = self._spool_items(items)
+        if spool_only:
+            self._wake.set()
+        self._observe(items, out)
+        return out
+
+    def _spool_items(self, items: list[tuple[dict, int, float | None]]) -> list[bool]:
+        """Spool events (those not spooled yet); returns added-or-duplicate per event. Raises OSError."""
         out = []
         for ev, ttl_days, index_ts in items:
             if any(old.get("id") == ev["id"] for old in self.spool.events(ev["sid"])):
@@ -124,10 +141,59 @@ class CallStore:
                 continue
             self.spool.append({**ev, "_ttl_days": ttl_days, "_index_ts": index_ts})
             out.append(True)
-        if spool_only:
-            self._wake.set()
-        self._observe(items, out)
         return out
+
+    # -- written behind (ivr.calls.behind) ------------------------------------------------------
+    def _write_behind(self, items: list[tuple[dict, int, float | None]], texts: list[str]) -> None:
+        """The write-behind flusher's write of a batch (several webhooks' events): Redis, else the
+        spool; then the observers, and `on_replayed` for the events Redis found new (those that
+        went to the spool get it when replayed). Raises OSError when Redis AND the spool fail."""
+        self._ensure_flusher()
+        self._batch.read = {}   # the logs this write brings back, for the observers' reads
+        try:
+            added = None
+            if self.available():
+                try:
+                    added = self._write_many(items, self._read_backs(items), texts)
+                except redis.RedisError as exc:
+                    self._failed(exc)
+            if added is None:
+                self._observe(items, self._spool_items(items))
+                return
+            self._wake_if_spooled()
+            self._observe(items, added)
+            if self.on_replayed is not None:
+                for (ev, _, _), new in zip(items, added):
+                    if new:
+                        try:
+                            self.on_replayed({k: v for k, v in ev.items() if k != FOLLOW} if FOLLOW in ev else ev)
+                        except Exception:  # noqa: BLE001 - the events are in Redis: the flusher goes on
+                            log.exception("outcome hooks failed for event %s of call %s", ev.get("id"), ev.get("sid"))
+        finally:
+            self._batch.read = None
+
+    def _read_backs(self, items: list[tuple[dict, int, float | None]]) -> list[int]:
+        """Return the numbers (from 1) of the end events in `items` when observers will read
+        those calls' records (metrics count an ended call by its folded record)."""
+        if not self.on_event:
+            return []
+        return [n for n, (ev, _, _) in enumerate(items, 1) if ev.get("type") == "end"]
+
+    def settle(self, timeout: float = 10.0) -> bool:
+        """Wait until this process's events written behind are in Redis (or the spool); returns
+        False on timeout. For tests and for tools that read right after a webhook."""
+        return self.behind is None or self.behind.settle(timeout)
+
+    def adopt_orphans(self) -> int:
+        """Move the journals of processes that ended before writing their events into the spool;
+        returns how many events were moved (logged, never raised: they stay in the journal)."""
+        if self.behind is None:
+            return 0
+        try:
+            return adopt_orphans(self.behind.journal.dir, self.spool)
+        except OSError:
+            log.exception("could not move an ended process's call event journal into the spool")
+            return 0
 
     def _wake_if_spooled(self) -> None:
         """Wake the flusher when the spool holds files (Redis just took a write, so it may be back),
@@ -156,8 +222,13 @@ class CallStore:
         self._batch.pending = []
         self._batch.read = {}
 
-    def commit_batch(self, read_back: str | None = None, if_repeated: bool = False) -> list[tuple[dict, bool]]:
+    def commit_batch(self, read_back: str | None = None, if_repeated: bool = False,
+                     behind: bool = False) -> list[tuple[dict, bool]]:
         """Write this thread's waiting events (Redis, else the spool); returns (event, added) pairs.
+
+        `behind` (without `read_back`): hand them to the write-behind instead (journaled now,
+        written by its flusher, which runs `on_replayed` for those Redis finds new); returns [].
+        Without a write-behind, or when its journal refuses, they are written now.
 
         `read_back`: a CallSid with an event in the batch; the same round trip brings that call's
         log back, and `events(read_back)` answers from it until the next commit. `if_repeated`:
@@ -170,6 +241,13 @@ class CallStore:
             return []
         self._batch.pending = []
         self._batch.read = {}
+        if behind and read_back is None and self.behind is not None:
+            try:
+                self.behind.submit(items)
+            except OSError as exc:
+                self.behind.refused_once(exc)
+            else:
+                return []
         added = self._add_now(items, read_back=read_back, if_repeated=if_repeated)
         for (ev, _, _), new in zip(items, added):
             if not new:
@@ -201,16 +279,17 @@ class CallStore:
     def _write(self, ev: dict, ttl_days: int, index_ts: float | None) -> bool:
         return self._write_many([(ev, ttl_days, index_ts)])[0]
 
-    def _write_many(self, items: list[tuple[dict, int, float | None]], read_back: int = 0) -> list[bool]:
+    def _write_many(self, items: list[tuple[dict, int, float | None]], read_back: int | list[int] = 0,
+                    texts: list[str] | None = None) -> list[bool]:
         """Write events with one script call; returns added-or-duplicate per event. With
-        `read_back` (an event's number from 1), that call's log as Redis holds it after the write is
-        kept in this thread's batch (see `events`); with its negative, only when that event was a
-        duplicate. Raises redis.RedisError."""
-        script_keys, args = append_arguments(items, read_back)
-        flags, log_after = run_script(self.redis, self._script, script_keys, args)
-        if read_back > 0 or (read_back < 0 and not flags[-read_back - 1]):
-            sid = items[abs(read_back) - 1][0]["sid"]
-            self._batch.read[sid] = [json.loads(raw) for raw in log_after]
+        `read_back` (an event's number from 1, or a list of them), that call's log as Redis holds
+        it after the write is kept in this thread's batch (see `events`); with its negative, only
+        when that event was a duplicate. `texts`: the events' JSON, already encoded. Raises
+        redis.RedisError."""
+        script_keys, args = append_arguments(items, read_back, texts)
+        flags, numbers, logs = run_script(self.redis, self._script, script_keys, args)
+        for number, log_after in zip(numbers, logs):
+            self._batch.read[items[number - 1][0]["sid"]] = [json.loads(raw) for raw in log_after]
         return [bool(a) for a in flags]
 
     def _replay(self, spooled: dict) -> None:
@@ -239,6 +318,10 @@ class CallStore:
             except redis.RedisError as exc:
                 self._failed(exc)
                 return 0
+
+    def start_flusher(self) -> None:
+        """Start this process's spool flusher now (it also starts at the first write)."""
+        self._ensure_flusher()
 
     def _ensure_flusher(self) -> None:
         """Start this process's flusher thread unless it runs (started lazily: after a fork too)."""
@@ -274,7 +357,8 @@ class CallStore:
                 except redis.RedisError as exc:
                     self._failed(exc)
         waiting = [ev for ev, _, _ in getattr(self._batch, "pending", None) or () if ev["sid"] == sid]
-        return found + spooled + waiting
+        behind = self.behind.pending(sid) if self.behind is not None else []
+        return found + spooled + behind + waiting
 
     def record(self, sid: str) -> dict | None:
         """Return the folded record of a call, or None when nothing is known about it."""
@@ -289,49 +373,6 @@ class CallStore:
         """Return {step: number} of screened steps on hotline `line` whose callee pressed 1."""
         return accepted_steps(self.events(sid), line)
 
-    def recent(self, lines: Iterable[str] | None = None, since: dt.datetime | None = None,
-               limit: int = 1000) -> list[dict]:
-        """Return records of recent calls, newest first; raises redis.RedisError when Redis is down.
-
-        `lines` None means every line that has an index. Spooled calls not yet in Redis are included,
-        read from the spool: the replay is left to the web processes' flusher, which runs the app's
-        outcome hooks for what it replays (a missed call logged while Redis was down still pages).
-        """
-        if self.redis is None:
-            return self.spooled(lines, since)
-        chosen = list(lines) if lines is not None else sorted(self.redis.smembers(keys.calls_lines()))
-        low = since.timestamp() if since else "-inf"
-        pairs: list[tuple[float, str]] = []
-        for line in chosen:
-            pairs.extend((score, sid) for sid, score in
-                         self.redis.zrangebyscore(keys.calls_index(line), low, "+inf", withscores=True))
-        pairs.sort(reverse=True)
-        records = []
-        for _, sid in pairs[:limit]:
-            record = self.record(sid)
-            if record is not None and record.get("line") is not None:
-                records.append(record)
-        listed = {r["call_sid"] for r in records}
-        for spooled in self.spooled(lines, since):
-            if spooled["call_sid"] not in listed:
-                records.append(self.record(spooled["call_sid"]) or spooled)
-        records.sort(key=lambda r: r.get("started_at") or "", reverse=True)
-        return records[:limit]
-
-    def spooled(self, lines: Iterable[str] | None = None, since: dt.datetime | None = None) -> list[dict]:
-        """Return records of calls that exist only in the spool (Redis down or not configured)."""
-        sids = {p.name.split(".", 1)[0] for p in self.spool.dir.glob("*.*")} if self.spool.dir.is_dir() else set()
-        wanted = set(lines) if lines is not None else None
-        out = []
-        for sid in sids:
-            record = fold(sid, self.spool.events(sid))
-            if wanted is not None and record.get("line") not in wanted:
-                continue
-            if since and (record.get("started_at") or "") < since.astimezone(dt.timezone.utc).isoformat():
-                continue
-            out.append(record)
-        return sorted(out, key=lambda r: r.get("started_at") or "", reverse=True)
-
 
 def _flush_loop(store_ref: "weakref.ref[CallStore]", wake: threading.Event) -> None:
     """Replay the spool whenever woken or every FLUSH_EVERY s; ends when the store is gone."""
@@ -342,6 +383,7 @@ def _flush_loop(store_ref: "weakref.ref[CallStore]", wake: threading.Event) -> N
         if store is None:
             return
         try:
+            store.adopt_orphans()
             if store.spool.pending() and not store.breaker.is_open():
                 count = store.flush()
                 if count:

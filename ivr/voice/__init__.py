@@ -5,9 +5,11 @@ Endpoints (all POST, all signed by Twilio): /voice (incoming call), /voice/menu 
 /voice/recorded (Record action), /voice/recording (recording status), /voice/status (call status
 callback), /voice/fallback (Twilio's Fallback URL). No voice view ever answers a call with a 5xx:
 an exception becomes an apology and a dial to the hotline's fallback number. Every request under
-/voice gets one Redis time budget (ivr.calls.gate.CALL_BUDGET), and its call events are written
-together when the view is done: one script call (ivr.calls.store.CallStore.commit_batch), before the
-answer goes out; what Redis does not acknowledge is spooled.
+/voice gets one Redis time budget (ivr.calls.gate.CALL_BUDGET), and its call events are handed on
+together when the view is done, before the answer goes out: into the process's journal, from which
+its write-behind flusher writes them with one script call per batch (ivr.calls.behind); what Redis
+does not acknowledge is spooled. A view that needs Redis's answer first (reaching a service) writes
+its events itself (ivr.voice.context.commit_now).
 """
 from __future__ import annotations
 
@@ -45,9 +47,10 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _commit_events(response):
         if request._get_current_object().path.startswith("/voice"):
-            # One script call; what Redis does not take goes to the spool. Then the outcome hooks
-            # (incidents) for the events that were new.
-            outcome_hooks_after_commit(store.commit_batch())
+            # Into this process's journal, written to Redis by its write-behind flusher, which
+            # runs the outcome hooks (incidents) for the events Redis found new (ivr.calls.behind).
+            # Without a write-behind: one script call now, what Redis does not take spooled.
+            outcome_hooks_after_commit(store.commit_batch(behind=True))
         return response
 
     @app.teardown_request

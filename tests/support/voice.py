@@ -40,6 +40,9 @@ class VoiceApp:
 
     def post(self, url: str, params: dict, headers: dict) -> tuple[int, str]:
         resp = self.client.post(path_of(url), data=params, headers=headers)
+        # Twilio's next webhook of a call comes a network round trip later, by when the process's
+        # write-behind has long written this one's events: a test reads after it did.
+        assert self.state.store.settle(), "the write-behind did not write a webhook's events within 10 s"
         return resp.status_code, resp.get_data(as_text=True)
 
     def call(self, line: str | None = None, caller: str = CALLER, token: str = AUTH_TOKEN) -> CallSim:
