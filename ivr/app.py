@@ -10,12 +10,13 @@ What the app holds, for views and for other modules' extensions (documented cont
   list[str]`; their sentences are spoken at the start of every call, before the menu.
 - `app.extensions["hotline.service_hooks"]`: list of callables `(hotline, service_id, call_sid,
   redis_or_None, now) -> dict`; the dicts are merged into the call record's `extra` when the caller
-  reaches a service. They run again when Twilio repeats that request (the log keeps the first
-  decision and its extras), so what they do must be idempotent.
+  reaches a service. They run again when Twilio repeats that request (the call follows the newest
+  decision, with its extras), so what they do must be idempotent.
 - `app.extensions["hotline.outcome_hooks"]`: list of callables `(hotline, call_sid, kind, data,
   redis_or_None, now)`, called after a new `outcome`, `end` or `attempt` event of a call was logged
-  (e.g. the incidents module numbers the call's incident and pages about a missed one). They are
-  also called, outside any request, for such events replayed from the spool after Redis was down
+  (e.g. the incidents module numbers the call's incident and pages about a missed one). They run
+  outside the request, once the write-behind (ivr.calls.behind) wrote the event and Redis found it
+  new, and likewise for such events replayed from the spool after Redis was down
   (`CallStore.on_replayed`), so a call logged entirely while Redis was down is acted on too.
 - `app.extensions["hotline.outcome_marks"]`: list of callables `(hotline, event, at) -> (key,
   due epoch second, member) or None`, asked before a call's `outcome`, `end` or `attempt` event is

@@ -221,10 +221,10 @@ def test_redis_stopped_mid_call_the_call_goes_on_and_the_record_arrives_later(cf
         redis_server.command("SAVE")   # leave an empty dump behind for later restarts
 
 
-def test_a_repeated_service_post_keeps_the_first_decision_and_its_hook_extras(cfg, voice_app):
-    # Service hooks run before the decision is written (their extras go into it), and whether a
-    # decision was frozen before is learnt from that same write: a repeated post runs them again
-    # (they must be idempotent), but the log keeps the first decision with the first extras.
+def test_a_repeated_service_post_runs_the_hooks_again_and_its_decision_and_extras_stand(cfg, voice_app):
+    # Twilio repeats a post only when it did not get the answer to the first: the repeat decides
+    # for its own moment (its answer is the one the call follows), the service hooks run again
+    # (they must be idempotent), and the record follows the newest decision and its extras.
     va = voice_app(cfg, at=MONDAY_10)
     calls = []
     va.app.extensions["hotline.service_hooks"].append(
@@ -234,17 +234,21 @@ def test_a_repeated_service_post_keeps_the_first_decision_and_its_hook_extras(cf
     action = call.turn.action.removeprefix(BASE_URL)
     params = call._call_params(Digits="1")
     first = signed_post(va, action, params).get_data(as_text=True)
-    va.clock.at = MONDAY_22                      # later the route would be another one
+    va.clock.at = MONDAY_22                      # later the route is another one
     second = signed_post(va, action, params).get_data(as_text=True)
-    assert first == second and "+4534412360" in second
-    assert set(calls) == {call.sid}
+    assert "+4534412360" in first and "+4534412360" not in second
+    assert calls == [call.sid, call.sid]
     services = [e for e in va.state.store.events(call.sid) if e["type"] == "service"]
-    assert len(services) == 1 and services[0]["extra"] == {"n": 1}
+    assert [e["extra"] for e in services] == [{"n": 1}, {"n": 2}]
+    record = va.record(call.sid)
+    assert record["decision"] == services[1]["decision"] and record["extra"] == {"n": 2}
 
 
-def test_a_decision_spooled_while_redis_failed_stands_for_a_repeat_once_redis_is_back(cfg, voice_app, monkeypatch):
+def test_a_decision_spooled_while_redis_failed_gives_way_to_a_later_repeats_once_replayed(cfg, voice_app, monkeypatch):
     # Redis fails for the first service post (its decision goes to the spool); Twilio repeats the
     # post before the spool is replayed, with Redis answering again and the route changed by then.
+    # The replayed older decision lands after the newer one in Redis: the record still follows
+    # the newest by time.
     import redis
 
     from ivr.calls import store as store_mod
@@ -264,13 +268,17 @@ def test_a_decision_spooled_while_redis_failed_stands_for_a_repeat_once_redis_is
 
     monkeypatch.setattr(store_mod.CallStore, "_write_many", blip)
     first = signed_post(va, action, params).get_data(as_text=True)
+    assert va.state.store.settle()
     assert va.state.store.spool.pending(), "the first decision went to the spool"
-    va.clock.at = MONDAY_22                      # later the route would be another one
+    va.clock.at = MONDAY_22
     second = signed_post(va, action, params).get_data(as_text=True)
-    assert second == first
-    va.state.store.flush()
+    assert va.state.store.settle()
+    assert second != first
+    assert va.state.store.flush() >= 1
     services = [e for e in va.state.store.events(call.sid) if e["type"] == "service"]
-    assert len(services) == 1 and services[0]["at"] == MONDAY_10.isoformat()
+    assert sorted(e["at"] for e in services) == [MONDAY_10.isoformat(), MONDAY_22.isoformat()]
+    newest = next(e for e in services if e["at"] == MONDAY_22.isoformat())
+    assert va.record(call.sid)["decision"] == newest["decision"]
 
 
 def test_fallback_dials_report_back_so_a_finished_conversation_is_not_told_nobody_answered(

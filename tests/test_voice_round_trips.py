@@ -72,15 +72,15 @@ def test_every_webhook_of_a_screened_escalation_makes_one_round_trip_or_reads_on
     assert [path for path, _ in requests] == ["voice", "voice/menu", "voice/menu", "voice/screen",
                                               "voice/screen/answer", "voice/dial", "voice/dial", "voice/status"]
     # A webhook's events are written behind, with one script call (the flusher's, here one per
-    # webhook as they come one at a time); the whisper writes nothing. Only reaching a service
-    # writes before it answers: was a decision frozen already? The status callback's write also
-    # brings the call's log back for the metrics count (it folds the finished record) and marks
-    # the call to be settled (its incident). A dial result decides its chain again (the config
-    # has not changed) and reads the log only when the callee answered: had the screened callee
-    # pressed 1? (declined: the first dial; not answered: the second).
-    expected = [[], [], ["EVALSHA"], [], [], ["LRANGE"], [], []]
+    # webhook as they come one at a time); the whisper writes nothing. The status callback's write
+    # also brings the call's log back for the metrics count (it folds the finished record) and
+    # marks the call to be settled (its incident). A dial result decides its chain again (the
+    # config has not changed) and reads the log only when the callee answered: had the screened
+    # callee pressed 1? (declined: the first dial; not answered: the second). Nothing else waits
+    # for Redis.
+    expected = [[], [], [], [], [], ["LRANGE"], [], []]
     assert [cmds for _, cmds in requests] == expected, requests
-    assert written_behind == [["EVALSHA"], ["EVALSHA"], [], [], ["EVALSHA"], ["EVALSHA"], ["EVALSHA"],
+    assert written_behind == [["EVALSHA"], ["EVALSHA"], ["EVALSHA"], [], ["EVALSHA"], ["EVALSHA"], ["EVALSHA"],
                               ["EVALSHA"]], written_behind
     record = app.record(call.sid)
     assert [e["result"] for e in record["entries"]] == ["invalid", "ok"]
@@ -123,26 +123,10 @@ def test_a_batch_writes_all_its_events_in_one_call_and_knows_duplicates(voice_ap
     assert [e["type"] for e in store.events(sid)] == ["start", "entry"]
 
 
-def test_a_write_brings_the_log_back_only_for_a_repeat_when_asked_so(voice_app, monkeypatch):
-    store = voice_app().state.store
-    sid = "CA" + "6" * 32
-    store.add(event(sid, "+4570112230", "start", "start", EVENING), 7, EVENING.timestamp())
-    seen = _count_commands(monkeypatch)
-    for kind, repeated in (("entry", False), ("entry", True)):
-        store.begin_batch()
-        try:
-            store.add(event(sid, "+4570112230", kind, "0", EVENING), 7)
-            [(_, added)] = store.commit_batch(read_back=sid, if_repeated=True)
-            assert added is not repeated
-            seen.clear()
-            logged = [e["type"] for e in store.events(sid)]
-            # A new event: the log was not sent back, so reading it asks Redis; a repeat: it came back.
-            assert logged == ["start", "entry"] and seen == ([] if repeated else [("LRANGE", "")])
-        finally:
-            store.end_batch()
-
-
-def test_a_repeated_service_callback_keeps_the_frozen_decision(voice_app):
+def test_a_repeated_service_post_decides_for_its_moment_and_the_call_follows_the_newest(voice_app):
+    # Twilio posts a key again only when it did not get the answer to the first post: the repeat's
+    # answer is the one the call follows, so the record, the console and the dial results read the
+    # newest decision.
     app = voice_app(at=EVENING)
     call = app.call()
     call.start()
@@ -151,13 +135,18 @@ def test_a_repeated_service_callback_keeps_the_frozen_decision(voice_app):
     assert [n for n, _ in first.numbers] == ["+4534412345"]  # the IT contacts (evening), screened
     app.clock.at = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.timezone.utc)  # office hours: the desk now
     again = call.send(url, call._call_params(Digits="2"))
-    assert again.body == first.body
-    assert [n for n, _ in again.numbers] == ["+4534412345"]
-    services = [e for e in app.state.store.events(call.sid) if e["type"] == "service"]
-    assert len(services) == 1 and services[0]["decision"]["target"] == "it_contacts"
-    fresh = app.call()   # a new call at this moment goes to the desk: the repeat did not decide again
+    fresh = app.call()   # a new call at this moment
     fresh.start()
-    assert [n for n, _ in fresh.press("2").numbers] != ["+4534412345"]
+    assert again.body != first.body and [n for n, _ in again.numbers] == [n for n, _ in fresh.press("2").numbers]
+    services = [e for e in app.state.store.events(call.sid) if e["type"] == "service"]
+    assert [e["decision"]["target"] for e in services] == ["it_contacts", services[1]["decision"]["target"]]
+    assert services[1]["decision"]["target"] != "it_contacts"
+    record = app.record(call.sid)
+    assert record["decision"] == services[1]["decision"] and record["route"] == services[1]["decision"]["route"]
+    assert app.state.store.decision(call.sid, record["line"]) == services[1]["decision"]
+    # The same post again within the same second adds nothing.
+    call.send(url, call._call_params(Digits="2"))
+    assert len([e for e in app.state.store.events(call.sid) if e["type"] == "service"]) == 2
 
 
 def test_outcome_hooks_run_after_the_write_and_once_for_a_repeated_callback(voice_app):

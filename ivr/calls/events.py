@@ -114,9 +114,12 @@ def accepted_steps(events: list[dict], line: str) -> dict[int, str]:
 
 
 def frozen_decision(events: list[dict], line: str) -> dict | None:
-    """Return the decision frozen when the service was reached on hotline `line` (the first
-    `service` event of that line), or None. A CallSid seen on another line never lends its chain."""
+    """Return the decision the call follows on hotline `line`: that of its newest `service` event
+    of that line (by time, then log order, as `fold` applies them; Twilio repeats a post only when
+    it did not get the answer to the earlier one), or None. A CallSid seen on another line never
+    lends its chain."""
+    found = None
     for ev in sorted(events, key=lambda e: e.get("at", "")):
         if ev.get("type") == "service" and ev.get("line") == line and ev.get("decision"):
-            return ev["decision"]
-    return None
+            found = ev["decision"]
+    return found

@@ -111,15 +111,15 @@ class CallStore(RecentCalls):
             return True
         return self._add_now([(ev, ttl_days, index_ts)], spool_only)[0]
 
-    def _add_now(self, items: list[tuple[dict, int, float | None]], spool_only: bool = False,
-                 read_back: str | None = None, if_repeated: bool = False) -> list[bool]:
+    def _add_now(self, items: list[tuple[dict, int, float | None]], spool_only: bool = False) -> list[bool]:
         """Write events with one script call (Redis) or to the spool; returns added-or-duplicate per
-        event. `read_back`, `if_repeated`: a CallSid whose log the write brings back (see `commit_batch`)."""
+        event. Inside a batch, the write brings back the logs of the calls whose end it writes when
+        observers will read them (see `_read_backs`)."""
         self._ensure_flusher()
         if not spool_only and self.available():
             try:
-                wanted = self._read_back(items, read_back)
-                added = self._write_many(items, -wanted if if_repeated else wanted)
+                wanted = self._read_backs(items) if getattr(self._batch, "read", None) is not None else []
+                added = self._write_many(items, wanted)
             except redis.RedisError as exc:
                 self._failed(exc)
             else:
@@ -174,7 +174,8 @@ class CallStore(RecentCalls):
 
     def _read_backs(self, items: list[tuple[dict, int, float | None]]) -> list[int]:
         """Return the numbers (from 1) of the end events in `items` when observers will read
-        those calls' records (metrics count an ended call by its folded record)."""
+        those calls' records (metrics count an ended call by its folded record): the write brings
+        those logs back, and the observers' reads need no round trip (see `events`)."""
         if not self.on_event:
             return []
         return [n for n, (ev, _, _) in enumerate(items, 1) if ev.get("type") == "end"]
@@ -222,17 +223,12 @@ class CallStore(RecentCalls):
         self._batch.pending = []
         self._batch.read = {}
 
-    def commit_batch(self, read_back: str | None = None, if_repeated: bool = False,
-                     behind: bool = False) -> list[tuple[dict, bool]]:
+    def commit_batch(self, behind: bool = False) -> list[tuple[dict, bool]]:
         """Write this thread's waiting events (Redis, else the spool); returns (event, added) pairs.
 
-        `behind` (without `read_back`): hand them to the write-behind instead (journaled now,
-        written by its flusher, which runs `on_replayed` for those Redis finds new); returns [].
-        Without a write-behind, or when its journal refuses, they are written now.
-
-        `read_back`: a CallSid with an event in the batch; the same round trip brings that call's
-        log back, and `events(read_back)` answers from it until the next commit. `if_repeated`:
-        only when that call's first event in the batch was there already (a repeated post).
+        `behind`: hand them to the write-behind instead (journaled now, written by its flusher,
+        which runs `on_replayed` for those Redis finds new); returns []. Without a write-behind, or
+        when its journal refuses, they are written now.
         Never raises for Redis trouble (the events are spooled); raises OSError only when Redis
         AND the spool fail. Batching goes on until `end_batch`.
         """
@@ -241,14 +237,14 @@ class CallStore(RecentCalls):
             return []
         self._batch.pending = []
         self._batch.read = {}
-        if behind and read_back is None and self.behind is not None:
+        if behind and self.behind is not None:
             try:
                 self.behind.submit(items)
             except OSError as exc:
                 self.behind.refused_once(exc)
             else:
                 return []
-        added = self._add_now(items, read_back=read_back, if_repeated=if_repeated)
+        added = self._add_now(items)
         for (ev, _, _), new in zip(items, added):
             if not new:
                 log.info("call %s: event %s was recorded before (a repeated callback)", ev["sid"], ev["id"])
@@ -263,18 +259,6 @@ class CallStore(RecentCalls):
         finally:
             self._batch.pending = None
             self._batch.read = None
-
-    def _read_back(self, items: list[tuple[dict, int, float | None]], sid: str | None = None) -> int:
-        """Return the number (from 1) of the batch's first event of call `sid`, or of its end event
-        when this request's observers will read that call's record (metrics count an ended call
-        by its folded record), else 0: the write then brings that call's log back, and the
-        request reads it without another round trip (see `events`)."""
-        if getattr(self._batch, "read", None) is None:
-            return 0
-        for n, (ev, _, _) in enumerate(items, 1):
-            if (sid is not None and ev["sid"] == sid) or (self.on_event and ev.get("type") == "end"):
-                return n
-        return 0
 
     def _write(self, ev: dict, ttl_days: int, index_ts: float | None) -> bool:
         return self._write_many([(ev, ttl_days, index_ts)])[0]

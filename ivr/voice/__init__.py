@@ -8,8 +8,7 @@ an exception becomes an apology and a dial to the hotline's fallback number. Eve
 /voice gets one Redis time budget (ivr.calls.gate.CALL_BUDGET), and its call events are handed on
 together when the view is done, before the answer goes out: into the process's journal, from which
 its write-behind flusher writes them with one script call per batch (ivr.calls.behind); what Redis
-does not acknowledge is spooled. A view that needs Redis's answer first (reaching a service) writes
-its events itself (ivr.voice.context.commit_now).
+does not acknowledge is spooled. No view waits for a write.
 """
 from __future__ import annotations
 

@@ -150,19 +150,6 @@ def outcome_hooks_after_commit(committed: list[tuple[dict, bool]]) -> None:
             _outcome_hooks(*deferred)
 
 
-def commit_now(read_back: str, if_repeated: bool = False) -> list[tuple[dict, bool]]:
-    """Write the request's waiting events now, bringing call `read_back`'s log back in the same
-    round trip (then `store.events(read_back)` needs no Redis; with `if_repeated`, only when its
-    first waiting event was there already); runs the deferred outcome hooks.
-    Returns (event, added) pairs, [] outside a batch."""
-    store = state().store
-    if not store.batching():
-        return []
-    committed = store.commit_batch(read_back=read_back, if_repeated=if_repeated)
-    outcome_hooks_after_commit(committed)
-    return committed
-
-
 def _outcome_hooks(hotline: Hotline | None, sid: str, kind: str, data: dict, at: dt.datetime) -> None:
     """Run the outcome hooks (see ivr.app) while Redis answers; a failing hook is logged."""
     st = state()

@@ -13,12 +13,12 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.calls.chain import Chain, chain_from_decision, chain_from_dict
 from ivr.calls.event_json import decision_dict
-from ivr.calls.events import Outcome, frozen_decision
+from ivr.calls.events import Outcome
 from ivr.digits import is_ascii_digits
 from ivr.hotline import Hotline
 from ivr.voice import render
 from ivr.voice.step_cache import step_text
-from ivr.voice.context import call_sid, caller_id, commit_now, record, state, url
+from ivr.voice.context import call_sid, caller_id, record, state, url
 from ivr.voice.texts import text
 from routing import decide
 
@@ -54,38 +54,21 @@ def hook_extras(hotline: Hotline, service_id: str, sid: str, at: dt.datetime) ->
 
 
 def reach_service(hotline: Hotline, service_id: str, lead: Iterable[str] = ()) -> VoiceResponse | str:
-    """Decide who takes the call now, freeze that decision in the call log, start the chain.
+    """Decide who takes the call now, log that decision, start the chain.
 
-    A repeated post (the call already has a frozen decision) reuses that one. Within a webhook
-    the decision is written at once in one round trip, which tells whether an earlier post froze
-    a decision already (then that one stands, and the new one was not written: the log keeps one
-    decision per call and line) and, for such a repeat only, brings the call's log back with it.
+    Every post decides for its own moment. Twilio posts a key again only when it did not get the
+    answer to an earlier post, so the newest decision is the one the call follows: the log keeps
+    one per post second (an event id with the moment), and the record, the console and a dial
+    result after a config reload read the newest (ivr.calls.events.frozen_decision). Nothing here
+    waits for Redis: the decision is written behind with the webhook's other events.
     """
     st = state()
     sid = call_sid()
-    # A decision spooled while Redis failed is not in Redis yet: look in the spool first (a
-    # directory listing), so a repeat does not write a second one that Redis would keep instead.
-    spooled = frozen_decision(st.store.spool.events(sid), hotline.line) if sid else None
-    new = spooled is None
-    if new:
-        at = st.now()
-        made = decide(hotline.plan, service_id, at)
-        decision = decision_dict(made)   # with its JSON text for the log
-        chain = chain_from_decision(made)
-        new = record(hotline, "service", f"service:{hotline.line}", service=service_id,
-                     decision=decision, extra=hook_extras(hotline, service_id, sid, at))
-        if sid and st.store.batching():
-            # The log comes back only for a repeated post, which then reads the decision frozen before.
-            new = all(added for ev, added in commit_now(sid, if_repeated=True)
-                      if ev["sid"] == sid and ev["type"] == "service")
-    if sid and not new:
-        frozen = spooled or st.store.decision(sid, hotline.line)
-        try:
-            chain, at = chain_from_dict(frozen), dt.datetime.fromisoformat(frozen["at"])
-        except (KeyError, TypeError, ValueError):
-            log.exception("frozen decision of call %s is missing or malformed; deciding now", sid)
-            at = st.now()
-            chain = chain_from_decision(decide(hotline.plan, service_id, at))
+    at = st.now()
+    made = decide(hotline.plan, service_id, at)
+    chain = chain_from_decision(made)
+    record(hotline, "service", f"service:{hotline.line}:{epoch(at)}", service=service_id,
+           decision=decision_dict(made), extra=hook_extras(hotline, service_id, sid, at))
     words = [text("emergency_112", hotline.language)] if chain.emergency else []
     words += list(lead) + list(chain.announcements)
     return continue_chain(hotline, chain, at, 0, words)
@@ -99,8 +82,8 @@ def load_chain(hotline: Hotline | None, sid: str, service_id: str, at: dt.dateti
     `version`: the config version the decision was made under (the dial URL's, ivr.calls.chain).
     When the hotline's plan is still of that version, the chain is decided again for `at`, without
     reading Redis: the same config gives the same answer for the same moment (`at` travels in
-    whole seconds, schedules change on whole minutes). Otherwise the decision frozen in the call
-    log is read; without one, decided again.
+    whole seconds, schedules change on whole minutes). Otherwise the call log's newest decision
+    is read; without one, decided again.
     """
     if version and hotline is not None and version == hotline.plan.version and service_id in hotline.plan.services:
         return chain_from_decision(decide(hotline.plan, service_id, at))
