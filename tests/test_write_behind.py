@@ -257,3 +257,45 @@ def test_the_journal_sits_beside_the_spool(tmp_path):
     assert store.behind.journal.dir == tmp_path / "spool.journal"
     assert CallStore(None, Spool(tmp_path / "spool")).behind is None
     assert CallStore(redis.Redis(), Spool(tmp_path / "spool"), write_behind=False).behind is None
+
+
+def test_a_read_while_the_flusher_writes_misses_no_event(store, monkeypatch):
+    # The flusher writes the waiting event between this process's Redis read and its look at
+    # what waits: the event is in one of them (or both: fold drops repeats), never in neither.
+    from ivr.calls import store as store_mod
+
+    store.behind._start()
+    gate = threading.Event()
+    real = store.behind._write
+    store.behind._write = lambda items, texts: (gate.wait(10), real(items, texts))
+    ev = _ev("CA13", "start")
+    _commit_behind(store, [(ev, 3, None)])
+    real_command = store_mod.run_command
+
+    def command_then_flush(*args, **kwargs):
+        answer = real_command(*args, **kwargs)
+        gate.set()
+        assert store.settle(10)
+        return answer
+
+    monkeypatch.setattr(store_mod, "run_command", command_then_flush)
+    assert [e["id"] for e in store.events("CA13")] == [ev["id"]]
+
+
+def test_a_read_kept_for_the_request_misses_no_event_the_flusher_wrote_since(store):
+    # Inside a request, Redis is read once per call and the answer kept; an event that waited
+    # behind at that read and was written afterwards must not drop out of later reads.
+    store.behind._start()
+    gate = threading.Event()
+    real = store.behind._write
+    store.behind._write = lambda items, texts: (gate.wait(10), real(items, texts))
+    ev = _ev("CA14", "start")
+    _commit_behind(store, [(ev, 3, None)])
+    store.begin_batch()
+    try:
+        assert [e["id"] for e in store.events("CA14")] == [ev["id"]]
+        gate.set()
+        assert store.settle(10)
+        assert [e["id"] for e in store.events("CA14")] == [ev["id"]]
+    finally:
+        store.end_batch()
