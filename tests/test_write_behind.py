@@ -15,7 +15,7 @@ from ivr.calls.append import follow_up
 from ivr.calls.behind import WriteBehind
 from ivr.calls.events import event
 from ivr.calls.gate import gated_client
-from ivr.calls.journal import Journal, adopt_orphans, journal_dir, spooled_form
+from ivr.calls.journal import Journal, adopt_orphans, journal_dir, journal_line, spooled_form
 from ivr.calls.spool import Spool
 from ivr.calls.store import CallStore
 
@@ -299,3 +299,25 @@ def test_a_read_kept_for_the_request_misses_no_event_the_flusher_wrote_since(sto
         assert [e["id"] for e in store.events("CA14")] == [ev["id"]]
     finally:
         store.end_batch()
+
+
+def test_a_short_journal_write_leaves_no_broken_line_before_the_next_events(tmp_path):
+    # A full disk mid-write: the webhook writes those events itself; the next webhook's events,
+    # journaled once there is room again, must still be readable by the process that adopts them.
+    from ivr.calls import journal as journal_mod
+
+    journal = Journal(tmp_path / "j")
+    first, torn, later = _ev("CA15", n=1), _ev("CA15", n=2), _ev("CA15", n=3)
+    journal.append(journal_line(json.dumps(first), 3, None, None))
+    real_write = journal_mod.os.write
+    journal_mod.os.write = lambda fd, data: real_write(fd, data[: len(data) // 2])
+    try:
+        with pytest.raises(OSError):
+            journal.append(journal_line(json.dumps(torn), 3, None, None))
+    finally:
+        journal_mod.os.write = real_write
+    journal.append(journal_line(json.dumps(later), 3, None, None))
+    journal.close(remove=False)
+    spool = Spool(tmp_path / "spool")
+    assert adopt_orphans(tmp_path / "j", spool) == 2
+    assert [e["id"] for e in spool.events("CA15")] == [first["id"], later["id"]]
