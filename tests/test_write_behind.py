@@ -321,3 +321,44 @@ def test_a_short_journal_write_leaves_no_broken_line_before_the_next_events(tmp_
     spool = Spool(tmp_path / "spool")
     assert adopt_orphans(tmp_path / "j", spool) == 2
     assert [e["id"] for e in spool.events("CA15")] == [first["id"], later["id"]]
+
+
+def test_a_forked_child_holds_no_lock_on_its_parents_old_journal(tmp_path, monkeypatch):
+    # A child forked while an old journal waits to be retired must not keep that journal locked:
+    # when the parent dies, the journal's events belong to whichever process adopts them.
+    import os
+
+    monkeypatch.setattr(behind_mod, "ROTATE_BYTES", 200)
+    write = Recorder()
+    write.hold.clear()
+    wb = WriteBehind(write, Journal(tmp_path / "j"))
+    for n in range(6):
+        wb.submit([(_ev("CA16", n=n), 3, None)])
+    first = wb.journal.path
+    _until(lambda: wb.journal.path != first)
+    read_end, write_end = os.pipe()
+    ready_read, ready_write = os.pipe()
+    pid = os.fork()
+    if pid == 0:   # the child says it runs, and lives on until the parent says so
+        os.close(write_end)
+        os.write(ready_write, b"r")
+        os.read(read_end, 1)
+        os._exit(0)
+    try:
+        os.close(read_end)
+        os.close(ready_write)
+        assert os.read(ready_read, 1) == b"r"
+        os.close(ready_read)
+        with wb._lock:   # the parent's own hold on the old journal ends, as at its death
+            _, (fd, _path) = wb._retire.pop(0)
+            os.close(fd)
+        spool = Spool(tmp_path / "spool")
+        assert adopt_orphans(tmp_path / "j", spool) == 6
+        assert not first.exists()
+    finally:
+        os.write(write_end, b"x")
+        os.close(write_end)
+        os.waitpid(pid, 0)
+        write.hold.set()
+        assert wb.settle(10)
+        wb.close(5)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import threading
 import time
 import weakref
@@ -63,6 +64,13 @@ class WriteBehind:
         renew_after_fork(self)
 
     def _after_fork(self) -> None:
+        # A forked child closes its copies of the parent's old journals (as Journal does with the
+        # current one): held open here, they would keep the parent's lock past the parent's death.
+        for _, (fd, _path) in getattr(self, "_retire", ()):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._queue: deque[tuple[Item, str]] = deque()
