@@ -362,3 +362,21 @@ def test_a_forked_child_holds_no_lock_on_its_parents_old_journal(tmp_path, monke
         write.hold.set()
         assert wb.settle(10)
         wb.close(5)
+
+
+def test_a_call_log_that_reads_back_badly_does_not_hold_up_the_events_behind_it(store, monkeypatch):
+    # Redis took the batch; a log brought back for the observers that is not JSON must not make
+    # the flusher count the batch as refused: it would write it again for ever (its hooks never
+    # run, Redis finding it there) and every event after it would wait behind it.
+    monkeypatch.setattr(behind_mod, "RETRY_WAIT", 0.05)
+    replayed = []
+    store.on_replayed = replayed.append
+    store.on_event.append(lambda ev: store.record(ev["sid"]))
+    store.redis.rpush("hotline:call:CA17:events", "not json")
+    end = _ev("CA17", "end", 1, outcome="abandoned")
+    _commit_behind(store, [(end, 3, None)])
+    later = _ev("CA18", "start", 2)
+    _commit_behind(store, [(later, 3, None)])
+    assert store.settle(5)
+    assert store.redis.llen("hotline:call:CA18:events") == 1
+    assert [ev["id"] for ev in replayed] == [end["id"], later["id"]]

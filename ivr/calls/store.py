@@ -160,7 +160,10 @@ class CallStore(RecentCalls):
             if added is None:
                 self._observe(items, self._spool_items(items))
                 return
-            self._wake_if_spooled()
+            try:   # Redis took the batch: nothing from here on may have it written again
+                self._wake_if_spooled()
+            except OSError:
+                log.exception("could not look at the spool %s", self.spool.dir)
             self._observe(items, added)
             if self.on_replayed is not None:
                 for (ev, _, _), new in zip(items, added):
@@ -292,7 +295,12 @@ class CallStore(RecentCalls):
         flags, numbers, logs = run_script(self.redis, self._script, script_keys, args)
         for number, log_after in zip(numbers, logs):
             sid = items[number - 1][0]["sid"]
-            self._batch.read[sid] = _joined([json.loads(raw) for raw in log_after], before.get(sid, []))
+            try:   # the events are written: a log that reads back badly is read again when needed
+                found = [json.loads(raw) for raw in log_after]
+            except ValueError:
+                log.error("call %s: its log in Redis holds an entry that is not JSON", sid)
+                continue
+            self._batch.read[sid] = _joined(found, before.get(sid, []))
         return [bool(a) for a in flags]
 
     def _replay(self, spooled: dict) -> None:
