@@ -380,3 +380,18 @@ def test_a_call_log_that_reads_back_badly_does_not_hold_up_the_events_behind_it(
     assert store.settle(5)
     assert store.redis.llen("hotline:call:CA18:events") == 1
     assert [ev["id"] for ev in replayed] == [end["id"], later["id"]]
+
+
+def test_an_orphans_line_the_spool_refuses_is_skipped_not_adopted_again_and_again(tmp_path):
+    # A line that is JSON but no event the spool takes (a CallSid garbled on disk) must not stop
+    # the adoption half-way: the lines before it would be spooled again at every look.
+    folder = tmp_path / "j"
+    folder.mkdir()
+    dead = folder / "4243-abc.log"
+    dead.write_text('{"t":3,"i":null,"f":null,"e":{"id":"key:a","sid":"CA19","type":"key","at":"x"}}\n'
+                    '{"t":3,"i":null,"f":null,"e":{"id":"key:b","sid":"C\\u00e5/..","type":"key","at":"x"}}\n'
+                    '{"t":3,"i":null,"f":null,"e":{"id":"key:c","sid":"CA19","type":"key","at":"y"}}\n')
+    spool = Spool(tmp_path / "spool")
+    assert adopt_orphans(folder, spool) == 2
+    assert not dead.exists()
+    assert [e["id"] for e in spool.events("CA19")] == ["key:a", "key:c"]

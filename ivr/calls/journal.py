@@ -184,10 +184,10 @@ def adopt_orphans(directory: str | os.PathLike, spool) -> int:
                     continue
                 try:
                     ev = spooled_form(line)
-                except (ValueError, KeyError, TypeError):
+                    spool.append(ev)
+                except (ValueError, KeyError, TypeError):   # the spool's ValueError: no valid CallSid
                     log.error("journal %s line %d is not an event; skipped", path, number)
                     continue
-                spool.append(ev)
                 here += 1
             path.unlink(missing_ok=True)
             moved += here
