@@ -395,3 +395,33 @@ def test_an_orphans_line_the_spool_refuses_is_skipped_not_adopted_again_and_agai
     assert adopt_orphans(folder, spool) == 2
     assert not dead.exists()
     assert [e["id"] for e in spool.events("CA19")] == ["key:a", "key:c"]
+
+
+def test_a_read_while_the_flusher_spools_misses_no_event(tmp_path):
+    # Redis down: the flusher moves a waiting event into the spool between this process's look
+    # at the spool and its look at what waits; the event is in one of them, never in neither.
+    client = gated_client("redis://127.0.0.1:9", pause=60.0)
+    store = CallStore(client, Spool(tmp_path / "spool"), pause=60.0)
+    store.breaker.failed(redis.ConnectionError("down"))
+    store.behind._start()
+    gate = threading.Event()
+    real = store.behind._write
+    store.behind._write = lambda items, texts: (gate.wait(10), real(items, texts))
+    ev = _ev("CA20", "start")
+    _commit_behind(store, [(ev, 3, None)])
+    real_events = store.spool.events
+    reader = threading.get_ident()
+
+    def look_then_flush(sid):
+        found = real_events(sid)
+        if threading.get_ident() == reader and not gate.is_set():
+            gate.set()
+            assert store.settle(10)
+        return found
+
+    store.spool.events = look_then_flush
+    try:
+        assert [e["id"] for e in store.events("CA20")] == [ev["id"]]
+    finally:
+        store.spool.events = real_events
+        store.behind.close(5)

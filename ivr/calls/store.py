@@ -353,12 +353,13 @@ class CallStore(RecentCalls):
         Inside a batch, Redis is asked once per call (the answer is kept until the next commit)."""
         if not valid_sid(sid):
             return []
-        # The spool first: the flusher writes an event to Redis before it deletes its file, so a
-        # flush between the two reads leaves the event in one of them (or both: fold drops repeats).
-        spooled = self.spool.events(sid)
-        # What waits behind, before Redis too: the write-behind flusher stops counting an event as
-        # waiting only after Redis took it. A kept answer holds what waited when Redis was read.
+        # What waits behind first, then the spool, then Redis: the write-behind flusher stops
+        # counting an event as waiting only after Redis or the spool took it, and the spool's
+        # flusher writes an event to Redis before it deletes its file, so a move between two reads
+        # leaves the event in one of them (or both: fold drops repeats). A kept answer holds what
+        # waited when Redis was read.
         before = self._behind(sid)
+        spooled = self.spool.events(sid)
         read = getattr(self._batch, "read", None)
         found: list[dict] | None = read.get(sid) if read is not None else None
         if found is None:
