@@ -65,7 +65,8 @@ def _report(found: Findings, dry_run: bool) -> None:
 
 
 def _flush_spool(args: argparse.Namespace, url: str) -> int:
-    """Replay the spool into Redis as a web process's flusher does: through the app of the
+    """Replay the spool (and the journals of web processes that died before writing their call
+    events) into Redis as a web process's flusher does: through the app of the
     deployment, so the outcome hooks run for what is new (a missed call logged while Redis was
     down gets its incident and its page). Returns how many events went in; raises CliError (2)
     for a refused config."""
@@ -73,7 +74,9 @@ def _flush_spool(args: argparse.Namespace, url: str) -> int:
 
     source = args.config or os.environ.get("HOTLINE_CONFIG") or None
     app = quiet_app(load(args), redis_url=url, spool_dir=str(args.spool_dir or default_dir(source, url)))
-    return state_of(app).store.flush()
+    store = state_of(app).store
+    store.adopt_orphans()   # journals of web processes that died before writing their events
+    return store.flush()
 
 
 def run(args: argparse.Namespace) -> int:
