@@ -425,3 +425,34 @@ def test_a_read_while_the_flusher_spools_misses_no_event(tmp_path):
     finally:
         store.spool.events = real_events
         store.behind.close(5)
+
+
+def test_an_old_journal_stays_while_a_batch_of_it_is_being_written(tmp_path, monkeypatch):
+    # At exit, close() writes batches while the flusher may be writing an older one: a newer
+    # batch written first must not count the old journal as written (were the older batch then
+    # refused, its events would be on disk nowhere).
+    monkeypatch.setattr(behind_mod, "ROTATE_BYTES", 200)
+    monkeypatch.setattr(behind_mod, "RETRY_WAIT", 0.05)
+    first_call, calls = threading.Event(), []
+
+    def write(items, texts):
+        calls.append(len(items))
+        if len(calls) == 1:
+            first_call.wait(10)
+            raise OSError("no room anywhere")
+
+    wb = WriteBehind(write, Journal(tmp_path / "j"))
+    wb.submit([(_ev("CA21", n=n), 3, None) for n in range(6)])
+    first = wb.journal.path
+    _until(lambda: wb.journal.path != first)      # the flusher writes the old file's batch
+    wb.submit([(_ev("CA21", n=n), 3, None) for n in range(6, 12)])
+    closing = threading.Thread(target=wb.flush_once)
+    closing.start()
+    closing.join(0.5)
+    try:
+        assert first.exists()
+    finally:
+        first_call.set()
+        closing.join(10)
+        assert wb.settle(10)
+        wb.close(5)
