@@ -188,6 +188,21 @@ def test_spooled_events_of_the_number_are_purged_too(redis_url, tmp_path, capsys
     assert not list((tmp_path / "spool").glob("*")) and not redis.Redis.from_url(redis_url).keys("hotline:call:*")
 
 
+def test_events_of_the_number_in_a_dead_processs_journal_are_purged_too(redis_url, tmp_path, capsys):
+    # A web process killed before its write-behind wrote its events leaves them in its journal,
+    # which a running process would replay into Redis later: the purge takes them in first.
+    from ivr.calls.journal import journal_dir, journal_line
+
+    sid = "CA" + "8" * 32
+    folder = journal_dir(tmp_path / "spool")
+    folder.mkdir()
+    ev = event(sid, "+4570112299", "start", "start", T0, **{"from": CALLER})
+    (folder / "4244-abc.log").write_text(journal_line(json.dumps(ev), 3, T0.timestamp(), None))
+    assert main(["purge", "--number", CALLER, "--yes"]) == 0
+    assert "    1  calls from the number" in capsys.readouterr().out
+    assert not list(folder.glob("*.log")) and not redis.Redis.from_url(redis_url).keys("hotline:call:*")
+
+
 def test_the_redis_url_rule_and_messages_are_the_other_commands(redis_server, redis_url, monkeypatch, capsys):
     monkeypatch.setenv("REDIS_URL", "foo")
     assert main(["purge", "--number", CALLER, "--dry-run"]) == 2

@@ -15,7 +15,7 @@ from ivr.calls.append import follow_up
 from ivr.calls.behind import WriteBehind
 from ivr.calls.events import event
 from ivr.calls.gate import gated_client
-from ivr.calls.journal import Journal, adopt_orphans, journal_dir, spooled_form
+from ivr.calls.journal import Journal, adopt_orphans, journal_dir, journal_line, spooled_form
 from ivr.calls.spool import Spool
 from ivr.calls.store import CallStore
 
@@ -257,3 +257,202 @@ def test_the_journal_sits_beside_the_spool(tmp_path):
     assert store.behind.journal.dir == tmp_path / "spool.journal"
     assert CallStore(None, Spool(tmp_path / "spool")).behind is None
     assert CallStore(redis.Redis(), Spool(tmp_path / "spool"), write_behind=False).behind is None
+
+
+def test_a_read_while_the_flusher_writes_misses_no_event(store, monkeypatch):
+    # The flusher writes the waiting event between this process's Redis read and its look at
+    # what waits: the event is in one of them (or both: fold drops repeats), never in neither.
+    from ivr.calls import store as store_mod
+
+    store.behind._start()
+    gate = threading.Event()
+    real = store.behind._write
+    store.behind._write = lambda items, texts: (gate.wait(10), real(items, texts))
+    ev = _ev("CA13", "start")
+    _commit_behind(store, [(ev, 3, None)])
+    real_command = store_mod.run_command
+
+    def command_then_flush(*args, **kwargs):
+        answer = real_command(*args, **kwargs)
+        gate.set()
+        assert store.settle(10)
+        return answer
+
+    monkeypatch.setattr(store_mod, "run_command", command_then_flush)
+    assert [e["id"] for e in store.events("CA13")] == [ev["id"]]
+
+
+def test_a_read_kept_for_the_request_misses_no_event_the_flusher_wrote_since(store):
+    # Inside a request, Redis is read once per call and the answer kept; an event that waited
+    # behind at that read and was written afterwards must not drop out of later reads.
+    store.behind._start()
+    gate = threading.Event()
+    real = store.behind._write
+    store.behind._write = lambda items, texts: (gate.wait(10), real(items, texts))
+    ev = _ev("CA14", "start")
+    _commit_behind(store, [(ev, 3, None)])
+    store.begin_batch()
+    try:
+        assert [e["id"] for e in store.events("CA14")] == [ev["id"]]
+        gate.set()
+        assert store.settle(10)
+        assert [e["id"] for e in store.events("CA14")] == [ev["id"]]
+    finally:
+        store.end_batch()
+
+
+def test_a_short_journal_write_leaves_no_broken_line_before_the_next_events(tmp_path):
+    # A full disk mid-write: the webhook writes those events itself; the next webhook's events,
+    # journaled once there is room again, must still be readable by the process that adopts them.
+    from ivr.calls import journal as journal_mod
+
+    journal = Journal(tmp_path / "j")
+    first, torn, later = _ev("CA15", n=1), _ev("CA15", n=2), _ev("CA15", n=3)
+    journal.append(journal_line(json.dumps(first), 3, None, None))
+    real_write = journal_mod.os.write
+    journal_mod.os.write = lambda fd, data: real_write(fd, data[: len(data) // 2])
+    try:
+        with pytest.raises(OSError):
+            journal.append(journal_line(json.dumps(torn), 3, None, None))
+    finally:
+        journal_mod.os.write = real_write
+    journal.append(journal_line(json.dumps(later), 3, None, None))
+    journal.close(remove=False)
+    spool = Spool(tmp_path / "spool")
+    assert adopt_orphans(tmp_path / "j", spool) == 2
+    assert [e["id"] for e in spool.events("CA15")] == [first["id"], later["id"]]
+
+
+def test_a_forked_child_holds_no_lock_on_its_parents_old_journal(tmp_path, monkeypatch):
+    # A child forked while an old journal waits to be retired must not keep that journal locked:
+    # when the parent dies, the journal's events belong to whichever process adopts them.
+    import os
+
+    monkeypatch.setattr(behind_mod, "ROTATE_BYTES", 200)
+    write = Recorder()
+    write.hold.clear()
+    wb = WriteBehind(write, Journal(tmp_path / "j"))
+    for n in range(6):
+        wb.submit([(_ev("CA16", n=n), 3, None)])
+    first = wb.journal.path
+    _until(lambda: wb.journal.path != first)
+    read_end, write_end = os.pipe()
+    ready_read, ready_write = os.pipe()
+    pid = os.fork()
+    if pid == 0:   # the child says it runs, and lives on until the parent says so
+        os.close(write_end)
+        os.write(ready_write, b"r")
+        os.read(read_end, 1)
+        os._exit(0)
+    try:
+        os.close(read_end)
+        os.close(ready_write)
+        assert os.read(ready_read, 1) == b"r"
+        os.close(ready_read)
+        with wb._lock:   # the parent's own hold on the old journal ends, as at its death
+            _, (fd, _path) = wb._retire.pop(0)
+            os.close(fd)
+        spool = Spool(tmp_path / "spool")
+        assert adopt_orphans(tmp_path / "j", spool) == 6
+        assert not first.exists()
+    finally:
+        os.write(write_end, b"x")
+        os.close(write_end)
+        os.waitpid(pid, 0)
+        write.hold.set()
+        assert wb.settle(10)
+        wb.close(5)
+
+
+def test_a_call_log_that_reads_back_badly_does_not_hold_up_the_events_behind_it(store, monkeypatch):
+    # Redis took the batch; a log brought back for the observers that is not JSON must not make
+    # the flusher count the batch as refused: it would write it again for ever (its hooks never
+    # run, Redis finding it there) and every event after it would wait behind it.
+    monkeypatch.setattr(behind_mod, "RETRY_WAIT", 0.05)
+    replayed = []
+    store.on_replayed = replayed.append
+    store.on_event.append(lambda ev: store.record(ev["sid"]))
+    store.redis.rpush("hotline:call:CA17:events", "not json")
+    end = _ev("CA17", "end", 1, outcome="abandoned")
+    _commit_behind(store, [(end, 3, None)])
+    later = _ev("CA18", "start", 2)
+    _commit_behind(store, [(later, 3, None)])
+    assert store.settle(5)
+    assert store.redis.llen("hotline:call:CA18:events") == 1
+    assert [ev["id"] for ev in replayed] == [end["id"], later["id"]]
+
+
+def test_an_orphans_line_the_spool_refuses_is_skipped_not_adopted_again_and_again(tmp_path):
+    # A line that is JSON but no event the spool takes (a CallSid garbled on disk) must not stop
+    # the adoption half-way: the lines before it would be spooled again at every look.
+    folder = tmp_path / "j"
+    folder.mkdir()
+    dead = folder / "4243-abc.log"
+    dead.write_text('{"t":3,"i":null,"f":null,"e":{"id":"key:a","sid":"CA19","type":"key","at":"x"}}\n'
+                    '{"t":3,"i":null,"f":null,"e":{"id":"key:b","sid":"C\\u00e5/..","type":"key","at":"x"}}\n'
+                    '{"t":3,"i":null,"f":null,"e":{"id":"key:c","sid":"CA19","type":"key","at":"y"}}\n')
+    spool = Spool(tmp_path / "spool")
+    assert adopt_orphans(folder, spool) == 2
+    assert not dead.exists()
+    assert [e["id"] for e in spool.events("CA19")] == ["key:a", "key:c"]
+
+
+def test_a_read_while_the_flusher_spools_misses_no_event(tmp_path):
+    # Redis down: the flusher moves a waiting event into the spool between this process's look
+    # at the spool and its look at what waits; the event is in one of them, never in neither.
+    client = gated_client("redis://127.0.0.1:9", pause=60.0)
+    store = CallStore(client, Spool(tmp_path / "spool"), pause=60.0)
+    store.breaker.failed(redis.ConnectionError("down"))
+    store.behind._start()
+    gate = threading.Event()
+    real = store.behind._write
+    store.behind._write = lambda items, texts: (gate.wait(10), real(items, texts))
+    ev = _ev("CA20", "start")
+    _commit_behind(store, [(ev, 3, None)])
+    real_events = store.spool.events
+    reader = threading.get_ident()
+
+    def look_then_flush(sid):
+        found = real_events(sid)
+        if threading.get_ident() == reader and not gate.is_set():
+            gate.set()
+            assert store.settle(10)
+        return found
+
+    store.spool.events = look_then_flush
+    try:
+        assert [e["id"] for e in store.events("CA20")] == [ev["id"]]
+    finally:
+        store.spool.events = real_events
+        store.behind.close(5)
+
+
+def test_an_old_journal_stays_while_a_batch_of_it_is_being_written(tmp_path, monkeypatch):
+    # At exit, close() writes batches while the flusher may be writing an older one: a newer
+    # batch written first must not count the old journal as written (were the older batch then
+    # refused, its events would be on disk nowhere).
+    monkeypatch.setattr(behind_mod, "ROTATE_BYTES", 200)
+    monkeypatch.setattr(behind_mod, "RETRY_WAIT", 0.05)
+    first_call, calls = threading.Event(), []
+
+    def write(items, texts):
+        calls.append(len(items))
+        if len(calls) == 1:
+            first_call.wait(10)
+            raise OSError("no room anywhere")
+
+    wb = WriteBehind(write, Journal(tmp_path / "j"))
+    wb.submit([(_ev("CA21", n=n), 3, None) for n in range(6)])
+    first = wb.journal.path
+    _until(lambda: wb.journal.path != first)      # the flusher writes the old file's batch
+    wb.submit([(_ev("CA21", n=n), 3, None) for n in range(6, 12)])
+    closing = threading.Thread(target=wb.flush_once)
+    closing.start()
+    closing.join(0.5)
+    try:
+        assert first.exists()
+    finally:
+        first_call.set()
+        closing.join(10)
+        assert wb.settle(10)
+        wb.close(5)

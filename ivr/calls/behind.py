@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import threading
 import time
 import weakref
@@ -63,7 +64,15 @@ class WriteBehind:
         renew_after_fork(self)
 
     def _after_fork(self) -> None:
+        # A forked child closes its copies of the parent's old journals (as Journal does with the
+        # current one): held open here, they would keep the parent's lock past the parent's death.
+        for _, (fd, _path) in getattr(self, "_retire", ()):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
         self._lock = threading.Lock()
+        self._flushing = threading.Lock()   # one batch at a time: `_done` counts them in order
         self._changed = threading.Condition(self._lock)
         self._queue: deque[tuple[Item, str]] = deque()
         self._by_sid: dict[str, list[dict]] = {}   # events queued or being written, per CallSid
@@ -174,19 +183,22 @@ class WriteBehind:
             self._queue.extendleft(reversed(batch))
 
     def flush_once(self) -> bool:
-        """Write one batch; returns True when there was one and it was written."""
-        batch = self._take()
-        if not batch:
-            return False
-        try:
-            self._write([item for item, _ in batch], [text for _, text in batch])
-        except Exception:   # noqa: BLE001 - Redis AND the spool refused: the journal keeps them
-            self._put_back(batch)
-            log.exception("could not write %d call event(s); they stay in the journal and are tried "
-                          "again in %.0f s", len(batch), RETRY_WAIT)
-            raise
-        self._done(batch)
-        return True
+        """Write one batch; returns True when there was one and it was written. One at a time
+        (the flusher's and close()'s at exit): an old journal is removed once as many events as
+        it held were written, which holds only while batches are written in their order."""
+        with self._flushing:
+            batch = self._take()
+            if not batch:
+                return False
+            try:
+                self._write([item for item, _ in batch], [text for _, text in batch])
+            except Exception:   # noqa: BLE001 - Redis AND the spool refused: the journal keeps them
+                self._put_back(batch)
+                log.exception("could not write %d call event(s); they stay in the journal and are "
+                              "tried again in %.0f s", len(batch), RETRY_WAIT)
+                raise
+            self._done(batch)
+            return True
 
     def close(self, timeout: float = EXIT_WAIT) -> None:
         """Write what waits (at most `timeout` seconds), then remove the journal when all was

@@ -72,6 +72,7 @@ class Journal:
         self._fd: int | None = None
         self.path: Path | None = None
         self.size = 0
+        self._torn = False   # the file ends in a broken line that could not be cut off
         renew_after_fork(self)
 
     def _after_fork(self) -> None:
@@ -82,23 +83,31 @@ class Journal:
                 os.close(self._fd)
             except OSError:
                 pass
-        self._fd, self.path, self.size = None, None, 0
+        self._fd, self.path, self.size, self._torn = None, None, 0, False
 
     def append(self, text: str) -> None:
         """Write `text` (whole lines) to the end of the file with one write; raises OSError."""
         if self._fd is None:
             self._open()
         data = text.encode()
+        if self._torn:   # a torn write could not be cut off: end its broken line first
+            data = b"\n" + data
         written = os.write(self._fd, data)
-        if written != len(data):   # a full disk mid-write: the rest would be a broken line
+        if written != len(data):   # a full disk mid-write: cut the broken line off, or the next
+            try:                   # append would go on it and be unreadable with it
+                os.ftruncate(self._fd, self.size)
+                self._torn = False
+            except OSError:
+                self._torn = True
             raise OSError(f"journal {self.path}: wrote {written} of {len(data)} bytes")
         self.size += written
+        self._torn = False
 
     def empty(self) -> None:
         """Truncate the file: everything in it was written (to Redis or the spool)."""
         if self._fd is not None and self.size:
             os.ftruncate(self._fd, 0)
-            self.size = 0
+            self.size, self._torn = 0, False
 
     def start_new(self) -> tuple[int, Path] | None:
         """Leave the current file for a new one (made at the next append); returns the old file's
@@ -106,7 +115,7 @@ class Journal:
         if self._fd is None:
             return None
         old = (self._fd, self.path)
-        self._fd, self.path, self.size = None, None, 0
+        self._fd, self.path, self.size, self._torn = None, None, 0, False
         return old
 
     @staticmethod
@@ -175,10 +184,10 @@ def adopt_orphans(directory: str | os.PathLike, spool) -> int:
                     continue
                 try:
                     ev = spooled_form(line)
-                except (ValueError, KeyError, TypeError):
+                    spool.append(ev)
+                except (ValueError, KeyError, TypeError):   # the spool's ValueError: no valid CallSid
                     log.error("journal %s line %d is not an event; skipped", path, number)
                     continue
-                spool.append(ev)
                 here += 1
             path.unlink(missing_ok=True)
             moved += here

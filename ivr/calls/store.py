@@ -160,7 +160,10 @@ class CallStore(RecentCalls):
             if added is None:
                 self._observe(items, self._spool_items(items))
                 return
-            self._wake_if_spooled()
+            try:   # Redis took the batch: nothing from here on may have it written again
+                self._wake_if_spooled()
+            except OSError:
+                log.exception("could not look at the spool %s", self.spool.dir)
             self._observe(items, added)
             if self.on_replayed is not None:
                 for (ev, _, _), new in zip(items, added):
@@ -271,9 +274,17 @@ class CallStore(RecentCalls):
         when that event was a duplicate. `texts`: the events' JSON, already encoded. Raises
         redis.RedisError."""
         script_keys, args = append_arguments(items, read_back, texts)
+        wanted = {items[abs(n) - 1][0]["sid"] for n in (read_back if isinstance(read_back, list) else [read_back]) if n}
+        before = {sid: self._behind(sid) for sid in wanted}   # see `events`
         flags, numbers, logs = run_script(self.redis, self._script, script_keys, args)
         for number, log_after in zip(numbers, logs):
-            self._batch.read[items[number - 1][0]["sid"]] = [json.loads(raw) for raw in log_after]
+            sid = items[number - 1][0]["sid"]
+            try:   # the events are written: a log that reads back badly is read again when needed
+                found = [json.loads(raw) for raw in log_after]
+            except ValueError:
+                log.error("call %s: its log in Redis holds an entry that is not JSON", sid)
+                continue
+            self._batch.read[sid] = _joined(found, before.get(sid, []))
         return [bool(a) for a in flags]
 
     def _replay(self, spooled: dict) -> None:
@@ -326,8 +337,12 @@ class CallStore(RecentCalls):
         Inside a batch, Redis is asked once per call (the answer is kept until the next commit)."""
         if not valid_sid(sid):
             return []
-        # The spool first: the flusher writes an event to Redis before it deletes its file, so a
-        # flush between the two reads leaves the event in one of them (or both: fold drops repeats).
+        # What waits behind first, then the spool, then Redis: the write-behind flusher stops
+        # counting an event as waiting only after Redis or the spool took it, and the spool's
+        # flusher writes an event to Redis before it deletes its file, so a move between two reads
+        # leaves the event in one of them (or both: fold drops repeats). A kept answer holds what
+        # waited when Redis was read.
+        before = self._behind(sid)
         spooled = self.spool.events(sid)
         read = getattr(self._batch, "read", None)
         found: list[dict] | None = read.get(sid) if read is not None else None
@@ -337,12 +352,15 @@ class CallStore(RecentCalls):
                 try:
                     found = [json.loads(raw) for raw in run_command(self.redis, "LRANGE", keys.call_events(sid), 0, -1)]
                     if read is not None:
-                        read[sid] = found
+                        read[sid] = _joined(found, before)
                 except redis.RedisError as exc:
                     self._failed(exc)
         waiting = [ev for ev, _, _ in getattr(self._batch, "pending", None) or () if ev["sid"] == sid]
-        behind = self.behind.pending(sid) if self.behind is not None else []
-        return found + spooled + behind + waiting
+        return _joined(found + spooled, before + self._behind(sid)) + waiting
+
+    def _behind(self, sid: str) -> list[dict]:
+        """Return call `sid`'s events waiting in this process's write-behind (oldest first)."""
+        return self.behind.pending(sid) if self.behind is not None else []
 
     def record(self, sid: str) -> dict | None:
         """Return the folded record of a call, or None when nothing is known about it."""
@@ -375,6 +393,17 @@ def _flush_loop(store_ref: "weakref.ref[CallStore]", wake: threading.Event) -> N
         except Exception:  # noqa: BLE001 - the flusher must outlive a full disk or a bad file
             log.exception("spool flush failed")
         del store
+
+
+def _joined(events: list[dict], more: list[dict]) -> list[dict]:
+    """Return `events` followed by those of `more` whose id is in neither (first of each kept)."""
+    seen = {ev.get("id") for ev in events}
+    out = list(events)
+    for ev in more:
+        if ev.get("id") not in seen:
+            seen.add(ev.get("id"))
+            out.append(ev)
+    return out
 
 
 def _notify(observers: list, value) -> None:
