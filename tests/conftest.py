@@ -79,6 +79,29 @@ def voice_app(redis_url, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _call_stores_done_with_the_test(monkeypatch):
+    """Nothing of a test's call stores reaches the shared Redis during the next test: at its end,
+    what waits behind (ivr.calls.behind) is written and their spool flushers stop."""
+    import weakref
+
+    from ivr.calls.store import CallStore
+
+    made: list = []
+    real = CallStore.__init__
+
+    def noted(self, *args, **kwargs):
+        real(self, *args, **kwargs)
+        made.append(weakref.ref(self))
+
+    monkeypatch.setattr(CallStore, "__init__", noted)
+    yield
+    for ref in made:
+        store = ref()
+        if store is not None:
+            store.close()
+
+
+@pytest.fixture(autouse=True)
 def _last_good_config_in_tmp(tmp_path, monkeypatch):
     """Keep the app's last-good config copy inside the test's tmp dir, never in $HOME."""
     monkeypatch.setenv("HOTLINE_LAST_GOOD_DIR", str(tmp_path / "last-good-config"))

@@ -94,15 +94,22 @@ def test_a_batch_nobody_takes_stays_journaled_and_queued_and_is_written_later(tm
     assert write.batches == [[ev]]
 
 
-def test_a_long_journal_goes_on_in_a_new_file_and_the_old_is_removed_once_written(tmp_path, monkeypatch):
+def _rotated(tmp_path, monkeypatch, sid: str):
+    """Return (write-behind, its held Recorder, the first journal file) once the flusher took a
+    batch from that file, grown long, and went on in a new one."""
     monkeypatch.setattr(behind_mod, "ROTATE_BYTES", 200)
     write = Recorder()
     write.hold.clear()
     wb = WriteBehind(write, Journal(tmp_path / "j"))
     for n in range(6):
-        wb.submit([(_ev("CA3", n=n), 3, None)])
+        wb.submit([(_ev(sid, n=n), 3, None)])
     first = wb.journal.path
-    _until(lambda: wb.journal.path != first)      # the flusher took a batch from a long file
+    _until(lambda: wb.journal.path != first)
+    return wb, write, first
+
+
+def test_a_long_journal_goes_on_in_a_new_file_and_the_old_is_removed_once_written(tmp_path, monkeypatch):
+    wb, write, first = _rotated(tmp_path, monkeypatch, "CA3")
     for n in range(6, 9):
         wb.submit([(_ev("CA3", n=n), 3, None)])
     assert first.exists() and wb.journal.path.exists()
@@ -328,14 +335,7 @@ def test_a_forked_child_holds_no_lock_on_its_parents_old_journal(tmp_path, monke
     # when the parent dies, the journal's events belong to whichever process adopts them.
     import os
 
-    monkeypatch.setattr(behind_mod, "ROTATE_BYTES", 200)
-    write = Recorder()
-    write.hold.clear()
-    wb = WriteBehind(write, Journal(tmp_path / "j"))
-    for n in range(6):
-        wb.submit([(_ev("CA16", n=n), 3, None)])
-    first = wb.journal.path
-    _until(lambda: wb.journal.path != first)
+    wb, write, first = _rotated(tmp_path, monkeypatch, "CA16")
     read_end, write_end = os.pipe()
     ready_read, ready_write = os.pipe()
     pid = os.fork()

@@ -2,8 +2,8 @@
 
 Calls never wait on a dead Redis for long: the web app's client passes the gate (ivr.calls.gate:
 short timeouts, no retries, a breaker that skips Redis for a pause after a failure), and events
-that cannot be written go to the spool. A flusher thread per process (started on first use, again
-after a fork) replays the spool when Redis answers again (see ivr.calls.spool), off the call path.
+that cannot be written go to the spool. A flusher thread per process replays the spool when Redis
+answers again, off the call path (ivr.calls.replay; the spool itself: ivr.calls.spool).
 A webhook's events are written behind (ivr.calls.behind, `commit_batch(behind=True)`): journaled,
 then written by the process's write-behind flusher; journals of processes that died are moved into
 the spool by the spool's flusher (ivr.calls.journal.adopt_orphans).
@@ -19,7 +19,6 @@ import json
 import logging
 import threading
 import time
-import weakref
 from typing import Callable
 
 import redis
@@ -32,13 +31,13 @@ from ivr.calls.behind import WriteBehind
 from ivr.calls.events import accepted_steps, fold, frozen_decision
 from ivr.calls.forksafe import renew_after_fork
 from ivr.calls.gate import Breaker, GateClosed, breaker_of, run_command, run_script
-from ivr.calls.journal import Journal, adopt_orphans, journal_dir
+from ivr.calls.journal import Journal, journal_dir
 from ivr.calls.listing import RecentCalls
+from ivr.calls.replay import SpoolReplay
 from ivr.calls.spool import Spool, valid_sid
 
 log = logging.getLogger(__name__)
 
-FLUSH_EVERY = 1.0  # seconds between the flusher's looks at the spool
 SPOOL_LOOK = 0.2   # seconds between the writers' looks at the spool (see CallStore._wake_if_spooled)
 
 def connect_redis(url: str | None) -> redis.Redis | None:
@@ -54,7 +53,7 @@ def connect_redis(url: str | None) -> redis.Redis | None:
     )
 
 
-class CallStore(RecentCalls):
+class CallStore(SpoolReplay, RecentCalls):
     """Reads and writes call events. `redis` None means spool only (development without Redis).
     `write_behind` False: webhooks' events are written before they answer, never behind."""
 
@@ -74,6 +73,7 @@ class CallStore(RecentCalls):
         self._spool_looked = 0.0
         self.on_replayed: Callable[[dict], None] | None = None
         self.mark_replayed: Callable[[dict], dict] | None = None
+        self._closed = False
         self.behind = (WriteBehind(self._write_behind, Journal(journal_dir(self.spool.dir)))
                        if client is not None and write_behind else None)
         renew_after_fork(self)
@@ -188,20 +188,9 @@ class CallStore(RecentCalls):
         False on timeout. For tests and for tools that read right after a webhook."""
         return self.behind is None or self.behind.settle(timeout)
 
-    def adopt_orphans(self) -> int:
-        """Move the journals of processes that ended before writing their events into the spool;
-        returns how many events were moved (logged, never raised: they stay in the journal)."""
-        if self.behind is None:
-            return 0
-        try:
-            return adopt_orphans(self.behind.journal.dir, self.spool)
-        except OSError:
-            log.exception("could not move an ended process's call event journal into the spool")
-            return 0
-
     def _wake_if_spooled(self) -> None:
         """Wake the flusher when the spool holds files (Redis just took a write, so it may be back),
-        looking at most every SPOOL_LOOK seconds: the flusher looks by itself every FLUSH_EVERY."""
+        looking at most every SPOOL_LOOK seconds: the flusher looks by itself every second."""
         now = time.monotonic()
         if now - self._spool_looked >= SPOOL_LOOK:
             self._spool_looked = now
@@ -287,49 +276,6 @@ class CallStore(RecentCalls):
             self._batch.read[sid] = _joined(found, before.get(sid, []))
         return [bool(a) for a in flags]
 
-    def _replay(self, spooled: dict) -> None:
-        """Write one spooled event; `spooled` is left as it was (a failed flush puts it back)."""
-        ev = dict(spooled)
-        ttl_days = ev.pop("_ttl_days", None) or 90
-        index_ts = ev.pop("_index_ts", None)
-        if FOLLOW not in ev and self.mark_replayed is not None:
-            try:
-                ev = self.mark_replayed(ev)
-            except Exception:  # noqa: BLE001 - the event itself must still reach Redis
-                log.exception("mark_replayed failed for event %s of call %s", ev.get("id"), ev.get("sid"))
-        if self._write(ev, ttl_days, index_ts) and self.on_replayed is not None:
-            try:
-                self.on_replayed(ev)
-            except Exception:  # noqa: BLE001 - the event is in Redis: the flush goes on
-                log.exception("on_replayed failed for event %s of call %s", ev.get("id"), ev.get("sid"))
-
-    def flush(self) -> int:
-        """Replay the spool into Redis; returns how many events went in (0 when Redis is down)."""
-        if self.redis is None:
-            return 0
-        with self._lock:
-            try:
-                return self.spool.flush(self._replay)
-            except redis.RedisError as exc:
-                self._failed(exc)
-                return 0
-
-    def start_flusher(self) -> None:
-        """Start this process's spool flusher now (it also starts at the first write)."""
-        self._ensure_flusher()
-
-    def _ensure_flusher(self) -> None:
-        """Start this process's flusher thread unless it runs (started lazily: after a fork too)."""
-        if self.redis is None or (self._flusher is not None and self._flusher.is_alive()):
-            return
-        with self._start_lock:
-            if self._flusher is not None and self._flusher.is_alive():
-                return
-            self._wake = threading.Event()
-            self._flusher = threading.Thread(target=_flush_loop, args=(weakref.ref(self), self._wake),
-                                             name="hotline-spool-flusher", daemon=True)
-            self._flusher.start()
-
     # -- reading ------------------------------------------------------------------------------
     def events(self, sid: str) -> list[dict]:
         """Return a call's events from Redis (when reachable), the spool and this thread's batch.
@@ -374,25 +320,6 @@ class CallStore(RecentCalls):
     def accepted(self, sid: str, line: str) -> dict[int, str]:
         """Return {step: number} of screened steps on hotline `line` whose callee pressed 1."""
         return accepted_steps(self.events(sid), line)
-
-
-def _flush_loop(store_ref: "weakref.ref[CallStore]", wake: threading.Event) -> None:
-    """Replay the spool whenever woken or every FLUSH_EVERY s; ends when the store is gone."""
-    while True:
-        wake.wait(FLUSH_EVERY)
-        wake.clear()
-        store = store_ref()
-        if store is None:
-            return
-        try:
-            store.adopt_orphans()
-            if store.spool.pending() and not store.breaker.is_open():
-                count = store.flush()
-                if count:
-                    log.info("flushed %d spooled call events into Redis", count)
-        except Exception:  # noqa: BLE001 - the flusher must outlive a full disk or a bad file
-            log.exception("spool flush failed")
-        del store
 
 
 def _joined(events: list[dict], more: list[dict]) -> list[dict]:
