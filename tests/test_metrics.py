@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 
@@ -114,6 +115,32 @@ def test_redis_failures_and_the_spool_depth(voice_app, monkeypatch, redis_server
         value(before, "hotline_redis_failures_total", component="call_log")
     assert value(after, "hotline_spool_depth") == 1
     assert value(after, "hotline_redis_up") == 0
+
+
+def test_the_journals_bytes_are_those_written_behind_and_not_yet_in_redis(voice_app, monkeypatch):
+    import threading
+
+    monkeypatch.setenv("HOTLINE_METRICS_TOKEN", TOKEN)
+    va = voice_app(at=AT)
+    store = va.state.store
+    assert value(scrape(va), "hotline_journal_bytes") == 0
+    held = threading.Event()
+    real = store.behind._write
+    store.behind._write = lambda items, texts: (held.wait(10), real(items, texts))
+    from tests.support.voice import AUTH_TOKEN, BASE_URL
+
+    params = va.call()._call_params()
+    answer = va.client.post("/voice", data=params,   # not va.post: that waits for the write-behind
+                            headers={"X-Twilio-Signature": sign(AUTH_TOKEN, BASE_URL + "/voice", params)})
+    assert answer.status_code == 200 and "<Gather" in answer.get_data(as_text=True)
+    waiting = value(scrape(va), "hotline_journal_bytes")
+    assert waiting == store.behind.journal.path.stat().st_size > 0
+    held.set()
+    assert store.settle()
+    deadline = time.monotonic() + 10
+    while value(scrape(va), "hotline_journal_bytes") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert value(scrape(va), "hotline_journal_bytes") == 0
 
 
 def test_sms_sent_retried_failed_and_delivered_by_kind(app, redis_url, fake_twilio, monkeypatch):

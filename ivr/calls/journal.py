@@ -152,6 +152,24 @@ class Journal:
         self._fd, self.path, self.size = fd, self.dir / name, 0
 
 
+def waiting_bytes(directory: str | os.PathLike) -> int:
+    """Return the bytes in the journals of `directory` (every process's; 0 when there are none).
+    A journal is emptied whenever its process has written all it holds, so bytes that never go
+    to 0 for minutes mean a write-behind that does not write (or journals nobody adopts)."""
+    total = 0
+    try:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.name.endswith(_SUFFIX):
+                    try:
+                        total += entry.stat().st_size
+                    except FileNotFoundError:
+                        pass
+    except (FileNotFoundError, NotADirectoryError):
+        return 0
+    return total
+
+
 def adopt_orphans(directory: str | os.PathLike, spool) -> int:
     """Move the events of journals whose process is gone into `spool` (an ivr.calls.spool.Spool)
     and remove those journals; returns how many events were moved. A journal whose process lives

@@ -17,6 +17,7 @@ from prometheus_client.core import GaugeMetricFamily
 from rq import Queue, Worker
 
 from ivr import metrics
+from ivr.calls.journal import journal_dir, waiting_bytes
 from ivr.sms.jobs import rq_connection
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,9 @@ class ScrapeCollector:
         """Yield the present-state gauges; Redis-backed ones only when Redis answers."""
         yield _gauge("hotline_spool_depth", "Calls whose events wait in the local spool for Redis.",
                      len(self.state.store.spool.pending()))
+        yield _gauge("hotline_journal_bytes", "Bytes of call events in the web processes' journals, "
+                     "not yet written to Redis or the spool (emptied within milliseconds normally).",
+                     waiting_bytes(journal_dir(self.state.store.spool.dir)))
         info = GaugeMetricFamily("hotline_config_info", "The config version this process serves.",
                                  labels=["version"])
         info.add_metric([self.state.config.version], 1)
