@@ -149,7 +149,7 @@ def prepare_decisions(redis_url: str, sids: list[str], line: str) -> None:
     with tempfile.TemporaryDirectory() as spool:
         store = CallStore(gated_client(redis_url, timeout=5.0), Spool(spool))
         for sid in sids:
-            store.add(event(sid, line, "service", f"service:{line}", EVENING, service="network",
+            store.add(event(sid, line, "service", f"service:{line}:{int(EVENING.timestamp())}", EVENING, service="network",
                             decision=decision, extra={}), 1)
 
 

@@ -3,7 +3,9 @@
 For each webhook kind it posts distinct signed requests to the app through Flask's test client (no
 HTTP server; the same Redis) and prints microseconds per request in: the signature check, routing,
 TwiML, Redis (client calls, including the socket wait), the rest (Flask, form parsing, views), and
-Redis round trips per request (counted at the connection).
+Redis round trips per request (counted at the connection). Only the requests' own thread is
+profiled: the write-behind's writes (ivr.calls.behind) run on another thread, which the webhook
+does not wait for, and are not in these columns.
 """
 from __future__ import annotations
 
@@ -62,7 +64,8 @@ def profile(redis_url: str, line: str, at: int, per_kind: int, names: list[str])
         app = create_app(None, redis_url=redis_url, auth_token=TOKEN, public_base_url=base, spool_dir=spool)
         client = app.test_client()
         print(f"\nprofile: in-process app (Flask test client, no HTTP server), {per_kind} distinct requests "
-              f"per kind, µs per request; cProfile's own overhead inflates every part alike")
+              f"per kind, µs per request on the requests' thread (the write-behind's writes are on another); "
+              f"cProfile's own overhead inflates every part alike")
         print(f"{'kind':15} {'total':>7} " + " ".join(f"{p:>9}" for p in PARTS) + f" {'rest':>9}  Redis round trips")
         for kind in kinds(line, at):
             if kind.name not in names:
