@@ -182,11 +182,14 @@ class WriteBehind:
         with self._lock:
             self._queue.extendleft(reversed(batch))
 
-    def flush_once(self) -> bool:
+    def flush_once(self, wait: float = -1) -> bool:
         """Write one batch; returns True when there was one and it was written. One at a time
         (the flusher's and close()'s at exit): an old journal is removed once as many events as
-        it held were written, which holds only while batches are written in their order."""
-        with self._flushing:
+        it held were written, which holds only while batches are written in their order.
+        `wait`: seconds to wait for a batch in flight (-1: as long as it takes); False when over."""
+        if not self._flushing.acquire(timeout=wait):
+            return False
+        try:
             batch = self._take()
             if not batch:
                 return False
@@ -199,13 +202,18 @@ class WriteBehind:
                 raise
             self._done(batch)
             return True
+        finally:
+            self._flushing.release()
 
     def close(self, timeout: float = EXIT_WAIT) -> None:
         """Write what waits (at most `timeout` seconds), then remove the journal when all was
         written; else leave it for another process to adopt."""
+        deadline = time.monotonic() + timeout
         try:
             while self.waiting():
-                if not self.flush_once() and not self.settle(timeout):
+                if self.flush_once(max(0.0, deadline - time.monotonic())) and time.monotonic() < deadline:
+                    continue
+                if time.monotonic() >= deadline or not self.settle(max(0.0, deadline - time.monotonic())):
                     break
         except Exception:  # noqa: BLE001 - logged by flush_once; the journal stays
             pass
