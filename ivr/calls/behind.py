@@ -16,8 +16,7 @@ How "no record lost" is kept:
 
 What changes for readers: this process's waiting events are added to its own reads of a call
 (`pending`); another process sees them once written, normally within a millisecond or so, long
-before Twilio posts that call's next webhook. Whatever needs an answer from Redis before the
-webhook answers (a service's decision: was one frozen already?) is still written at once.
+before Twilio posts that call's next webhook.
 """
 from __future__ import annotations
 
