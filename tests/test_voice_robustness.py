@@ -332,3 +332,26 @@ def test_without_public_base_url_urls_keep_the_mount_prefix(cfg, redis_url, tmp_
     assert resp.status_code == 200
     gather = ET.fromstring(resp.get_data(as_text=True)).find("Gather")
     assert gather.get("action") == "http://hotline.internal/ivr/voice/menu?p=&t=0&n=0"
+
+
+def test_a_dial_result_after_a_reload_follows_the_repeated_posts_newest_decision(cfg, voice_app):
+    # The first post decides the desk (office hours), its repeat the technicians (evening); the
+    # config then changes. The repeat's dial result cannot decide again (another version): it
+    # reads the call log, and follows the newest decision, whose answer Twilio acted on.
+    from ivr.callsim import parse
+
+    va = voice_app(cfg, at=MONDAY_10)
+    call = va.call()
+    call.start()
+    action = call.turn.action.removeprefix(BASE_URL)
+    params = call._call_params(Digits="1")
+    signed_post(va, action, params)
+    va.clock.at = MONDAY_22
+    second = signed_post(va, action, params).get_data(as_text=True)
+    call.turns.append(parse(BASE_URL + action, 200, second))
+    assert [n for n, _ in call.turn.numbers] == ["+4534412362"]
+    va.state.config = config_from_text(TEST_YAML.replace('call: [tech2, duty], timeout: 40',
+                                                         'call: [desk], timeout: 40'))
+    assert va.state.store.settle()
+    turn = call.ring("no-answer")
+    assert [n for n, _ in turn.numbers] == ["+4534412363", "+4534412361"]

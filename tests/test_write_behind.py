@@ -456,3 +456,51 @@ def test_an_old_journal_stays_while_a_batch_of_it_is_being_written(tmp_path, mon
         closing.join(10)
         assert wb.settle(10)
         wb.close(5)
+
+
+def test_close_keeps_to_its_timeout_while_a_batch_is_being_written(tmp_path):
+    # The flusher's write hangs (a Redis that answers nothing, a test holding it): close() gives
+    # up after its timeout and leaves the journal for another process, it does not wait the
+    # write out.
+    import time
+
+    write = Recorder()
+    write.hold.clear()
+    wb = WriteBehind(write, Journal(tmp_path / "j"))
+    wb.submit([(_ev("CA30", n=1), 3, None)])
+    _until(lambda: not wb._queue)                 # the flusher took the batch: its write waits
+    began = time.monotonic()
+    try:
+        wb.close(0.3)
+        took = time.monotonic() - began
+    finally:
+        write.hold.set()
+    assert took < 5, f"close(0.3) took {took:.1f} s"
+    assert wb.settle(10)
+
+
+def test_store_close_returns_once_its_spool_flusher_has_stopped(redis_url, tmp_path):
+    # After close() nothing of the store writes any more: a replay in flight is waited for (within
+    # the timeout), and the flusher thread has ended.
+    from ivr.calls.store import connect_redis
+
+    store = CallStore(connect_redis(redis_url), Spool(tmp_path / "spool"), pause=0.0)
+    entered, release = threading.Event(), threading.Event()
+    real = store._write
+
+    def slow(*args):
+        entered.set()
+        release.wait(10)
+        return real(*args)
+
+    store._write = slow
+    ev = _ev("CA31", "start")
+    store.add(ev, 3, spool_only=True)             # spooled, the flusher woken to replay it
+    assert entered.wait(10)
+    threading.Timer(0.5, release.set).start()
+    try:
+        store.close()
+        assert not store._flusher.is_alive()
+        assert store.redis.llen(f"hotline:call:{ev['sid']}:events") == 1
+    finally:
+        release.set()

@@ -16,8 +16,7 @@ How "no record lost" is kept:
 
 What changes for readers: this process's waiting events are added to its own reads of a call
 (`pending`); another process sees them once written, normally within a millisecond or so, long
-before Twilio posts that call's next webhook. Whatever needs an answer from Redis before the
-webhook answers (a service's decision: was one frozen already?) is still written at once.
+before Twilio posts that call's next webhook.
 """
 from __future__ import annotations
 
@@ -182,11 +181,14 @@ class WriteBehind:
         with self._lock:
             self._queue.extendleft(reversed(batch))
 
-    def flush_once(self) -> bool:
+    def flush_once(self, wait: float = -1) -> bool:
         """Write one batch; returns True when there was one and it was written. One at a time
         (the flusher's and close()'s at exit): an old journal is removed once as many events as
-        it held were written, which holds only while batches are written in their order."""
-        with self._flushing:
+        it held were written, which holds only while batches are written in their order.
+        `wait`: seconds to wait for a batch in flight (-1: as long as it takes); False when over."""
+        if not self._flushing.acquire(timeout=wait):
+            return False
+        try:
             batch = self._take()
             if not batch:
                 return False
@@ -199,13 +201,18 @@ class WriteBehind:
                 raise
             self._done(batch)
             return True
+        finally:
+            self._flushing.release()
 
     def close(self, timeout: float = EXIT_WAIT) -> None:
         """Write what waits (at most `timeout` seconds), then remove the journal when all was
         written; else leave it for another process to adopt."""
+        deadline = time.monotonic() + timeout
         try:
             while self.waiting():
-                if not self.flush_once() and not self.settle(timeout):
+                if self.flush_once(max(0.0, deadline - time.monotonic())) and time.monotonic() < deadline:
+                    continue
+                if time.monotonic() >= deadline or not self.settle(max(0.0, deadline - time.monotonic())):
                     break
         except Exception:  # noqa: BLE001 - logged by flush_once; the journal stays
             pass

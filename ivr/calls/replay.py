@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import weakref
 
 import redis
@@ -70,13 +71,18 @@ class SpoolReplay:
             self._flusher.start()
 
     def close(self, timeout: float = 3.0) -> None:
-        """Write what waits behind (at most `timeout` seconds; else its journal stays for another
-        process) and stop this process's flusher threads; the store can still write (it starts
-        them again). For a process that ends, and for tests that make many stores."""
+        """Write what waits behind and stop this process's spool flusher, waiting for a replay in
+        flight (at most `timeout` seconds in all; else the journal stays for another process); the
+        store can still write (it starts them again). For a process that ends, and for tests that
+        make many stores."""
+        deadline = time.monotonic() + timeout
         if self.behind is not None:
             self.behind.close(timeout)
         self._closed = True
         self._wake.set()
+        flusher = self._flusher
+        if flusher is not None and flusher is not threading.current_thread():
+            flusher.join(max(0.0, deadline - time.monotonic()))   # a replay in flight ends first
 
     def adopt_orphans(self) -> int:
         """Move the journals of processes that ended before writing their events into the spool;
