@@ -227,12 +227,10 @@ _EVENT_KEYS = ("id", "sid", "line", "type", "at")
 def replayed_hooks(app: Flask, ev: dict) -> None:
     """Run the outcome hooks for event `ev` replayed from the spool (new to Redis), in an app
     context without a request; a failing hook is logged."""
-    if ev.get("type") not in OUTCOME_KINDS:
-        return
+    st = state_of(app)
+    if ev.get("type") not in OUTCOME_KINDS or not st.outcome_hooks or st.redis is None:
+        return   # nothing to run: no app context pushed (the write-behind asks for every new event)
     with app.app_context():
-        st = state_of(app)
-        if not st.outcome_hooks or st.redis is None:
-            return
         hotline = st.config.find(ev.get("line") or "")
         try:
             at = dt.datetime.fromisoformat(ev["at"])
