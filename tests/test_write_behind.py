@@ -209,11 +209,17 @@ def test_a_webhooks_batch_reaches_redis_behind_and_hooks_run_for_new_events_only
     assert len(replayed) == 2 and store.redis.llen("hotline:call:CA9:events") == 2
 
 
-def test_a_process_reads_its_own_events_before_they_are_written(store):
+def _hold_writes(store: CallStore) -> threading.Event:
+    """Make the store's write-behind wait before each write until the returned event is set."""
     store.behind._start()
     gate = threading.Event()
     real = store.behind._write
     store.behind._write = lambda items, texts: (gate.wait(10), real(items, texts))
+    return gate
+
+
+def test_a_process_reads_its_own_events_before_they_are_written(store):
+    gate = _hold_writes(store)
     ev = _ev("CA10", "start")
     _commit_behind(store, [(ev, 3, None)])
     assert store.redis.llen("hotline:call:CA10:events") == 0
@@ -271,10 +277,7 @@ def test_a_read_while_the_flusher_writes_misses_no_event(store, monkeypatch):
     # what waits: the event is in one of them (or both: fold drops repeats), never in neither.
     from ivr.calls import store as store_mod
 
-    store.behind._start()
-    gate = threading.Event()
-    real = store.behind._write
-    store.behind._write = lambda items, texts: (gate.wait(10), real(items, texts))
+    gate = _hold_writes(store)
     ev = _ev("CA13", "start")
     _commit_behind(store, [(ev, 3, None)])
     real_command = store_mod.run_command
@@ -292,10 +295,7 @@ def test_a_read_while_the_flusher_writes_misses_no_event(store, monkeypatch):
 def test_a_read_kept_for_the_request_misses_no_event_the_flusher_wrote_since(store):
     # Inside a request, Redis is read once per call and the answer kept; an event that waited
     # behind at that read and was written afterwards must not drop out of later reads.
-    store.behind._start()
-    gate = threading.Event()
-    real = store.behind._write
-    store.behind._write = lambda items, texts: (gate.wait(10), real(items, texts))
+    gate = _hold_writes(store)
     ev = _ev("CA14", "start")
     _commit_behind(store, [(ev, 3, None)])
     store.begin_batch()
@@ -403,10 +403,7 @@ def test_a_read_while_the_flusher_spools_misses_no_event(tmp_path):
     client = gated_client("redis://127.0.0.1:9", pause=60.0)
     store = CallStore(client, Spool(tmp_path / "spool"), pause=60.0)
     store.breaker.failed(redis.ConnectionError("down"))
-    store.behind._start()
-    gate = threading.Event()
-    real = store.behind._write
-    store.behind._write = lambda items, texts: (gate.wait(10), real(items, texts))
+    gate = _hold_writes(store)
     ev = _ev("CA20", "start")
     _commit_behind(store, [(ev, 3, None)])
     real_events = store.spool.events
