@@ -181,6 +181,7 @@ def run(args: argparse.Namespace) -> int:
     except CliError as exc:
         return fail(exc)
     if store is not None:
+        store.settle()   # the incident is numbered from Redis: the call's events must be written first
         record = store.record(sim.sid) or {}
         summarise(record, names)
         _incident(hotline, record, store.redis, sim)
