@@ -34,3 +34,11 @@ def route(name: str, keys: str, local: str) -> Decision:
 def every_example_hotline() -> list[Hotline]:
     """Return the hotlines of every examples/*.yaml, in file name order."""
     return [hotline for path in sorted(EXAMPLES.glob("*.yaml")) for hotline in load_config(path).lines()]
+
+
+def every_example_decision(moments):
+    """Yield (hotline, service id, decision) for every service of every example at each moment."""
+    for hotline in every_example_hotline():
+        for service in hotline.plan.services:
+            for at in moments:
+                yield hotline, service, decide(hotline.plan, service, at)

@@ -13,7 +13,7 @@ from ivr.calls.append import append_arguments
 from ivr.calls.event_json import ENCODER, EncodedDict, decision_dict, encode_event
 from ivr.calls.events import event
 from routing import decide
-from tests.examples import every_example_hotline
+from tests.examples import every_example_decision, every_example_hotline
 
 SID = "CA" + "5" * 32
 START = dt.datetime(2026, 12, 21, 0, 7, 13, 500000, tzinfo=dt.timezone.utc)   # Christmas week and New Year
@@ -28,18 +28,15 @@ def _service_event(hotline, service, decision):
 
 def test_every_examples_decisions_are_written_as_the_whole_event_encoded():
     seen = 0
-    for hotline in every_example_hotline():
-        for service in hotline.plan.services:
-            for at in MOMENTS:
-                decision = decide(hotline.plan, service, at)
-                data = decision_dict(decision)
-                assert type(data) is EncodedDict and data == decision.to_dict()
-                assert data.json == ENCODER.encode(decision.to_dict())
-                ev = _service_event(hotline, service, decision)
-                assert encode_event(ev) == ENCODER.encode(ev) == ENCODER.encode({**ev, "decision": decision.to_dict()})
-                keys, args = append_arguments([(ev, 90, None)])
-                assert args[1] == ENCODER.encode(ev)
-                seen += 1
+    for hotline, service, decision in every_example_decision(MOMENTS):
+        data = decision_dict(decision)
+        assert type(data) is EncodedDict and data == decision.to_dict()
+        assert data.json == ENCODER.encode(decision.to_dict())
+        ev = _service_event(hotline, service, decision)
+        assert encode_event(ev) == ENCODER.encode(ev) == ENCODER.encode({**ev, "decision": decision.to_dict()})
+        keys, args = append_arguments([(ev, 90, None)])
+        assert args[1] == ENCODER.encode(ev)
+        seen += 1
     assert seen > 1000
 
 
