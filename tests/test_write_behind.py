@@ -230,6 +230,22 @@ def test_a_process_reads_its_own_events_before_they_are_written(store):
     assert [e["id"] for e in store.events("CA10")] == [ev["id"]]
 
 
+def test_hooks_get_the_event_without_its_follow_up_whether_written_behind_or_replayed(store):
+    # The follow-up travels with the event to the script; it is no part of the logged event, so
+    # neither way of writing it hands it to the outcome hooks.
+    heard = []
+    store.on_replayed = heard.append
+    behind = follow_up(_ev("CA17", "end", 1, outcome="abandoned"), "hotline:test:due", 1.7e9, "CA17")
+    _commit_behind(store, [(behind, 3, None)])
+    assert store.settle(10)
+    spooled = follow_up(_ev("CA18", "end", 1, outcome="abandoned"), "hotline:test:due", 1.7e9, "CA18")
+    store.spool.append({**spooled, "_ttl_days": 3, "_index_ts": None})
+    assert store.flush() == 1
+    assert [ev["id"] for ev in heard] == [behind["id"], spooled["id"]]
+    assert [sorted(ev) for ev in heard] == [sorted(k for k in behind if k != "_follow")] * 2
+    assert store.redis.zscore("hotline:test:due", "CA18") == 1.7e9
+
+
 def test_with_redis_down_the_flusher_spools_and_the_replay_runs_the_hooks(tmp_path):
     from tests.support.redis_server import RedisServer
 

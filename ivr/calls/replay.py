@@ -34,11 +34,19 @@ class SpoolReplay:
                 ev = self.mark_replayed(ev)
             except Exception:  # noqa: BLE001 - the event itself must still reach Redis
                 log.exception("mark_replayed failed for event %s of call %s", ev.get("id"), ev.get("sid"))
-        if self._write(ev, ttl_days, index_ts) and self.on_replayed is not None:
-            try:
-                self.on_replayed(ev)
-            except Exception:  # noqa: BLE001 - the event is in Redis: the flush goes on
-                log.exception("on_replayed failed for event %s of call %s", ev.get("id"), ev.get("sid"))
+        if self._write(ev, ttl_days, index_ts):
+            self._new_in_redis(ev)
+
+    def _new_in_redis(self, ev: dict) -> None:
+        """Call `on_replayed` for an event written off the request that Redis found new (replayed
+        or written behind), without its follow-up, which is no part of the logged event; an
+        exception there is logged: the event is in Redis, the flush goes on."""
+        if self.on_replayed is None:
+            return
+        try:
+            self.on_replayed({k: v for k, v in ev.items() if k != FOLLOW} if FOLLOW in ev else ev)
+        except Exception:  # noqa: BLE001
+            log.exception("on_replayed failed for event %s of call %s", ev.get("id"), ev.get("sid"))
 
     def flush(self) -> int:
         """Replay the spool into Redis; returns how many events went in (0 when Redis is down)."""

@@ -115,22 +115,34 @@ class CallStore(SpoolReplay, RecentCalls):
         """Write events with one script call (Redis) or to the spool; returns added-or-duplicate per
         event. Inside a batch, the write brings back the logs of the calls whose end it writes when
         observers will read them (see `_read_backs`)."""
+        wanted = self._read_backs(items) if getattr(self._batch, "read", None) is not None else []
+        added, _ = self._write_or_spool(items, spool_only, wanted)
+        if spool_only:
+            self._wake.set()
+        return added
+
+    def _write_or_spool(self, items: list[tuple[dict, int, float | None]], spool_only: bool = False,
+                        read_back: list[int] | None = None, texts: list[str] | None = None) -> tuple[list[bool], bool]:
+        """Write events with one script call, else (Redis down, or `spool_only`) spool them, and
+        tell the observers of the new ones; returns (added-or-duplicate per event, True when Redis
+        took them). `read_back`, `texts`: see `_write_many`. Raises OSError only when Redis AND the
+        spool fail."""
         self._ensure_flusher()
         if not spool_only and self.available():
             try:
-                wanted = self._read_backs(items) if getattr(self._batch, "read", None) is not None else []
-                added = self._write_many(items, wanted)
+                added = self._write_many(items, read_back or [], texts)
             except redis.RedisError as exc:
                 self._failed(exc)
             else:
-                self._wake_if_spooled()
+                try:   # Redis took the events: nothing from here on may have them written again
+                    self._wake_if_spooled()
+                except OSError:
+                    log.exception("could not look at the spool %s", self.spool.dir)
                 self._observe(items, added)
-                return added
-        out = self._spool_items(items)
-        if spool_only:
-            self._wake.set()
-        self._observe(items, out)
-        return out
+                return added, True
+        added = self._spool_items(items)
+        self._observe(items, added)
+        return added, False
 
     def _spool_items(self, items: list[tuple[dict, int, float | None]]) -> list[bool]:
         """Spool events (those not spooled yet); returns added-or-duplicate per event. Raises OSError."""
@@ -148,30 +160,13 @@ class CallStore(SpoolReplay, RecentCalls):
         """The write-behind flusher's write of a batch (several webhooks' events): Redis, else the
         spool; then the observers, and `on_replayed` for the events Redis found new (those that
         went to the spool get it when replayed). Raises OSError when Redis AND the spool fail."""
-        self._ensure_flusher()
         self._batch.read = {}   # the logs this write brings back, for the observers' reads
         try:
-            added = None
-            if self.available():
-                try:
-                    added = self._write_many(items, self._read_backs(items), texts)
-                except redis.RedisError as exc:
-                    self._failed(exc)
-            if added is None:
-                self._observe(items, self._spool_items(items))
-                return
-            try:   # Redis took the batch: nothing from here on may have it written again
-                self._wake_if_spooled()
-            except OSError:
-                log.exception("could not look at the spool %s", self.spool.dir)
-            self._observe(items, added)
-            if self.on_replayed is not None:
+            added, in_redis = self._write_or_spool(items, read_back=self._read_backs(items), texts=texts)
+            if in_redis:
                 for (ev, _, _), new in zip(items, added):
                     if new:
-                        try:
-                            self.on_replayed({k: v for k, v in ev.items() if k != FOLLOW} if FOLLOW in ev else ev)
-                        except Exception:  # noqa: BLE001 - the events are in Redis: the flusher goes on
-                            log.exception("outcome hooks failed for event %s of call %s", ev.get("id"), ev.get("sid"))
+                        self._new_in_redis(ev)
         finally:
             self._batch.read = None
 
