@@ -5,8 +5,14 @@ workers, threads and access log): the hotline app (signature check on, Redis cal
 bench/static_twiml.py. For each webhook kind of a call it prepares distinct signed requests (a new
 CallSid each, the call's earlier state already in Redis where the webhook reads it), then runs wrk
 (16 connections) against the static app and the hotline in turn, `--rounds` times interleaved, and
-prints req/s of both and their ratio (median of the rounds). The machine's load average is printed
-next to it: other work on the machine lowers both sides, the ratio much less.
+prints req/s of both (medians) and their ratio: the median of the rounds' own ratios, each the
+hotline's run over the static run right next to it (which goes first alternates from round to round).
+This machine's speed drifts from second to second (the same static app answered 3,500 to 5,800
+req/s in eight rounds of one run), so a ratio of two medians taken from different rounds moves
+with the drift; the paired ratio much less. The spread of the rounds' ratios is printed beside it.
+Every round posts fresh requests (new CallSids): a round that posted the same ones again would
+measure repeated webhooks, which the call log takes as duplicates.
+The machine's load average is printed next to it.
 It also prints the machine's CPU per answered request of each side (the server's workers, the
 hotline's redis-server and wrk) and their ratio: about what the throughput ratio would be with
 nothing else running.
@@ -153,6 +159,31 @@ def prepare_decisions(redis_url: str, sids: list[str], line: str) -> None:
                             decision=decision, extra={}), 1)
 
 
+def paired(side: list[float], static: list[float]) -> list[float]:
+    """Return each round's ratio of `side`'s req/s to the static app's in the same round."""
+    return [a / b for a, b in zip(side, static)]
+
+
+def round_files(kind: Kind, rounds: int, per_round: int, base: str, redis_url: str, line: str,
+                tmp: Path, tag: str, port: int) -> list[Path]:
+    """Write one file of `per_round` distinct signed requests of `kind` per round (new CallSids
+    each; their decisions in Redis first when the kind needs them) and warm the server on `port`
+    with 200 more; returns the files."""
+    files = []
+    for n in range(rounds):
+        sids = [new_sid() for _ in range(per_round + (200 if n == 0 else 0))]
+        if kind.prepare == "decision":
+            prepare_decisions(redis_url, sids, line)
+        reqs = [signed(kind, sid, base) for sid in sids]
+        if n == 0:
+            warm(port, reqs[:200])
+            reqs = reqs[200:]
+        path = tmp / f"{kind.name}.{tag}.{n}.tsv"
+        path.write_text("".join(f"{p}\t{b}\t{s}\n" for p, b, s in reqs))
+        files.append(path)
+    return files
+
+
 # -- servers ----------------------------------------------------------------------------------
 def procfile_web(app: str, port: int) -> list[str]:
     """Return the Procfile's web command for `app` on 127.0.0.1:`port` (2 workers unless
@@ -245,10 +276,11 @@ def load_average() -> str:
 # -- main -------------------------------------------------------------------------------------
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=4.0, help="wrk run length (default 4)")
-    parser.add_argument("--rounds", type=int, default=2, help="interleaved static/hotline rounds (default 2)")
+    parser.add_argument("--seconds", type=float, default=3.0, help="wrk run length (default 3)")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved static/hotline rounds (default 5)")
     parser.add_argument("--kinds", default="", help="comma-separated kinds (default: all)")
-    parser.add_argument("--requests", type=int, default=24000, help="distinct requests per kind (default 24000)")
+    parser.add_argument("--requests", type=int, default=16000,
+                        help="distinct requests per kind and round (default 16000)")
     parser.add_argument("--no-profile", action="store_true", help="skip the in-process profile")
     parser.add_argument("--baseline", type=Path, help="another source tree of the project (e.g. an older commit, "
                         "exported with git archive) measured in the same rounds")
@@ -280,65 +312,54 @@ def main() -> None:
             servers.append(start_server("ivr:create_app()", base_port, env, args.baseline.resolve()))
         try:
             print(f"gunicorn: {' '.join(procfile_web('APP', 0)[3:])}; wrk -t2 -c{CONNECTIONS} -d{args.seconds:g}s, "
-                  f"distinct signed requests; {args.rounds} interleaved rounds, median; cores: {os.cpu_count()}")
+                  f"distinct signed requests; {args.rounds} interleaved rounds; ratio: median of the rounds' "
+                  f"own ratios (their range under 'rounds'); cores: {os.cpu_count()}")
             print("CPU µs/req: the machine's CPU per answered request while wrk ran (the server's workers, "
                   "the hotline's redis-server, wrk itself); their ratio is about the throughput ratio of a "
                   "machine with nothing else to do")
-            print(f"{'kind':15} {'static/s':>9} {'hotline/s':>9} {'ratio':>6} {'goal':>5}  {'static µs':>9} "
+            print(f"{'kind':15} {'static/s':>9} {'hotline/s':>9} {'ratio':>6} {'rounds':>10} {'goal':>5}  {'static µs':>9} "
                   f"{'hotline µs':>10} {'ratio':>6}  {'load':>14}  "
                   + ("baseline/s ratio  µs  " if args.baseline else "") + "what")
             met = True
             for kind in all_kinds:
                 if kind.name not in names:
                     continue
-                sids = [new_sid() for _ in range(args.requests)]
-                if kind.prepare == "decision":
-                    prepare_decisions(redis_server.url, sids, line)
-                reqs = [signed(kind, sid, base) for sid in sids]
-                requests_file = Path(tmp) / f"{kind.name}.tsv"
-                requests_file.write_text("".join(f"{p}\t{b}\t{s}\n" for p, b, s in reqs[200:]))
-                warm(app_port, reqs[:200])
-                warm(static_port, reqs[:10])
-                base_rates: list[float] = []
-                if args.baseline:
-                    base_sids = [new_sid() for _ in range(args.requests)]
-                    if kind.prepare == "decision":
-                        prepare_decisions(redis_server.url, base_sids, line)
-                    base_reqs = [signed(kind, sid, base) for sid in base_sids]
-                    base_file = Path(tmp) / f"{kind.name}.baseline.tsv"
-                    base_file.write_text("".join(f"{p}\t{b}\t{s}\n" for p, b, s in base_reqs[200:]))
-                    warm(base_port, base_reqs[:200])
-                static_rates, app_rates, loads, notes = [], [], [], []
-                static_cpu, app_cpu, base_cpu = [], [], []
-                for _ in range(args.rounds):
+                files = round_files(kind, args.rounds, args.requests, base, redis_server.url, line,
+                                    Path(tmp), "hotline", app_port)
+                base_files = (round_files(kind, args.rounds, args.requests, base, redis_server.url, line,
+                                          Path(tmp), "baseline", base_port) if args.baseline else [])
+                warm(static_port, [signed(kind, new_sid(), base) for _ in range(10)])
+                rates: dict[str, list[float]] = {"static": [], "hotline": [], "baseline": []}
+                cpus: dict[str, list[float]] = {"static": [], "hotline": [], "baseline": []}
+                loads, notes = [], []
+                for n in range(args.rounds):
                     loads.append(os.getloadavg()[0])
-                    rate, _, bad, cpu = measured(static_port, [static.pid], requests_file, script, args.seconds)
-                    static_rates.append(rate)
-                    static_cpu.append(cpu)
-                    rate, total, bad, cpu = measured(app_port, [app.pid, redis_pid], requests_file, script,
-                                                     args.seconds)
-                    app_rates.append(rate)
-                    app_cpu.append(cpu)
-                    if bad:
-                        notes.append(f"{bad} non-2xx")
-                    if total > len(reqs) - 200:
-                        notes.append("requests repeated")
+                    runs = [("static", static_port, [static.pid], files[n]),
+                            ("hotline", app_port, [app.pid, redis_pid], files[n])]
                     if args.baseline:
-                        rate, _, bad, cpu = measured(base_port, [servers[2].pid, redis_pid], base_file, script,
-                                                     args.seconds)
-                        base_rates.append(rate)
-                        base_cpu.append(cpu)
-                        if bad:
-                            notes.append(f"baseline: {bad} non-2xx")
-                s, h = statistics.median(static_rates), statistics.median(app_rates)
-                b = statistics.median(base_rates) if base_rates else None
-                sc, hc = statistics.median(static_cpu), statistics.median(app_cpu)
+                        runs.append(("baseline", base_port, [servers[2].pid, redis_pid], base_files[n]))
+                    for side, port, pids, requests_file in (runs if n % 2 == 0 else runs[::-1]):
+                        rate, total, bad, cpu = measured(port, pids, requests_file, script, args.seconds)
+                        rates[side].append(rate)
+                        cpus[side].append(cpu)
+                        if side != "static" and bad:
+                            notes.append(f"{side}: {bad} non-2xx")
+                        if side != "static" and total > args.requests:
+                            notes.append(f"{side}: requests repeated (raise --requests)")
+                ratios = paired(rates["hotline"], rates["static"])
+                s, h = statistics.median(rates["static"]), statistics.median(rates["hotline"])
+                sc, hc = statistics.median(cpus["static"]), statistics.median(cpus["hotline"])
+                ratio = statistics.median(ratios)
                 goal = GOALS.get(kind.name, OTHER_GOAL)
-                met = met and h / s >= goal and not notes
-                print(f"{kind.name:15} {s:9.0f} {h:9.0f} {h / s:6.2f} {goal:5.2f}  {sc:9.0f} {hc:10.0f} {sc / hc:6.2f}  "
-                      f"{min(loads):4.1f}..{max(loads):4.1f} avg1  "
-                      + (f"{b:10.0f} {b / s:5.2f} {statistics.median(base_cpu):4.0f}  " if b is not None else "")
-                      + kind.what
+                met = met and ratio >= goal and not notes
+                baseline = ""
+                if args.baseline:
+                    baseline = (f"{statistics.median(rates['baseline']):10.0f} "
+                                f"{statistics.median(paired(rates['baseline'], rates['static'])):5.2f} "
+                                f"{statistics.median(cpus['baseline']):4.0f}  ")
+                print(f"{kind.name:15} {s:9.0f} {h:9.0f} {ratio:6.2f} {min(ratios):4.2f}..{max(ratios):4.2f} "
+                      f"{goal:5.2f}  {sc:9.0f} {hc:10.0f} {sc / hc:6.2f}  "
+                      f"{min(loads):4.1f}..{max(loads):4.1f} avg1  " + baseline + kind.what
                       + (f" [{', '.join(sorted(set(notes)))}]" if notes else ""), flush=True)
             print(f"goals {'met' if met else 'NOT met'}; load average now {load_average()}")
         finally:
