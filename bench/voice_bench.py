@@ -276,11 +276,11 @@ def load_average() -> str:
 # -- main -------------------------------------------------------------------------------------
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=3.0, help="wrk run length (default 3)")
-    parser.add_argument("--rounds", type=int, default=5, help="interleaved static/hotline rounds (default 5)")
+    parser.add_argument("--seconds", type=float, default=2.0, help="wrk run length (default 2)")
+    parser.add_argument("--rounds", type=int, default=9, help="interleaved static/hotline rounds (default 9)")
     parser.add_argument("--kinds", default="", help="comma-separated kinds (default: all)")
-    parser.add_argument("--requests", type=int, default=16000,
-                        help="distinct requests per kind and round (default 16000)")
+    parser.add_argument("--requests", type=int, default=12000,
+                        help="distinct requests per kind and round (default 12000)")
     parser.add_argument("--no-profile", action="store_true", help="skip the in-process profile")
     parser.add_argument("--baseline", type=Path, help="another source tree of the project (e.g. an older commit, "
                         "exported with git archive) measured in the same rounds")
