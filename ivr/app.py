@@ -24,7 +24,8 @@ What the app holds, for views and for other modules' extensions (documented cont
   added to the sorted set `key` in the same script call that writes the event, only when the event
   is new, and through the spool when Redis is down. Work due because of an event (the incidents
   module's settling, ivr.incidents.due) is thus never lost nor done twice, and costs the webhook
-  no round trip of its own.
+  no round trip of its own. A mark that cannot be written (its due time no finite number, its key
+  or member no text) is dropped with an error logged; the event itself is written all the same.
 - `app.extensions["hotline.config_refused"]`: the errors that refused HOTLINE_CONFIG at start
   (empty when it loaded), for the admin console's config page.
 Announcers and hooks run on the call path: they must not wait on Redis (read what they need from a

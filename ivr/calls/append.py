@@ -3,6 +3,7 @@ de-duplicated by event id, and how its keys and arguments are built from the eve
 """
 from __future__ import annotations
 
+import math
 import re
 import time
 
@@ -85,7 +86,8 @@ def index_line(line: str | None) -> str:
 def append_arguments(items: list[tuple[dict, int, float | None]], read_back: int | list[int] = 0,
                      texts: list[str] | None = None) -> tuple[list[str], list]:
     """Return (KEYS, ARGV) of one APPEND call for `items` ((event, ttl in days, index score or None)
-    each); `read_back` is the number (from 1) of an event whose call's log should come back, its
+    each); raises ValueError or TypeError for an item that cannot be written as it stands (see
+    `writable`). `read_back` is the number (from 1) of an event whose call's log should come back, its
     negative for "only when that event is a duplicate", 0, or a list of such numbers. `texts`, when
     given, are the events' JSON texts (without follow-ups) already encoded. Numbers are given as the
     text redis-py would send for them (their repr), so they are packed as they are."""
@@ -94,16 +96,70 @@ def append_arguments(items: list[tuple[dict, int, float | None]], read_back: int
     for n, (ev, ttl_days, index_ts) in enumerate(items):
         sid, line = ev["sid"], index_line(ev.get("line"))
         ttl = int(ttl_days) * DAY
+        index_score = "" if index_ts is None else score(index_ts)
         cutoff = (index_ts or time.time()) - ttl
         events_key = keys.call_events(sid)
         follow = ev.get(FOLLOW)
         if follow:
             ev = {k: v for k, v in ev.items() if k != FOLLOW}
-            follow_key, follow_score, follow_member = follow[0], repr(float(follow[1])), follow[2]
+            follow_key, follow_score, follow_member = follow[0], score(follow[1]), follow[2]
         else:
             follow_key, follow_score, follow_member = events_key, "", ""   # a key of this call's, not written
         script_keys += [events_key, keys.call_seen(sid), keys.calls_index(line), keys.calls_lines(), follow_key]
-        args += [ev["id"], encode_event(ev) if texts is None else texts[n], str(ttl), "" if index_ts is None else repr(float(index_ts)), sid,
+        args += [ev["id"], encode_event(ev) if texts is None else texts[n], str(ttl), index_score, sid,
                  repr(cutoff), line, str(UNKNOWN_INDEX_CAP) if line == UNKNOWN_LINE else "0", follow_score, follow_member]
     wanted = " ".join(map(str, read_back)) if isinstance(read_back, list) else str(read_back)
     return script_keys, args + [wanted or "0"]
+
+
+def score(value) -> str:
+    """Return a finite number as the text a sorted-set score is sent as; raises ValueError (or
+    TypeError) otherwise: Redis refuses "nan" in the middle of the script, after the batch's
+    earlier events were written, and takes "inf" for a follow-up that is never due."""
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{value!r} is not a finite number")
+    return repr(number)
+
+
+DEFAULT_TTL_DAYS = 90
+
+
+def writable(item: tuple[dict, int, float | None]) -> tuple[tuple[dict, int, float | None], list[str]]:
+    """Return `item` (event, ttl in days, index score) as it can be written, and what had to go:
+    a malformed follow-up (from a plugin's outcome mark) is dropped, a days kept that is no whole
+    number becomes DEFAULT_TTL_DAYS, an index score that is no finite number becomes None. The
+    event's own data is kept as it is."""
+    ev, ttl_days, index_ts = item
+    problems = []
+    follow = ev.get(FOLLOW)
+    if follow is not None and not _good_follow_up(follow):
+        ev = {k: v for k, v in ev.items() if k != FOLLOW}
+        key, due = (follow[0], follow[1]) if isinstance(follow, (list, tuple)) and len(follow) == 3 else ("?", "?")
+        problems.append(f"its follow-up (set {str(key)[:80]!r}, due {str(due)[:40]!r}) is malformed and was dropped")
+    if type(ttl_days) is not int:
+        try:
+            ttl_days = int(ttl_days)
+        except (TypeError, ValueError, OverflowError):
+            problems.append(f"its days kept {str(ttl_days)[:40]!r} are no number: kept {DEFAULT_TTL_DAYS} days")
+            ttl_days = DEFAULT_TTL_DAYS
+    if index_ts is not None:
+        try:
+            score(index_ts)
+        except (TypeError, ValueError, OverflowError):
+            problems.append(f"its index time {str(index_ts)[:40]!r} is no finite number: not indexed by time")
+            index_ts = None
+    return (ev, ttl_days, index_ts), problems
+
+
+def _good_follow_up(follow) -> bool:
+    if not isinstance(follow, (list, tuple)) or len(follow) != 3:
+        return False
+    key, due, member = follow
+    if not (isinstance(key, str) and key and isinstance(member, str)) or isinstance(due, bool):
+        return False
+    try:
+        score(due)
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return True

@@ -26,7 +26,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from ivr import keys
-from ivr.calls.append import APPEND, DAY, FOLLOW, UNKNOWN_LINE, append_arguments, index_line  # noqa: F401 - re-exported
+from ivr.calls.append import APPEND, DAY, FOLLOW, UNKNOWN_LINE, append_arguments, index_line, writable  # noqa: F401 - re-exported
 from ivr.calls.behind import WriteBehind
 from ivr.calls.events import accepted_steps, fold, frozen_decision
 from ivr.calls.forksafe import renew_after_fork
@@ -257,7 +257,11 @@ class CallStore(SpoolReplay, RecentCalls):
         it after the write is kept in this thread's batch (see `events`); with its negative, only
         when that event was a duplicate. `texts`: the events' JSON, already encoded. Raises
         redis.RedisError."""
-        script_keys, args = append_arguments(items, read_back, texts)
+        try:
+            script_keys, args = append_arguments(items, read_back, texts)
+        except (TypeError, ValueError, OverflowError):
+            items = self._writable(items)   # one malformed event must not hold up the others
+            script_keys, args = append_arguments(items, read_back, texts)
         wanted = {items[abs(n) - 1][0]["sid"] for n in (read_back if isinstance(read_back, list) else [read_back]) if n}
         before = {sid: self._behind(sid) for sid in wanted}   # see `events`
         flags, numbers, logs = run_script(self.redis, self._script, script_keys, args)
@@ -270,6 +274,19 @@ class CallStore(SpoolReplay, RecentCalls):
                 continue
             self._batch.read[sid] = _joined(found, before.get(sid, []))
         return [bool(a) for a in flags]
+
+    @staticmethod
+    def _writable(items: list[tuple[dict, int, float | None]]) -> list[tuple[dict, int, float | None]]:
+        """Return `items` with what keeps each from being written taken out (ivr.calls.append.writable),
+        logged as an error per event."""
+        out = []
+        for item in items:
+            fixed, problems = writable(item)
+            if problems:
+                log.error("call %s: event %s is written as far as it can be: %s", fixed[0].get("sid"),
+                          fixed[0].get("id"), "; ".join(problems))
+            out.append(fixed)
+        return out
 
     # -- reading ------------------------------------------------------------------------------
     def events(self, sid: str) -> list[dict]:
