@@ -136,12 +136,12 @@ def test_repeated_callbacks_do_nothing_twice(cfg, voice_app):
 
 
 def test_an_exception_in_a_view_yields_apology_and_fallback(cfg, voice_app, monkeypatch):
-    from ivr.voice import flow
+    from ivr.voice import minute_decisions
 
     def boom(*args, **kwargs):
         raise RuntimeError("routing exploded")
 
-    monkeypatch.setattr(flow, "decide", boom)
+    monkeypatch.setattr(minute_decisions, "decide", boom)
     va = voice_app(cfg, at=MONDAY_22)
     call = va.call()
     call.start()
@@ -287,12 +287,12 @@ def test_fallback_dials_report_back_so_a_finished_conversation_is_not_told_nobod
     # just talked to the fallback person would hear "nobody could be reached". Every fallback dial
     # (Twilio's Fallback URL, an error, the menu's last resort) reports to an action instead.
     from ivr.callsim import path_of
-    from ivr.voice import flow
+    from ivr.voice import minute_decisions
 
     va = voice_app(cfg, at=MONDAY_22)
     params = {"CallSid": "CA" + "5" * 32, "To": "+4570112299", "From": "+4534412350", "ErrorCode": "11200"}
     dials = [ET.fromstring(signed_post(va, "/voice/fallback", params).get_data(as_text=True)).find("Dial")]
-    monkeypatch.setattr(flow, "decide", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(minute_decisions, "decide", lambda *a, **k: 1 / 0)
     call = va.call()
     call.start()
     dials.append(call.press("1").verb)

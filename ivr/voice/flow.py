@@ -11,16 +11,15 @@ from typing import Iterable
 
 from twilio.twiml.voice_response import VoiceResponse
 
-from ivr.calls.chain import Chain, chain_from_decision, chain_from_dict
-from ivr.calls.event_json import decision_dict
+from ivr.calls.chain import Chain, chain_from_dict
 from ivr.calls.events import Outcome
 from ivr.digits import is_ascii_digits
 from ivr.hotline import Hotline
 from ivr.voice import render
 from ivr.voice.step_cache import step_text
 from ivr.voice.context import call_sid, caller_id, record, state, url
+from ivr.voice.minute_decisions import chain_at, decided
 from ivr.voice.texts import text
-from routing import decide
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +64,9 @@ def reach_service(hotline: Hotline, service_id: str, lead: Iterable[str] = ()) -
     st = state()
     sid = call_sid()
     at = st.now()
-    made = decide(hotline.plan, service_id, at)
-    chain = chain_from_decision(made)
+    chain, logged = decided(hotline, service_id, at)   # once per minute (ivr.voice.minute_decisions)
     record(hotline, "service", f"service:{hotline.line}:{epoch(at)}", service=service_id,
-           decision=decision_dict(made), extra=hook_extras(hotline, service_id, sid, at))
+           decision=logged, extra=hook_extras(hotline, service_id, sid, at))
     words = [text("emergency_112", hotline.language)] if chain.emergency else []
     words += list(lead) + list(chain.announcements)
     return continue_chain(hotline, chain, at, 0, words)
@@ -86,7 +84,7 @@ def load_chain(hotline: Hotline | None, sid: str, service_id: str, at: dt.dateti
     is read; without one, decided again.
     """
     if version and hotline is not None and version == hotline.plan.version and service_id in hotline.plan.services:
-        return chain_from_decision(decide(hotline.plan, service_id, at))
+        return chain_at(hotline, service_id, at)
     data = state().store.decision(sid, hotline.line) if sid and hotline else None
     if data:
         try:
@@ -96,7 +94,7 @@ def load_chain(hotline: Hotline | None, sid: str, service_id: str, at: dt.dateti
     if hotline is None or service_id not in hotline.plan.services:
         return None
     log.info("no frozen decision for call %s: deciding %s again for %s", sid or "?", service_id, at.isoformat())
-    return chain_from_decision(decide(hotline.plan, service_id, at))
+    return chain_at(hotline, service_id, at)
 
 
 def _dial_url(chain: Chain, at: dt.datetime, index: int) -> str:
