@@ -92,3 +92,43 @@ def test_a_score_redis_would_refuse_mid_script_is_refused_before_it(index_ts, fo
         ev[FOLLOW] = follow
     with pytest.raises(ValueError):
         append_arguments([(ev, 3, index_ts)])
+
+
+# -- an event no repair makes writable (a fault in the code, not in the data) ----------------------
+def _failing_for(store: CallStore, monkeypatch, bad_sid: str) -> None:
+    """Make every write of an event of call `bad_sid` raise as a bug would (not a Redis error)."""
+    real = store._write_many
+
+    def write_many(items, *args, **kwargs):
+        if any(ev["sid"] == bad_sid for ev, _, _ in items):
+            raise RuntimeError("a bug in writing this event")
+        return real(items, *args, **kwargs)
+    monkeypatch.setattr(store, "_write_many", write_many)
+
+
+def test_a_batch_that_fails_as_a_bug_would_is_written_one_by_one_and_its_failing_event_spooled(
+        store, monkeypatch, caplog):
+    _failing_for(store, monkeypatch, "CA7")
+    with caplog.at_level(logging.ERROR):
+        _behind(store, [(_ev("CA7", "start", 0), 3, 1.7e9), (_ev("CA8", "start", 1), 3, 1.7e9)])
+        _behind(store, [(_ev("CA9", "start", 2), 3, 1.7e9)])
+        assert store.settle(5), "the events behind the failing one were never written"
+    assert (_logged(store, "CA8"), _logged(store, "CA9")) == (["start:1"], ["start:2"])
+    assert [ev["id"] for ev in store.spool.events("CA7")] == ["start:0"]   # kept, for the replay
+    assert store.behind.waiting() == 0
+    assert any("CA7" in r.getMessage() or "one by one" in r.getMessage() for r in caplog.records)
+
+
+def test_a_spooled_call_whose_replay_fails_as_a_bug_would_stays_spooled_and_the_others_go_on(
+        store, monkeypatch, caplog):
+    for n, sid in enumerate(["CA10", "CA11", "CA12"]):
+        store.spool.append({**_ev(sid, "start", n), "_ttl_days": 3, "_index_ts": 1.7e9})
+    _failing_for(store, monkeypatch, "CA10")   # the first file in the spool's order
+    with caplog.at_level(logging.ERROR):
+        assert store.flush() == 2
+        assert store.flush() == 0   # tried again, still refused, and still no exception
+    assert (_logged(store, "CA11"), _logged(store, "CA12")) == (["start:1"], ["start:2"])
+    assert [ev["id"] for ev in store.spool.events("CA10")] == ["start:0"]
+    assert sum("CA10" in r.getMessage() for r in caplog.records) == 1   # said once, not every second
+    monkeypatch.undo()
+    assert store.flush() == 1 and _logged(store, "CA10") == ["start:0"]

@@ -51,10 +51,15 @@ class WriteBehind:
 
     `write(items, texts)` writes a batch (the texts are the events' JSON, without follow-ups) into
     Redis or the spool, and runs what follows a write; it raises OSError when neither took it.
+    `park(items)`, when given, puts events that `write` fails on with anything but an OSError (a
+    bug, not a full disk) where they are kept for a later replay (the spool); it raises OSError
+    when it cannot.
     """
 
-    def __init__(self, write: Callable[[list[Item], list[str]], None], journal: Journal):
+    def __init__(self, write: Callable[[list[Item], list[str]], None], journal: Journal,
+                 park: Callable[[list[Item]], object] | None = None):
         self._write = write
+        self._park = park
         self.journal = journal
         self._after_fork()
         self._refused = False
@@ -194,15 +199,37 @@ class WriteBehind:
                 return False
             try:
                 self._write([item for item, _ in batch], [text for _, text in batch])
-            except Exception:   # noqa: BLE001 - Redis AND the spool refused: the journal keeps them
-                self._put_back(batch)
-                log.exception("could not write %d call event(s); they stay in the journal and are "
-                              "tried again in %.0f s", len(batch), RETRY_WAIT)
-                raise
+            except Exception as exc:   # noqa: BLE001 - OSError: Redis AND the spool refused
+                if isinstance(exc, OSError) or self._park is None:
+                    self._put_back(batch)
+                    log.exception("could not write %d call event(s); they stay in the journal and are "
+                                  "tried again in %.0f s", len(batch), RETRY_WAIT)
+                    raise
+                log.exception("a batch of %d call event(s) failed; writing them one by one", len(batch))
+                self._one_by_one(batch)
             self._done(batch)
             return True
         finally:
             self._flushing.release()
+
+    def _one_by_one(self, batch: list[tuple[Item, str]]) -> None:
+        """Write each event of a batch that failed as a whole; one that fails alone with anything
+        but an OSError is parked (kept for the spool's replay) so that it holds up nothing. On an
+        OSError, what is left goes back to the queue (what was written counted) and it is raised."""
+        for n, (item, text) in enumerate(batch):
+            try:
+                try:
+                    self._write([item], [text])
+                except OSError:
+                    raise
+                except Exception:   # noqa: BLE001 - parked, logged
+                    log.exception("call %s: event %s could not be written; it is kept in the spool",
+                                  item[0].get("sid"), item[0].get("id"))
+                    self._park([item])
+            except OSError:
+                self._done(batch[:n])
+                self._put_back(batch[n:])
+                raise
 
     def close(self, timeout: float = EXIT_WAIT) -> None:
         """Write what waits (at most `timeout` seconds), then remove the journal when all was

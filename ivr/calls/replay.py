@@ -54,7 +54,7 @@ class SpoolReplay:
             return 0
         with self._lock:
             try:
-                return self.spool.flush(self._replay)
+                return self.spool.flush(self._replay, fatal=(redis.RedisError, OSError))
             except redis.RedisError as exc:
                 self._failed(exc)
                 return 0

@@ -67,6 +67,7 @@ class Spool:
     def __init__(self, directory: str | os.PathLike | None = None):
         self.dir = Path(directory) if directory else default_dir()
         self._empty = EmptyWatch(self.dir)   # tells "still empty" without a listing (spool_watch)
+        self._refused: set[str] = set()      # calls whose replay failed, logged once
 
     def prepare(self) -> None:
         """Make the directory now, as the first write would (an empty one is then watched, not
@@ -125,35 +126,55 @@ class Spool:
             self._recover(claimed)
         return sorted(self.dir.glob("*.jsonl"))
 
-    def flush(self, apply: Callable[[dict], object]) -> int:
+    def flush(self, apply: Callable[[dict], object],
+              fatal: tuple[type[BaseException], ...] = (Exception,)) -> int:
         """Replay every spooled event through `apply` (which raises when Redis is down).
 
-        Returns the number of events replayed. A file whose replay fails is put back.
+        Returns the number of events replayed. A file whose replay fails is put back. An exception
+        of a `fatal` kind (Redis down) ends the flush and is raised; any other one only skips that
+        file, logged once per call: one call whose replay fails does not hold up the others.
         """
         done = 0
         for path in self.pending():
-            claimed = path.with_name(f"{path.stem}.{os.getpid()}-{secrets.token_hex(4)}.flushing")
             try:
-                os.rename(path, claimed)
-            except FileNotFoundError:
-                continue  # another process claimed it
-            fd = _open_locked(claimed)
-            if fd is None:
-                continue  # taken back as stale before we locked it: its events are in the spool again
+                done += self._flush_file(path, apply)
+            except fatal:
+                raise
+            except Exception:  # noqa: BLE001 - the others go on; this call stays spooled
+                sid = path.stem
+                if sid not in self._refused:
+                    self._refused.add(sid)
+                    log.exception("call %s: its spooled events could not be replayed; they stay in %s "
+                                  "and are tried again with every flush", sid, self.dir)
+        return done
+
+    def _flush_file(self, path: Path, apply: Callable[[dict], object]) -> int:
+        """Replay one claimed call file; returns its events replayed (0 when another process has
+        it). Raises what `apply` raised, the file put back."""
+        done = 0
+        claimed = path.with_name(f"{path.stem}.{os.getpid()}-{secrets.token_hex(4)}.flushing")
+        try:
+            os.rename(path, claimed)
+        except FileNotFoundError:
+            return 0  # another process claimed it
+        fd = _open_locked(claimed)
+        if fd is None:
+            return 0  # taken back as stale before we locked it: its events are in the spool again
+        try:
+            events = _read(claimed)
             try:
-                events = _read(claimed)
-                try:
-                    for ev in events:
-                        apply(dict(ev))  # a copy: `apply` may consume fields that a put-back needs
-                        done += 1
-                except Exception:
-                    for ev in events:  # replays are idempotent, so putting all of them back is safe
-                        self.append(ev)
-                    claimed.unlink(missing_ok=True)
-                    raise
+                for ev in events:
+                    apply(dict(ev))  # a copy: `apply` may consume fields that a put-back needs
+                    done += 1
+            except Exception:
+                for ev in events:  # replays are idempotent, so putting all of them back is safe
+                    self.append(ev)
                 claimed.unlink(missing_ok=True)
-            finally:
-                os.close(fd)
+                raise
+            claimed.unlink(missing_ok=True)
+        finally:
+            os.close(fd)
+        self._refused.discard(path.stem)
         return done
 
     def _recover(self, claimed: Path) -> None:

@@ -74,7 +74,8 @@ class CallStore(SpoolReplay, RecentCalls):
         self.on_replayed: Callable[[dict], None] | None = None
         self.mark_replayed: Callable[[dict], dict] | None = None
         self._closed = False
-        self.behind = (WriteBehind(self._write_behind, Journal(journal_dir(self.spool.dir)))
+        self.behind = (WriteBehind(self._write_behind, Journal(journal_dir(self.spool.dir)),
+                                   park=self._spool_items)
                        if client is not None and write_behind else None)
         renew_after_fork(self)
 
