@@ -218,18 +218,22 @@ class WriteBehind:
         OSError, what is left goes back to the queue (what was written counted) and it is raised."""
         for n, (item, text) in enumerate(batch):
             try:
-                try:
-                    self._write([item], [text])
-                except OSError:
-                    raise
-                except Exception:   # noqa: BLE001 - parked, logged
-                    log.exception("call %s: event %s could not be written; it is kept in the spool",
-                                  item[0].get("sid"), item[0].get("id"))
-                    self._park([item])
+                self._write_or_park(item, text)
             except OSError:
                 self._done(batch[:n])
                 self._put_back(batch[n:])
                 raise
+
+    def _write_or_park(self, item: Item, text: str) -> None:
+        """Write one event; park it when that fails with anything but an OSError. Raises OSError."""
+        try:
+            self._write([item], [text])
+        except OSError:
+            raise
+        except Exception:   # noqa: BLE001 - parked, logged
+            log.exception("call %s: event %s could not be written; it is kept in the spool",
+                          item[0].get("sid"), item[0].get("id"))
+            self._park([item])
 
     def close(self, timeout: float = EXIT_WAIT) -> None:
         """Write what waits (at most `timeout` seconds), then remove the journal when all was

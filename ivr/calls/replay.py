@@ -13,7 +13,7 @@ import weakref
 
 import redis
 
-from ivr.calls.append import FOLLOW
+from ivr.calls.append import DEFAULT_TTL_DAYS, FOLLOW
 from ivr.calls.journal import adopt_orphans
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ class SpoolReplay:
     def _replay(self, spooled: dict) -> None:
         """Write one spooled event; `spooled` is left as it was (a failed flush puts it back)."""
         ev = dict(spooled)
-        ttl_days = ev.pop("_ttl_days", None) or 90
+        ttl_days = ev.pop("_ttl_days", None) or DEFAULT_TTL_DAYS
         index_ts = ev.pop("_index_ts", None)
         if FOLLOW not in ev and self.mark_replayed is not None:
             try:

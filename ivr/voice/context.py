@@ -7,6 +7,7 @@ import logging
 from flask import Response, current_app, g, request
 
 from ivr.app import OUTCOME_KINDS, HotlineState, run_outcome_hooks, state_of, with_outcome_mark
+from ivr.calls.append import DEFAULT_TTL_DAYS
 from ivr.calls.events import Outcome, event
 from ivr.calls.spool import valid_sid
 from ivr.calls.store import UNKNOWN_LINE
@@ -118,7 +119,7 @@ def record(hotline: Hotline | None, kind: str, dedup: str, /, index: bool = Fals
     st = state()
     at = st.now()
     line = hotline.line if hotline else UNKNOWN_LINE  # never a key named after whatever To was posted
-    days = hotline.call_log_days if hotline else 90
+    days = hotline.call_log_days if hotline else DEFAULT_TTL_DAYS
     store = st.store
     ev = event(sid, line, kind, dedup, at, **data)
     if kind in OUTCOME_KINDS and st.outcome_marks:

@@ -7,7 +7,8 @@ the minute's first call decides, makes the escalation chain and the decision's l
 the others take them with their own moment put in; a call alone costs what deciding costs. The
 answers are those of deciding anew (tests/test_minute_decisions.py compares chain, dict and text
 over random moments, the DST changes and holidays). Kept per plan object without keeping it alive
-(ivr.kept): a reloaded config decides anew.
+(ivr.kept): a reloaded config decides anew. The calls of a minute get their own top-level dict,
+but share its nested values (steps, numbers): read-only, as the EncodedDict itself is.
 """
 from __future__ import annotations
 
