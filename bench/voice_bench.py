@@ -274,25 +274,43 @@ def load_average() -> str:
 
 
 # -- main -------------------------------------------------------------------------------------
+def _positive(kind: type) -> Callable[[str], float]:
+    """Return an argparse type: `kind` of the text, refused unless above 0."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{text!r} must be above 0")
+        return value
+    return parse
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=2.0, help="wrk run length (default 2)")
-    parser.add_argument("--rounds", type=int, default=9, help="interleaved static/hotline rounds (default 9)")
+    parser.add_argument("--seconds", type=_positive(float), default=2.0, help="wrk run length (default 2)")
+    parser.add_argument("--rounds", type=_positive(int), default=9, help="interleaved static/hotline rounds (default 9)")
     parser.add_argument("--kinds", default="", help="comma-separated kinds (default: all)")
-    parser.add_argument("--requests", type=int, default=12000,
+    parser.add_argument("--requests", type=_positive(int), default=12000,
                         help="distinct requests per kind and round (default 12000)")
     parser.add_argument("--no-profile", action="store_true", help="skip the in-process profile")
     parser.add_argument("--baseline", type=Path, help="another source tree of the project (e.g. an older commit, "
                         "exported with git archive) measured in the same rounds")
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        raise SystemExit("voice_bench: wrk is not installed (Debian: apt-get install wrk)")
     from ivr.config.load import load_config
 
     line = load_config(None).lines()[0].line
     at = int(EVENING.timestamp())
     all_kinds = kinds(line, at)
     names = [k.strip() for k in args.kinds.split(",") if k.strip()] or [k.name for k in all_kinds]
+    unknown = sorted(set(names) - {k.name for k in all_kinds})
+    if unknown:
+        parser.error(f"unknown kind(s) {', '.join(unknown)}; known: {', '.join(k.name for k in all_kinds)}")
+    if args.baseline and not (args.baseline / "ivr" / "app.py").is_file():
+        parser.error(f"--baseline {args.baseline}: not a source tree of the project (no ivr/app.py)")
+    if shutil.which("wrk") is None:
+        raise SystemExit("voice_bench: wrk is not installed (Debian: apt-get install wrk)")
     app_port, static_port = free_port(), free_port()
     base = f"http://127.0.0.1:{app_port}"
     with RedisServer() as redis_server, tempfile.TemporaryDirectory() as tmp:
