@@ -9,13 +9,13 @@ line, on every webhook.
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
 import threading
 from functools import lru_cache
 
+from ivr.calls.event_json import ENCODER
 from ivr.calls.forksafe import renew_after_fork
 from ivr.webrequest import posted_fields
 
@@ -39,7 +39,7 @@ class _Stderr:
 
 
 _stderr = _Stderr()
-_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # json.dumps builds one per call
+_JSON = ENCODER  # ivr.calls.event_json: one kept encoder (json.dumps builds one per call)
 
 
 def mask(number: str | None, keep: int = MASK_KEEP) -> str | None:

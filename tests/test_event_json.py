@@ -5,9 +5,12 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import json
 import pickle
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from ivr.calls.append import append_arguments
 from ivr.calls.event_json import ENCODER, EncodedDict, decision_dict, encode_event
@@ -79,3 +82,30 @@ def test_an_encoded_dict_is_read_only_and_its_copies_are_plain_dicts():
     assert data == {"a": [1]}
     for twin in (copy.copy(data), copy.deepcopy(data), pickle.loads(pickle.dumps(data)), data | {}, dict(data)):
         assert type(twin) is dict and twin == {"a": [1]}
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=5),
+    max_leaves=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values)
+def test_the_kept_encoder_writes_what_json_dumps_writes(value):
+    assert ENCODER.encode(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_the_kept_encoder_is_shared_by_threads_and_refuses_what_json_refuses():
+    ev = {"id": "start:start", "sid": SID, "announced": ["Nexus er nede", {"ø": [1.5, None]}], "n": 3}
+    want = json.dumps(ev, ensure_ascii=False, separators=(",", ":"))
+    # The same object from many threads at once: a shared circular-reference check would
+    # see it "twice" and refuse it.
+    with ThreadPoolExecutor(8) as pool:
+        assert set(pool.map(lambda _: ENCODER.encode(ev), range(2000))) == {want}
+    with pytest.raises(TypeError):
+        ENCODER.encode({"at": dt.datetime(2026, 1, 1)})
+    looped: list = []
+    looped.append(looped)
+    with pytest.raises(RecursionError):
+        ENCODER.encode(looped)
