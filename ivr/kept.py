@@ -29,8 +29,12 @@ class KeptPerObject:
         """Return the value kept for `key` and the objects `owners`, else make() (then kept)."""
         full = (key, *map(id, owners))
         hit = self._kept.get(full)
-        if hit is not None and all(ref() is owner for ref, owner in zip(hit[0], owners)):
-            return hit[1]
+        if hit is not None:
+            for ref, owner in zip(hit[0], owners):   # a loop, not all() over a generator: a hit
+                if ref() is not owner:               # is the common case, on every webhook
+                    break
+            else:
+                return hit[1]
         value = make()
         if len(self._kept) >= self.limit:
             self._kept.clear()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -78,3 +79,37 @@ def test_a_naive_moment_and_an_unknown_service_raise_as_decide_does():
         decided(hotline, sorted(hotline.plan.services)[0], dt.datetime(2031, 5, 6, 9, 0))
     with pytest.raises(KeyError):
         decided(hotline, "no-such-service", dt.datetime(2031, 5, 6, 9, 0, tzinfo=UTC))
+
+
+@pytest.mark.parametrize("second,micro", [(0, 0), (0, 1), (59, 999_999), (30, 0), (7, 500_000)])
+def test_the_moments_local_text_at_the_edges_of_a_second(second, micro):
+    for name in NAMES:
+        hotline = example(name)
+        for service in sorted(hotline.plan.services):
+            for minute in EDGES:
+                _same_as_deciding_anew(hotline, service, minute.replace(second=second, microsecond=micro, tzinfo=UTC))
+
+
+ZONES = [ZoneInfo("Europe/Copenhagen"), dt.timezone(dt.timedelta(hours=5, minutes=30)),
+         dt.timezone(dt.timedelta(minutes=50, seconds=20)), dt.timezone(dt.timedelta(seconds=-1, microseconds=1))]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(NAMES), st.data(), minutes, st.integers(min_value=0, max_value=59_999_999),
+       st.sampled_from(ZONES))
+def test_a_moment_given_in_another_zone_gets_what_deciding_anew_gives(name, data, minute, offset, zone):
+    hotline = example(name)
+    service = data.draw(st.sampled_from(sorted(hotline.plan.services)))
+    start = minute.replace(second=0, microsecond=0, tzinfo=UTC)
+    _same_as_deciding_anew(hotline, service, start)   # the minute worked out from a UTC moment
+    _same_as_deciding_anew(hotline, service, (start + dt.timedelta(microseconds=offset)).astimezone(zone))
+
+
+def test_a_zone_whose_offset_is_no_whole_minute_is_written_as_deciding_anew_writes(monkeypatch):
+    hotline = example(NAMES[0])
+    odd = dt.timezone(dt.timedelta(minutes=50, seconds=20))   # as local mean time was
+    plan = dataclasses.replace(hotline.plan, tz=odd, version="odd-offset")
+    hotline = dataclasses.replace(hotline, plan=plan)
+    service = sorted(hotline.plan.services)[0]
+    for seconds in (0, 39, 40, 59.5):
+        _same_as_deciding_anew(hotline, service, dt.datetime(2031, 5, 6, 9, 0, tzinfo=UTC) + dt.timedelta(seconds=seconds))
