@@ -47,16 +47,17 @@ class Watchdog:
     def _after_fork(self) -> None:
         self._heap: list[tuple[float, int, Ticket]] = []
         self._order = itertools.count()
-        self._cond = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._thread: threading.Thread | None = None
         self._next_look = 0.0  # monotonic time of the thread's next look at the heap
 
     def after(self, seconds: float, action: Callable[[], None]) -> Ticket:
         """Return a Ticket for `action`, run once `seconds` have passed (unless cancelled first)."""
         ticket = Ticket(time.monotonic() + seconds, action)
-        with self._cond:
+        with self._lock:   # the condition's own lock (Condition.__enter__ is a Python call more)
             heapq.heappush(self._heap, (ticket.deadline, next(self._order), ticket))
-            if self._thread is None or not self._thread.is_alive():
+            if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="hotline-watchdog", daemon=True)
                 self._thread.start()
             elif ticket.deadline < self._next_look:  # before the thread looks again: wake it
@@ -64,6 +65,18 @@ class Watchdog:
         return ticket
 
     def _run(self) -> None:
+        """The thread's loop; should it ever end (a bug), the next `after` starts a new thread
+        (cheaper than asking Thread.is_alive() on every registration)."""
+        try:
+            self._look()
+        except Exception:  # noqa: BLE001 - logged; the next registration starts a new thread
+            log.exception("the watchdog thread failed")
+        finally:
+            with self._lock:
+                if self._thread is threading.current_thread():
+                    self._thread = None
+
+    def _look(self) -> None:
         heap = self._heap
         with self._cond:
             while True:

@@ -42,8 +42,8 @@ def test_many_registrations_share_one_thread():
 class _CountingCondition(threading.Condition):
     """A Condition that counts its notify() calls (each one wakes the watchdog thread)."""
 
-    def __init__(self):
-        super().__init__(threading.Lock())
+    def __init__(self, lock):
+        super().__init__(lock)
         self.notified = 0
 
     def notify(self, n: int = 1) -> None:
@@ -56,7 +56,7 @@ def test_a_stream_of_cancelled_deadlines_does_not_wake_the_thread_each_time():
     # thread for each of them costs a thread switch per request; only a deadline sooner than
     # the thread's next look may wake it.
     dog = Watchdog(slack=0.05)
-    counting = _CountingCondition()
+    counting = _CountingCondition(dog._lock)   # the watchdog registers under its condition's lock
     dog._cond = counting
     dog.after(30, lambda: None).cancel()   # starts the thread
     time.sleep(0.1)
@@ -64,3 +64,26 @@ def test_a_stream_of_cancelled_deadlines_does_not_wake_the_thread_each_time():
         dog.after(3, lambda: None).cancel()
         time.sleep(0.002)                  # lets the thread run between requests, as in a server
     assert counting.notified <= 5, f"the watchdog thread was woken {counting.notified} times for 100 requests"
+
+
+def test_a_watchdog_thread_that_died_is_replaced_by_the_next_registration(monkeypatch):
+    dog = Watchdog(slack=0.01)
+    real_look = Watchdog._look
+    crashed = threading.Event()
+
+    def crash_once(self):
+        monkeypatch.setattr(Watchdog, "_look", real_look)
+        crashed.set()
+        raise RuntimeError("a bug in the watchdog's loop")
+
+    monkeypatch.setattr(Watchdog, "_look", crash_once)
+    dog.after(30, lambda: None)
+    assert crashed.wait(10)
+    deadline = time.monotonic() + 10
+    while dog._thread is not None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert dog._thread is None   # the dying thread said so
+    done = threading.Event()
+    dog.after(0.05, done.set)
+    assert done.wait(10)
+    assert dog._thread is not None and dog._thread.is_alive()

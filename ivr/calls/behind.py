@@ -106,7 +106,8 @@ class WriteBehind:
         thread = self._thread
         if thread is None or not thread.is_alive():
             self._start()
-        self._wake.set()
+        if not self._wake.is_set():   # set() takes the event's lock and notifies even when set: in
+            self._wake.set()          # a stream of webhooks, all but the first of a batch find it set
 
     def refused_once(self, exc: OSError) -> None:
         """Log (once until the journal works again) that the journal refused a webhook's events."""
