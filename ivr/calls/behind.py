@@ -103,8 +103,7 @@ class WriteBehind:
                 self._by_sid.setdefault(item[0]["sid"], []).append(item[0])
             self._submitted += len(items)
         self._refused = False
-        thread = self._thread
-        if thread is None or not thread.is_alive():
+        if self._thread is None:   # a flusher that ends clears it (cheaper than is_alive() per webhook)
             self._start()
         if not self._wake.is_set():   # set() takes the event's lock and notifies even when set: in
             self._wake.set()          # a stream of webhooks, all but the first of a batch find it set
@@ -260,7 +259,21 @@ class WriteBehind:
 
 
 def _flusher(ref: "weakref.ref[WriteBehind]", wake: threading.Event) -> None:
-    """Write batches while there are any; wait to be woken (or IDLE_WAIT); ends with its owner."""
+    """Write batches while there are any; wait to be woken (or IDLE_WAIT); ends with its owner.
+    Should it end otherwise (a bug), its owner's slot is cleared: the next webhook starts another."""
+    try:
+        _flush_while_owned(ref, wake)
+    except Exception:  # noqa: BLE001 - logged; replaced on next use
+        log.exception("the write-behind flusher failed; the next webhook starts another")
+    finally:
+        behind = ref()
+        if behind is not None:
+            with behind._lock:
+                if behind._thread is threading.current_thread():
+                    behind._thread = None
+
+
+def _flush_while_owned(ref: "weakref.ref[WriteBehind]", wake: threading.Event) -> None:
     while True:
         behind = ref()
         if behind is None:

@@ -74,7 +74,7 @@ class OutageStatusCopy:
         return True
 
     def _ensure_thread(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
+        if self._thread is not None:   # a thread that ends clears it (cheaper than is_alive() per call)
             return
         with self._start_lock:
             if self._thread is not None and self._thread.is_alive():
@@ -85,7 +85,21 @@ class OutageStatusCopy:
 
 
 def _refresh_loop(copy_ref: "weakref.ref[OutageStatusCopy]", every: float) -> None:
-    """Refresh the copy every `every` seconds until it is garbage."""
+    """Refresh the copy every `every` seconds until it is garbage; should the loop end otherwise
+    (a bug), the copy's slot is cleared and its next read starts a new thread."""
+    try:
+        _refresh(copy_ref, every)
+    except Exception:  # noqa: BLE001 - logged; replaced on next use
+        log.exception("the outage status refresher failed; the next read starts another")
+    finally:
+        copy = copy_ref()
+        if copy is not None:
+            with copy._start_lock:
+                if copy._thread is threading.current_thread():
+                    copy._thread = None
+
+
+def _refresh(copy_ref: "weakref.ref[OutageStatusCopy]", every: float) -> None:
     while True:
         copy = copy_ref()
         if copy is None:
