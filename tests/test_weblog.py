@@ -5,6 +5,7 @@ import datetime as dt
 import json
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from ivr.weblog import WebhookLog, mask
 from tests.support.voice import CALLER
@@ -102,3 +103,20 @@ def test_a_text_line_has_every_field_but_the_event_in_order(capsys):
     log.line(SimpleNamespace(form=form), "/voice/status", 200, 0.01234)
     assert capsys.readouterr().err == ("webhook endpoint=/voice/status status=200 duration_ms=12.3 call_sid=CA"
                                        + "1" * 32 + " line=+4570112230 message_sid=SM1 caller=+*******350\n")
+
+
+numbers = st.one_of(st.none(), st.just(""), st.sampled_from(["+4570112230", "+4534412350", "+46104550001", "12"]),
+                    st.text(max_size=12))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.fixed_dictionaries({}, optional={"CallSid": numbers, "From": numbers, "To": numbers, "MessageSid": numbers}),
+       st.sampled_from(["/voice", "/voice/status", "other"]), st.sampled_from([200, 403, 500]),
+       st.floats(min_value=0, max_value=100), st.booleans(), st.sampled_from([set(), {"+4570112230"}]))
+def test_the_text_line_is_the_fields_written_as_name_value(form, endpoint, status, seconds, full, ours):
+    form = {k: v for k, v in form.items() if v is not None}
+    log = WebhookLog(full_numbers=full, lines=lambda: ours)
+    fields = log.fields(form, endpoint, status, seconds)
+    del fields["event"]
+    assert log.text(form, endpoint, status, seconds) == "webhook " + " ".join(
+        f"{k}={'-' if v is None else v}" for k, v in fields.items())
