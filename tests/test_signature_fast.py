@@ -1,12 +1,15 @@
 """The signature computed on the request path equals the twilio library's, for any URL and form."""
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 import pytest
 from hypothesis import given, settings, strategies as st
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
-from ivr.signature import expected_signature
+from ivr.signature import expected_signature, hmac_sha1
 
 TOKEN = "12345678901234567890123456789012"
 names = st.text(min_size=1, max_size=10)
@@ -90,3 +93,12 @@ def test_the_signed_url_is_urlparses_put_together_again(base, rest):
             _as_parsed(url)
         return
     assert _as_parsed(url) == _as_parsed(url) == expected   # again from what was kept
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=100), st.binary(max_size=3000))
+def test_hmac_from_kept_pads_is_hmac(token, message):
+    # keys shorter and longer than SHA-1's 64-byte block (hashed first), non-ASCII ones, and
+    # messages up to past the size where hashlib would let go of the GIL
+    assert hmac_sha1(token, message) == hmac.new(token.encode("utf-8"), message, hashlib.sha1).digest()
+    assert hmac_sha1(token, message) == hmac_sha1(token, message)   # the kept states are never changed
