@@ -10,7 +10,7 @@ from ivr.calls.events import Outcome
 from ivr.calls.spool import valid_sid
 from ivr.menus.twiml import speak
 from ivr.voice import flow, render
-from ivr.voice.context import (arg, call_sid, form, hotline_for_request, int_arg, int_form, now, record,
+from ivr.voice.context import (arg, call_sid, form, hotline_for_request, int_arg, int_form, nothing, now, record,
                                safe_answer, twiml, url)
 from ivr.voice.texts import text
 
@@ -102,4 +102,4 @@ def recording_status():
     if recording and form("RecordingStatus", 20) in ("completed", ""):
         record(hotline_for_request(), "recording", f"status:{form('RecordingSid', 64) or recording}",
                url=recording, duration=int_form("RecordingDuration"))
-    return twiml(VoiceResponse())
+    return nothing()

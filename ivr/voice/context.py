@@ -103,6 +103,15 @@ def xml(document: str) -> Response:
     return Response(document, status=200, content_type=XML)
 
 
+_NOTHING = twiml_text.to_text(VoiceResponse())   # an empty <Response />, written once
+
+
+def nothing() -> Response:
+    """Return the empty TwiML answer (what twiml(VoiceResponse()) returns) of the callbacks that
+    only take note, without building it anew each time."""
+    return xml(_NOTHING)
+
+
 def record(hotline: Hotline | None, kind: str, dedup: str, /, index: bool = False, sid: str | None = None,
            spool_only: bool = False, **data) -> bool:
     """Add an event to the current call's record; returns False for a duplicate or no CallSid.

@@ -13,8 +13,8 @@ from ivr.menus.model import Menu, OptionKind
 from ivr.menus.twiml import prompt, say_and_hang_up, speak
 from ivr.probe import voice as probe_voice
 from ivr.voice import flow
-from ivr.voice.context import (arg, caller_id, fallback_done_url, form, hotline_for_request, int_arg, int_form, posted,
-                               record, safe_answer, state, twiml, url, xml)
+from ivr.voice.context import (arg, caller_id, fallback_done_url, form, hotline_for_request, int_arg, int_form, nothing,
+                               posted, record, safe_answer, state, twiml, url, xml)
 from ivr.voice.prompt_cache import prompt_text
 from ivr.voice.texts import text
 
@@ -183,4 +183,4 @@ def status():
     final = form("CallStatus", 20)
     if final in ("completed", "busy", "failed", "no-answer", "canceled"):
         record(hotline_for_request(), "end", "end", call_status=final, duration=int_form("CallDuration"))
-    return twiml(VoiceResponse())
+    return nothing()
