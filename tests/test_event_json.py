@@ -109,3 +109,16 @@ def test_the_kept_encoder_is_shared_by_threads_and_refuses_what_json_refuses():
     looped.append(looped)
     with pytest.raises(RecursionError):
         ENCODER.encode(looped)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(), st.text(), st.floats(allow_nan=False, allow_infinity=False) | st.integers(0, 2**40))
+def test_a_text_put_together_from_escaped_parts_is_journaled_as_the_whole_text(head, tail, due):
+    from ivr.calls.event_json import EncodedStr, string_literal
+    from ivr.calls.journal import journal_line
+
+    member = EncodedStr(head + tail, string_literal(head)[:-1] + string_literal(tail)[1:])
+    assert member.json == ENCODER.encode(head + tail)   # escaping goes character by character
+    follow = ["hotline:settle:due", due, member]
+    assert journal_line("{}", 3, None, follow) == journal_line("{}", 3, None, ["hotline:settle:due", due, head + tail])
+    assert type(pickle.loads(pickle.dumps(member))) is str

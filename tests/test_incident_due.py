@@ -188,3 +188,32 @@ def test_the_workers_pump_connection_gives_up_on_a_silent_redis():
 
     pool = pump_client("redis://127.0.0.1:6399/0").connection_pool.connection_kwargs
     assert 0 < pool["socket_timeout"] <= 30 and 0 < pool["socket_connect_timeout"] <= 30
+
+
+def _old_member(ev: dict, final: bool, caller: str, name: str, snap: str) -> str:
+    """The mark's member as it was written before it carried its JSON text."""
+    return (f'{{"sid":{json.dumps(ev["sid"])},"event":{json.dumps(ev["id"])},"final":{"true" if final else "false"},'
+            f'"caller":{json.dumps(caller)},"caller_name":{json.dumps(name, ensure_ascii=False)},'
+            f'"snap":{snap}}}')
+
+
+def test_a_marks_member_is_the_text_it_was_and_carries_its_json_literal():
+    from ivr.calls.event_json import ENCODER, EncodedStr
+    from ivr.calls.journal import journal_line, spooled_form
+    from ivr.config.load import load_config
+    from ivr.incidents.due import _snapshots, mark
+
+    hotline = load_config(None).lines()[0]
+    at = dt.datetime(2026, 12, 24, 22, 0, tzinfo=dt.timezone.utc)
+    sites = hotline.all_sites()
+    for caller in ["", "+4534412350"] + [site.number for site in sites[:3]]:
+        ev = {"sid": "CA" + "7" * 32, "id": "end:end", "type": "end", "line": hotline.line, "at": "x"}
+        key, due_at, member = mark(hotline, ev, at, caller, "https://hotline.example.org")
+        snap, names, _ = _snapshots.get("https://hotline.example.org", None, hotline)
+        assert type(member) is EncodedStr
+        assert str(member) == _old_member(ev, False, caller, names.get(caller, ""), snap)
+        assert member.json == ENCODER.encode(str(member))
+        follow = [key, due_at, member]
+        line = journal_line('{"id":"end:end"}', 90, None, follow)
+        assert line == journal_line('{"id":"end:end"}', 90, None, [key, due_at, str(member)])
+        assert spooled_form(line)["_follow"] == [key, due_at, str(member)]

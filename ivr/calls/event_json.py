@@ -37,6 +37,26 @@ class _KeptEncoder(json.JSONEncoder):
 
 ENCODER = _KeptEncoder()  # json.dumps builds an encoder per call, and encode() a C encoder
 
+
+def string_literal(text: str) -> str:
+    """Return ENCODER's JSON text of the string `text` (quoted and escaped)."""
+    return json.encoder.encode_basestring(text)
+
+
+class EncodedStr(str):
+    """A str with its own JSON text (`json`: the string literal ENCODER writes for it), for a long
+    text put together from parts whose escaped forms are kept (a settle mark: a few fields of the
+    call and the hotline's 1 KB snapshot); journal_line takes the literal as it is. A copy or a
+    pickle of it is a plain str."""
+
+    def __new__(cls, text: str, literal: str):
+        obj = str.__new__(cls, text)
+        obj.json = literal
+        return obj
+
+    def __reduce__(self):
+        return str, (str(self),)
+
 _SLOT = "\x00encoded\x00"                 # stands in for an EncodedDict's text while its event is encoded
 _SLOT_JSON = ENCODER.encode(_SLOT)
 # Decision.to_dict()'s keys, in order: those fixed by the target (kept), then those of the moment.

@@ -25,6 +25,7 @@ import time
 from redis import Redis, RedisError
 
 from ivr import keys
+from ivr.calls.event_json import EncodedStr, string_literal
 from ivr.hotline import Hotline
 from ivr.incidents.model import GREETING
 from ivr.kept import KeptPerObject
@@ -62,14 +63,15 @@ def settle_when(ev: dict) -> tuple[float, bool] | None:
     return None
 
 
-_snapshots = KeptPerObject(64)  # per hotline object and base URL: (snapshot JSON without the caller, site names)
+_snapshots = KeptPerObject(64)  # per hotline object and base URL: (snapshot JSON without the caller,
+                                # site names, the snapshot JSON escaped as in a JSON string)
 
 
-def _snapshot_of(hotline: Hotline, base_url: str) -> tuple[str, dict[str, str]]:
+def _snapshot_of(hotline: Hotline, base_url: str) -> tuple[str, dict[str, str], str]:
     from ivr.incidents.jobs import snapshot
 
-    return (json.dumps(snapshot(hotline, "", base_url), ensure_ascii=False, separators=(",", ":")),
-            {site.number: site.name for site in hotline.all_sites()})
+    snap = json.dumps(snapshot(hotline, "", base_url), ensure_ascii=False, separators=(",", ":"))
+    return snap, {site.number: site.name for site in hotline.all_sites()}, string_literal(snap)[1:-1]
 
 
 def mark(hotline: Hotline, ev: dict, at: dt.datetime, caller: str, base_url: str) -> tuple[str, float, str] | None:
@@ -79,11 +81,19 @@ def mark(hotline: Hotline, ev: dict, at: dt.datetime, caller: str, base_url: str
     if when is None:
         return None
     delay, final = when
-    snap, names = _snapshots.get(base_url, lambda: _snapshot_of(hotline, base_url), hotline)
-    member = (f'{{"sid":{json.dumps(ev["sid"])},"event":{json.dumps(ev["id"])},"final":{"true" if final else "false"},'
-              f'"caller":{json.dumps(caller)},"caller_name":{json.dumps(names.get(caller, ""), ensure_ascii=False)},'
-              f'"snap":{snap}}}')
+    snap, names, snap_escaped = _snapshots.get(base_url, lambda: _snapshot_of(hotline, base_url), hotline)
+    # as json.dumps writes each value (ASCII-escaped but the name), without an encoder per call
+    head = (f'{{"sid":{_ascii_literal(ev["sid"])},"event":{_ascii_literal(ev["id"])},'
+            f'"final":{"true" if final else "false"},"caller":{_ascii_literal(caller)},'
+            f'"caller_name":{string_literal(names.get(caller, ""))},"snap":')
+    # the member, with its JSON string literal (the journal's form of it) from the kept snapshot's
+    member = EncodedStr(head + snap + "}", string_literal(head)[:-1] + snap_escaped + '}"')
     return keys.settle_due(), at.timestamp() + delay, member
+
+
+def _ascii_literal(text: str) -> str:
+    """Return json.dumps(text) for a str (json.dumps turns anything else into its own text)."""
+    return json.encoder.encode_basestring_ascii(text) if type(text) is str else json.dumps(text)
 
 
 def job_of(member: str | bytes) -> tuple[dict, str, bool]:
