@@ -31,7 +31,7 @@ from typing import Callable
 
 from ivr.calls.append import FOLLOW
 from ivr.calls.event_json import encode_event
-from ivr.calls.forksafe import renew_after_fork
+from ivr.calls.forksafe import renew_after_fork, run_in_slot
 from ivr.calls.journal import Journal, ROTATE_BYTES, journal_line
 
 log = logging.getLogger(__name__)
@@ -261,16 +261,7 @@ class WriteBehind:
 def _flusher(ref: "weakref.ref[WriteBehind]", wake: threading.Event) -> None:
     """Write batches while there are any; wait to be woken (or IDLE_WAIT); ends with its owner.
     Should it end otherwise (a bug), its owner's slot is cleared: the next webhook starts another."""
-    try:
-        _flush_while_owned(ref, wake)
-    except Exception:  # noqa: BLE001 - logged; replaced on next use
-        log.exception("the write-behind flusher failed; the next webhook starts another")
-    finally:
-        behind = ref()
-        if behind is not None:
-            with behind._lock:
-                if behind._thread is threading.current_thread():
-                    behind._thread = None
+    run_in_slot(lambda: _flush_while_owned(ref, wake), ref, "_lock", "_thread", "the write-behind flusher")
 
 
 def _flush_while_owned(ref: "weakref.ref[WriteBehind]", wake: threading.Event) -> None:

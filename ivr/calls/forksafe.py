@@ -7,8 +7,13 @@ forked child. Objects are held weakly.
 """
 from __future__ import annotations
 
+import logging
 import os
+import threading
 import weakref
+from typing import Callable
+
+log = logging.getLogger(__name__)
 
 _objects: "weakref.WeakSet" = weakref.WeakSet()
 
@@ -24,3 +29,20 @@ def _after_fork_in_child() -> None:
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def run_in_slot(loop: Callable[[], None], owner_ref: "weakref.ref", lock: str, slot: str, what: str) -> None:
+    """Run a background thread's `loop`; when it ends (by a bug: logged as `what` failing), clear
+    the owner's `slot` attribute under its `lock` attribute if it still names this thread, so the
+    owner's next use starts a new thread. The owners' webhooks then look at the slot instead of
+    asking Thread.is_alive() (a forked child's slot is cleared by its `_after_fork`)."""
+    try:
+        loop()
+    except Exception:  # noqa: BLE001 - logged; replaced on next use
+        log.exception("%s failed; the next use starts another", what)
+    finally:
+        owner = owner_ref()
+        if owner is not None:
+            with getattr(owner, lock):
+                if getattr(owner, slot) is threading.current_thread():
+                    setattr(owner, slot, None)

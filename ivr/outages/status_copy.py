@@ -16,7 +16,7 @@ from typing import Callable, Iterable
 
 from redis import Redis, RedisError
 
-from ivr.calls.forksafe import renew_after_fork
+from ivr.calls.forksafe import renew_after_fork, run_in_slot
 from ivr.hotline import Hotline
 from ivr.outages.model import Outage
 from ivr.outages.store import OutageStore
@@ -87,16 +87,7 @@ class OutageStatusCopy:
 def _refresh_loop(copy_ref: "weakref.ref[OutageStatusCopy]", every: float) -> None:
     """Refresh the copy every `every` seconds until it is garbage; should the loop end otherwise
     (a bug), the copy's slot is cleared and its next read starts a new thread."""
-    try:
-        _refresh(copy_ref, every)
-    except Exception:  # noqa: BLE001 - logged; replaced on next use
-        log.exception("the outage status refresher failed; the next read starts another")
-    finally:
-        copy = copy_ref()
-        if copy is not None:
-            with copy._start_lock:
-                if copy._thread is threading.current_thread():
-                    copy._thread = None
+    run_in_slot(lambda: _refresh(copy_ref, every), copy_ref, "_start_lock", "_thread", "the outage status refresher")
 
 
 def _refresh(copy_ref: "weakref.ref[OutageStatusCopy]", every: float) -> None:
