@@ -14,9 +14,10 @@ import itertools
 import logging
 import threading
 import time
+import weakref
 from typing import Callable
 
-from ivr.calls.forksafe import renew_after_fork
+from ivr.calls.forksafe import renew_after_fork, run_in_slot
 
 log = logging.getLogger(__name__)
 
@@ -67,14 +68,7 @@ class Watchdog:
     def _run(self) -> None:
         """The thread's loop; should it ever end (a bug), the next `after` starts a new thread
         (cheaper than asking Thread.is_alive() on every registration)."""
-        try:
-            self._look()
-        except Exception:  # noqa: BLE001 - logged; the next registration starts a new thread
-            log.exception("the watchdog thread failed")
-        finally:
-            with self._lock:
-                if self._thread is threading.current_thread():
-                    self._thread = None
+        run_in_slot(self._look, weakref.ref(self), "_lock", "_thread", "the watchdog thread")
 
     def _look(self) -> None:
         heap = self._heap
