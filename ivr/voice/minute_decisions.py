@@ -3,9 +3,10 @@
 Schedules change on whole minutes, and the hotlines' time zones are whole minutes off UTC, so all
 moments of one UTC minute get the same decision but for its `at` (the reason names the minute,
 not the second). A UTC minute that is no one local minute (an offset with seconds, as local mean
-time had, or a change of offset inside it) is decided moment by moment. In a surge, when a declared outage brings many calls about one service at once,
-the minute's first call decides, makes the escalation chain and the decision's logged text, and
-the others take them with their own moment put in; a call alone costs what deciding costs. The
+time had, or a change of offset inside it) is decided moment by moment. In a surge, when a
+declared outage brings many calls about one service at once, the minute's first call decides,
+makes the escalation chain and the decision's logged text, and the others take them with their
+own moment put in; a call alone costs what deciding costs. The
 answers are those of deciding anew (tests/test_minute_decisions.py compares chain, dict and text
 over random moments, the DST changes and holidays). Kept per plan object without keeping it alive
 (ivr.kept): a reloaded config decides anew. The calls of a minute get their own top-level dict,
@@ -29,21 +30,24 @@ _kept = KeptPerObject(KEPT)
 class _Minute:
     """What the minute's first call worked out: the chain, and the decision's dict and JSON text
     around its `at` (`before` is None when the text could not be split there); `local`: the
-    minute's local time as text before its seconds and after them (the UTC offset), or None."""
+    minute's local time as text before its seconds and after them (the UTC offset), or None: then
+    nothing else was worked out, as each moment decides."""
 
     __slots__ = ("chain", "data", "before", "after", "local")
 
-    def __init__(self, chain: Chain, data: dict, before: str | None, after: str,
+    def __init__(self, chain: Chain | None, data: dict, before: str | None, after: str,
                  local: tuple[str, str] | None = None):
         self.chain, self.data, self.before, self.after, self.local = chain, data, before, after, local
 
 
 def _worked_out(hotline: Hotline, service_id: str, at: dt.datetime) -> _Minute:
+    local = _local_minute(at, hotline.plan.tz)
+    if local is None:
+        return _Minute(None, {}, None, "")
     made = decide(hotline.plan, service_id, at)
     data = decision_dict(made)
     text = getattr(data, "json", None)
     at_json = '"at":' + ENCODER.encode(data.get("at"))
-    local = _local_minute(at, hotline.plan.tz)
     if text is None or text.count(at_json) != 1:
         return _Minute(chain_from_decision(made), data, None, "", local)
     before, _, after = text.partition(at_json)
@@ -79,7 +83,7 @@ def chain_at(hotline: Hotline, service_id: str, at: dt.datetime) -> Chain:
     """Return chain_from_decision(decide(hotline.plan, service_id, at)). Raises KeyError for an
     unknown service and ValueError for a naive moment, as decide does."""
     minute = _minute_of(hotline, service_id, at)
-    if minute.local is None:   # no one local minute: each moment decides (see _local_minute)
+    if minute.chain is None:   # no one local minute: each moment decides (see _local_minute)
         return chain_from_decision(decide(hotline.plan, service_id, at))
     return minute.chain
 
@@ -89,10 +93,10 @@ def decided(hotline: Hotline, service_id: str, at: dt.datetime) -> tuple[Chain, 
     chain_from_decision and ivr.calls.event_json.decision_dict give for it (the dict an
     EncodedDict with the same text). Raises as decide does."""
     minute = _minute_of(hotline, service_id, at)
-    if minute.before is None or minute.local is None:
+    if minute.before is None:   # no one local minute, or a text that could not be split at `at`
         made = decide(hotline.plan, service_id, at)
-        return (minute.chain if minute.local is not None else chain_from_decision(made)), decision_dict(made)
-    if minute.local is not None and at.tzinfo is UTC:
+        return (minute.chain if minute.chain is not None else chain_from_decision(made)), decision_dict(made)
+    if at.tzinfo is UTC:
         # at.astimezone(tz).isoformat() without either: the seconds of a UTC moment are its local
         # ones under a whole-minute offset, and the text holds only digits and -:.+T (no escapes)
         micro = at.microsecond
