@@ -39,7 +39,6 @@ class _Stderr:
 
 
 _stderr = _Stderr()
-_JSON = ENCODER  # ivr.calls.event_json: one kept encoder (json.dumps builds one per call)
 
 
 def mask(number: str | None, keep: int = MASK_KEEP) -> str | None:
@@ -129,7 +128,7 @@ class WebhookLog:
             # a HotlineRequest's plain dict: a missing name is a dict miss, not a caught KeyError
             form = posted_fields(request)
             if self.json_format:
-                _write(_JSON.encode(self.fields(form, endpoint, status, seconds)))
+                _write(ENCODER.encode(self.fields(form, endpoint, status, seconds)))
             else:
                 _write(self.text(form, endpoint, status, seconds))
         except Exception:  # noqa: BLE001 - a log line never breaks a call

@@ -55,7 +55,7 @@ def test_a_flusher_that_ended_is_replaced_by_the_next_webhook(tmp_path, monkeypa
 
 
 class _Outages:
-    """Stands in for the Redis client: the copy only checks it is there (OutageStore is patched)."""
+    """Stands in for the Redis client: the copy only checks it is there (its refresh is patched)."""
 
 
 def test_an_outage_status_refresher_that_ended_is_replaced_by_the_next_read(monkeypatch):

@@ -57,10 +57,9 @@ def _follow_json(follow: list) -> str:
     (ivr.calls.event_json.EncodedStr: escaping a settle mark's 1 KB anew cost more than the rest
     of a status callback's journal line)."""
     member = follow[2] if len(follow) == 3 else None
-    literal = getattr(member, "json", None)
-    if type(member) is not EncodedStr or literal is None:
+    if type(member) is not EncodedStr:
         return ENCODER.encode(follow)
-    return f"[{ENCODER.encode(follow[0])},{ENCODER.encode(follow[1])},{literal}]"
+    return f"[{ENCODER.encode(follow[0])},{ENCODER.encode(follow[1])},{member.json}]"
 
 
 def spooled_form(line: str) -> dict:
