@@ -71,3 +71,4 @@ def test_an_outage_status_refresher_that_ended_is_replaced_by_the_next_read(monk
     copy.open_outages(hotline)            # starts a new refresher
     _until(lambda: len(refreshes) >= 2)
     assert copy._thread is not None and copy._thread.is_alive()
+    copy.redis = None   # the thread outlives the patch until the copy is gone: nothing to refresh then
