@@ -17,6 +17,11 @@ def call_seen(call_sid: str) -> str:
     return f"{PREFIX}:call:{call_sid}:seen"
 
 
+def call_counted(call_sid: str) -> str:
+    """Return the key set once the call's end is counted in /metrics (ivr.metrics.ended)."""
+    return f"{PREFIX}:call:{call_sid}:counted"
+
+
 def calls_index(line: str) -> str:
     """Return the sorted set of a hotline's (or "unknown"'s) CallSids, scored by start time (epoch seconds)."""
     return f"{PREFIX}:calls:{line}"

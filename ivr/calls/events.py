@@ -48,6 +48,9 @@ KEPT_SECONDS_BOUND = 2.0 ** 32   # seconds from 1970 (to 2106) within which a mo
 _last_second: tuple[float, str] = (float("nan"), "")
 
 
+END_ID = "end:end"   # the id of a call's end event: event(sid, line, "end", "end", ...) (the status callback)
+
+
 def event(sid: str, line: str, kind: str, dedup: str, at: dt.datetime, **data) -> dict:
     """Return a new event; `dedup` is unique per call for one real-world happening."""
     return {"id": f"{kind}:{dedup}", "sid": sid, "line": line, "type": kind, "at": utc_iso(at), **data}

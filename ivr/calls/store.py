@@ -114,10 +114,8 @@ class CallStore(SpoolReplay, RecentCalls):
 
     def _add_now(self, items: list[tuple[dict, int, float | None]], spool_only: bool = False) -> list[bool]:
         """Write events with one script call (Redis) or to the spool; returns added-or-duplicate per
-        event. Inside a batch, the write brings back the logs of the calls whose end it writes when
-        observers will read them (see `_read_backs`)."""
-        wanted = self._read_backs(items) if getattr(self._batch, "read", None) is not None else []
-        added, _ = self._write_or_spool(items, spool_only, wanted)
+        event."""
+        added, _ = self._write_or_spool(items, spool_only)
         if spool_only:
             self._wake.set()
         return added
@@ -161,23 +159,11 @@ class CallStore(SpoolReplay, RecentCalls):
         """The write-behind flusher's write of a batch (several webhooks' events): Redis, else the
         spool; then the observers, and `on_replayed` for the events Redis found new (those that
         went to the spool get it when replayed). Raises OSError when Redis AND the spool fail."""
-        self._batch.read = {}   # the logs this write brings back, for the observers' reads
-        try:
-            added, in_redis = self._write_or_spool(items, read_back=self._read_backs(items), texts=texts)
-            if in_redis:
-                for (ev, _, _), new in zip(items, added):
-                    if new:
-                        self._new_in_redis(ev)
-        finally:
-            self._batch.read = None
-
-    def _read_backs(self, items: list[tuple[dict, int, float | None]]) -> list[int]:
-        """Return the numbers (from 1) of the end events in `items` when observers will read
-        those calls' records (metrics count an ended call by its folded record): the write brings
-        those logs back, and the observers' reads need no round trip (see `events`)."""
-        if not self.on_event:
-            return []
-        return [n for n, (ev, _, _) in enumerate(items, 1) if ev.get("type") == "end"]
+        added, in_redis = self._write_or_spool(items, texts=texts)
+        if in_redis:
+            for (ev, _, _), new in zip(items, added):
+                if new:
+                    self._new_in_redis(ev)
 
     def settle(self, timeout: float = 10.0) -> bool:
         """Wait until this process's events written behind are in Redis (or the spool); returns

@@ -12,7 +12,8 @@ caller left out; "event" (the event's id) keeps two marks of one call apart.
 The pump claims due marks for a lease (their score moves LEASE seconds on), enqueues `settle` for
 each and then removes them. A pump that dies between the two leaves marks that another pump claims
 when the lease is over: a call may be settled twice then, which settling allows (it numbers and pages
-once), but never not at all.
+once), but never not at all. Claiming a call's end mark also counts the ended call in /metrics
+(ivr.metrics.ended), once.
 """
 from __future__ import annotations
 
@@ -24,11 +25,13 @@ import time
 
 from redis import Redis, RedisError
 
-from ivr import keys
+from ivr import keys, metrics
 from ivr.calls.event_json import EncodedStr, string_literal
+from ivr.calls.events import END_ID
 from ivr.hotline import Hotline
 from ivr.incidents.model import GREETING
 from ivr.kept import KeptPerObject
+from ivr.metrics.ended import count_ended
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +102,10 @@ def _ascii_literal(text: str) -> str:
 def job_of(member: str | bytes) -> tuple[dict, str, bool]:
     """Return (snapshot, call sid, final) of a mark: the arguments of `settle`. Raises ValueError
     (UnicodeDecodeError among them), KeyError or TypeError for a malformed one."""
-    data = json.loads(member.decode() if isinstance(member, bytes) else member)
+    return _job(json.loads(member.decode() if isinstance(member, bytes) else member))
+
+
+def _job(data: dict) -> tuple[dict, str, bool]:
     snap = dict(data["snap"])
     snap["caller"], snap["caller_name"] = data.get("caller") or "", data.get("caller_name") or ""
     return snap, str(data["sid"]), bool(data.get("final"))
@@ -123,15 +129,30 @@ def pump_once(redis: Redis, now: float | None = None) -> int:
         members = claim(redis, moment)
         for member in members:
             try:
-                snap, sid, final = job_of(member)
+                data = json.loads(member.decode() if isinstance(member, bytes) else member)
+                snap, sid, final = _job(data)
             except (ValueError, KeyError, TypeError, AttributeError):
                 log.error("dropping a malformed settle mark: %.200r", member)
             else:
                 enqueue_settle(redis, snap, sid, 0.0, final)
                 count += 1
+                if data.get("event") == END_ID:
+                    _count_ended(redis, snap.get("line"), sid)
             redis.zrem(keys.settle_due(), member)
         if len(members) < BATCH:
             return count
+
+
+def _count_ended(redis: Redis, line, sid: str) -> None:
+    """Count the ended call in /metrics (ivr.metrics.ended); a failure is logged, never raised:
+    the settling goes on."""
+    try:
+        count_ended(redis, str(line or ""), sid)
+    except RedisError as exc:
+        metrics.redis_failure("metrics")
+        log.warning("call %s: its end could not be counted (%s)", sid, exc)
+    except Exception:  # noqa: BLE001 - metrics never hold up settling
+        log.exception("call %s: its end could not be counted", sid)
 
 
 def waiting(redis: Redis, now: float | None = None) -> tuple[int, float]:

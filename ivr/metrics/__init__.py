@@ -36,19 +36,20 @@ CONFIG_RELOAD_FAILURES = Counter("hotline_config_reload_failures",
 _RECEIPTS = {"delivered": "delivered", "undelivered": "undelivered", "failed": "undelivered"}
 
 
-def call_event(ev: dict, record) -> None:
-    """Count a new call-log event: a start, or an end (then `record(sid)` gives the folded call
-    record with its service, route and outcome). Never raises."""
+def call_started(ev: dict) -> None:
+    """Count a new call-log event when it is a call's start. Never raises."""
     try:
-        kind, line = ev.get("type"), ev.get("line") or "unknown"
-        if kind == "start":
-            _child(CALLS_STARTED, (line,)).inc()
-        elif kind == "end":
-            rec = record(ev["sid"]) or {}
-            _child(CALLS, (line, rec.get("service") or NONE, rec.get("route") or NONE,
-                           rec.get("outcome") or "unknown")).inc()
+        if ev.get("type") == "start":
+            _child(CALLS_STARTED, (ev.get("line") or "unknown",)).inc()
     except Exception:  # noqa: BLE001 - metrics never break a call
         log.exception("could not count call event %s", ev.get("id"))
+
+
+def call_ended(line: str, record: dict) -> None:
+    """Count an ended call of hotline `line` by its folded `record`'s service, route and outcome
+    (ivr.metrics.ended counts each call once)."""
+    _child(CALLS, (line or "unknown", record.get("service") or NONE, record.get("route") or NONE,
+                   record.get("outcome") or "unknown")).inc()
 
 
 _children: dict[tuple, object] = {}   # (metric, label values) -> the metric's child for them

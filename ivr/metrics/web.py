@@ -3,7 +3,8 @@
 init_app(app) adds, without touching any view: a timer around every request (histogram and
 count by endpoint for the webhooks, one log line per webhook: ivr.weblog, kept as
 `app.extensions["hotline.weblog"]`), the call-log
-listeners (calls started and ended, Redis failures) and the /metrics view.
+listeners (calls started, Redis failures) and the /metrics view. Ended calls are counted by
+`hotline worker` (ivr.metrics.ended).
 
 HOTLINE_METRICS_TOKEN: the bearer token /metrics wants (`Authorization: Bearer TOKEN`); unset,
 /metrics answers 404. PROMETHEUS_MULTIPROC_DIR: see ivr.metrics.
@@ -34,7 +35,7 @@ def init_app(app: Flask, refused: list | None = None) -> None:
     refused = list(refused or [])
     if refused:
         metrics.config_refused()
-    state.store.on_event.append(lambda ev: metrics.call_event(ev, state.store.record))
+    state.store.on_event.append(metrics.call_started)
     state.store.on_redis_failure.append(lambda exc: metrics.redis_failure("call_log"))
     registry = _registry(ScrapeCollector(state, refused))
     token = os.environ.get("HOTLINE_METRICS_TOKEN") or ""
