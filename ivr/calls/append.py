@@ -17,12 +17,9 @@ _E164 = re.compile(r"^\+[0-9]{1,15}$")  # a number, not junk such as NaN
 
 # Per event, 5 KEYS (events, seen, index, lines, follow-up set) and 10 ARGV (event id, event JSON, ttl
 # seconds, index score ('' = none), sid, index cutoff score, line, index cap ('0' = none), follow-up
-# score ('' = none), follow-up member), then one last ARGV: the numbers (from 1, space-separated)
-# of events whose call's whole log is wanted back, each negative when that log is wanted only if
-# the event was a duplicate, or 0. One call of the script writes a whole batch (one webhook's
-# events, or a write-behind flusher's batch of several webhooks') and returns {flags, numbers,
-# logs}: 1 (added) or 0 (duplicate) per event, the numbers of the events whose call's log came
-# back, and those logs after the write, in the same order.
+# score ('' = none), follow-up member). One call of the script writes a whole batch (one webhook's
+# events, or a write-behind flusher's batch of several webhooks') and returns 1 (added) or 0
+# (duplicate) per event.
 # A call's keys get their TTL when the call is new and are never extended by later events, so a
 # call is kept `ttl` from its first event. (The events list has no TTL exactly when the call is new:
 # EXPIRE NX tells, and a later event of the same call in the batch finds the TTL set.) An index
@@ -56,16 +53,7 @@ for i = 0, #KEYS / 5 - 1 do
     out[i + 1] = 1
   end
 end
-local numbers, logs = {}, {}
-for word in string.gmatch(ARGV[#KEYS * 2 + 1], '%S+') do
-  local want = tonumber(word)
-  if want < 0 then want = (out[-want] == 0) and -want or 0 end
-  if want > 0 then
-    numbers[#numbers + 1] = want
-    logs[#logs + 1] = redis.call('LRANGE', KEYS[(want - 1) * 5 + 1], 0, -1)
-  end
-end
-return {out, numbers, logs}
+return out
 """
 
 
@@ -83,13 +71,11 @@ def index_line(line: str | None) -> str:
     return line if line and _E164.match(line) else UNKNOWN_LINE
 
 
-def append_arguments(items: list[tuple[dict, int, float | None]], read_back: int | list[int] = 0,
+def append_arguments(items: list[tuple[dict, int, float | None]],
                      texts: list[str] | None = None) -> tuple[list[str], list]:
     """Return (KEYS, ARGV) of one APPEND call for `items` ((event, ttl in days, index score or None)
     each); raises ValueError or TypeError for an item that cannot be written as it stands (see
-    `writable`). `read_back` is the number (from 1) of an event whose call's log should come back, its
-    negative for "only when that event is a duplicate", 0, or a list of such numbers. `texts`, when
-    given, are the events' JSON texts (without follow-ups) already encoded. Numbers are given as the
+    `writable`). `texts`, when given, are the events' JSON texts (without follow-ups) already encoded. Numbers are given as the
     text redis-py would send for them (their repr), so they are packed as they are."""
     script_keys: list[str] = []
     args: list = []
@@ -108,8 +94,7 @@ def append_arguments(items: list[tuple[dict, int, float | None]], read_back: int
         script_keys += [events_key, keys.call_seen(sid), keys.calls_index(line), keys.calls_lines(), follow_key]
         args += [ev["id"], encode_event(ev) if texts is None else texts[n], str(ttl), index_score, sid,
                  repr(cutoff), line, str(UNKNOWN_INDEX_CAP) if line == UNKNOWN_LINE else "0", follow_score, follow_member]
-    wanted = " ".join(map(str, read_back)) if isinstance(read_back, list) else str(read_back)
-    return script_keys, args + [wanted or "0"]
+    return script_keys, args
 
 
 def score(value) -> str:

@@ -121,15 +121,14 @@ class CallStore(SpoolReplay, RecentCalls):
         return added
 
     def _write_or_spool(self, items: list[tuple[dict, int, float | None]], spool_only: bool = False,
-                        read_back: list[int] | None = None, texts: list[str] | None = None) -> tuple[list[bool], bool]:
+                        texts: list[str] | None = None) -> tuple[list[bool], bool]:
         """Write events with one script call, else (Redis down, or `spool_only`) spool them, and
         tell the observers of the new ones; returns (added-or-duplicate per event, True when Redis
-        took them). `read_back`, `texts`: see `_write_many`. Raises OSError only when Redis AND the
-        spool fail."""
+        took them). `texts`: see `_write_many`. Raises OSError only when Redis AND the spool fail."""
         self._ensure_flusher()
         if not spool_only and self.available():
             try:
-                added = self._write_many(items, read_back or [], texts)
+                added = self._write_many(items, texts)
             except redis.RedisError as exc:
                 self._failed(exc)
             else:
@@ -237,30 +236,15 @@ class CallStore(SpoolReplay, RecentCalls):
     def _write(self, ev: dict, ttl_days: int, index_ts: float | None) -> bool:
         return self._write_many([(ev, ttl_days, index_ts)])[0]
 
-    def _write_many(self, items: list[tuple[dict, int, float | None]], read_back: int | list[int] = 0,
-                    texts: list[str] | None = None) -> list[bool]:
-        """Write events with one script call; returns added-or-duplicate per event. With
-        `read_back` (an event's number from 1, or a list of them), that call's log as Redis holds
-        it after the write is kept in this thread's batch (see `events`); with its negative, only
-        when that event was a duplicate. `texts`: the events' JSON, already encoded. Raises
-        redis.RedisError."""
+    def _write_many(self, items: list[tuple[dict, int, float | None]], texts: list[str] | None = None) -> list[bool]:
+        """Write events with one script call; returns added-or-duplicate per event. `texts`: the
+        events' JSON, already encoded. Raises redis.RedisError."""
         try:
-            script_keys, args = append_arguments(items, read_back, texts)
+            script_keys, args = append_arguments(items, texts)
         except (TypeError, ValueError, OverflowError):
             items = self._writable(items)   # one malformed event must not hold up the others
-            script_keys, args = append_arguments(items, read_back, texts)
-        wanted = {items[abs(n) - 1][0]["sid"] for n in (read_back if isinstance(read_back, list) else [read_back]) if n}
-        before = {sid: self._behind(sid) for sid in wanted}   # see `events`
-        flags, numbers, logs = run_script(self.redis, self._script, script_keys, args)
-        for number, log_after in zip(numbers, logs):
-            sid = items[number - 1][0]["sid"]
-            try:   # the events are written: a log that reads back badly is read again when needed
-                found = [json.loads(raw) for raw in log_after]
-            except ValueError:
-                log.error("call %s: its log in Redis holds an entry that is not JSON", sid)
-                continue
-            self._batch.read[sid] = _joined(found, before.get(sid, []))
-        return [bool(a) for a in flags]
+            script_keys, args = append_arguments(items, texts)
+        return [bool(a) for a in run_script(self.redis, self._script, script_keys, args)]
 
     @staticmethod
     def _writable(items: list[tuple[dict, int, float | None]]) -> list[tuple[dict, int, float | None]]:
