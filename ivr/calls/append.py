@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import re
-import time
 
 from ivr import keys
 from ivr.calls.event_json import encode_event
@@ -15,11 +14,14 @@ UNKNOWN_LINE = "unknown"     # the one index of calls to numbers that are not ou
 UNKNOWN_INDEX_CAP = 1000     # ... which keeps only this many newest CallSids
 _E164 = re.compile(r"^\+[0-9]{1,15}$")  # a number, not junk such as NaN
 
-# Per event, 5 KEYS (events, seen, index, lines, follow-up set) and 10 ARGV (event id, event JSON, ttl
-# seconds, index score ('' = none), sid, index cutoff score, line, index cap ('0' = none), follow-up
-# score ('' = none), follow-up member). One call of the script writes a whole batch (one webhook's
-# events, or a write-behind flusher's batch of several webhooks') and returns 1 (added) or 0
-# (duplicate) per event.
+# Per event: KEYS events and seen, then index and lines when the event is indexed, then the
+# follow-up set when it has one; ARGV event id, event JSON, and its head "ttl index cutoff cap
+# follow" (ttl in seconds; index score, index cutoff score, index cap ('0' = none), follow-up
+# score, each '_' when there is none), then the sid and line when indexed, then the follow-up
+# member when it has one. A plain event (most of a call's) thus takes 2 KEYS and 3 ARGV: each
+# argument costs the packing of the command and the flusher's CPU alike. One call of the script
+# writes a whole batch (one webhook's events, or a write-behind flusher's batch of several
+# webhooks') and returns 1 (added) or 0 (duplicate) per event.
 # A call's keys get their TTL when the call is new and are never extended by later events, so a
 # call is kept `ttl` from its first event. (The events list has no TTL exactly when the call is new:
 # EXPIRE NX tells, and a later event of the same call in the batch finds the TTL set.) An index
@@ -28,29 +30,41 @@ _E164 = re.compile(r"^\+[0-9]{1,15}$")  # a number, not junk such as NaN
 # the same script call: the mark of work due because of the event (e.g. settling the call's
 # incident) is written exactly when the event is, never one without the other.
 APPEND = """
-local out, timed = {}, {}
-for i = 0, #KEYS / 5 - 1 do
-  local k, a = i * 5, i * 10
-  if redis.call('SADD', KEYS[k + 2], ARGV[a + 1]) == 0 then
-    out[i + 1] = 0
+local out, timed, k, a = {}, {}, 1, 1
+while a <= #ARGV do
+  local id, text = ARGV[a], ARGV[a + 1]
+  local ttl, score, cutoff, cap, due = string.match(ARGV[a + 2], '^(%S+) (%S+) (%S+) (%S+) (%S+)$')
+  local events, seen = KEYS[k], KEYS[k + 1]
+  local index, lines, sid, line, follow, member
+  k, a = k + 2, a + 3
+  if score ~= '_' then
+    index, lines, sid, line = KEYS[k], KEYS[k + 1], ARGV[a], ARGV[a + 1]
+    k, a = k + 2, a + 2
+  end
+  if due ~= '_' then
+    follow, member = KEYS[k], ARGV[a]
+    k, a = k + 1, a + 1
+  end
+  if redis.call('SADD', seen, id) == 0 then
+    out[#out + 1] = 0
   else
-    redis.call('RPUSH', KEYS[k + 1], ARGV[a + 2])
-    if not timed[KEYS[k + 1]] then
-      if redis.call('EXPIRE', KEYS[k + 1], ARGV[a + 3], 'NX') == 1 then
-        redis.call('EXPIRE', KEYS[k + 2], ARGV[a + 3])
+    redis.call('RPUSH', events, text)
+    if not timed[events] then
+      if redis.call('EXPIRE', events, ttl, 'NX') == 1 then
+        redis.call('EXPIRE', seen, ttl)
       end
-      timed[KEYS[k + 1]] = tonumber(ARGV[a + 3]) > 0
+      timed[events] = tonumber(ttl) > 0
     end
-    if ARGV[a + 4] ~= '' then
-      redis.call('ZADD', KEYS[k + 3], 'NX', ARGV[a + 4], ARGV[a + 5])
-      redis.call('ZREMRANGEBYSCORE', KEYS[k + 3], '-inf', ARGV[a + 6])
-      if tonumber(ARGV[a + 8]) > 0 then redis.call('ZREMRANGEBYRANK', KEYS[k + 3], 0, -1 - tonumber(ARGV[a + 8])) end
-      redis.call('EXPIRE', KEYS[k + 3], ARGV[a + 3])
-      redis.call('SADD', KEYS[k + 4], ARGV[a + 7])
-      if redis.call('TTL', KEYS[k + 4]) < tonumber(ARGV[a + 3]) then redis.call('EXPIRE', KEYS[k + 4], ARGV[a + 3]) end
+    if index then
+      redis.call('ZADD', index, 'NX', score, sid)
+      redis.call('ZREMRANGEBYSCORE', index, '-inf', cutoff)
+      if tonumber(cap) > 0 then redis.call('ZREMRANGEBYRANK', index, 0, -1 - tonumber(cap)) end
+      redis.call('EXPIRE', index, ttl)
+      redis.call('SADD', lines, line)
+      if redis.call('TTL', lines) < tonumber(ttl) then redis.call('EXPIRE', lines, ttl) end
     end
-    if ARGV[a + 9] ~= '' then redis.call('ZADD', KEYS[k + 5], ARGV[a + 9], ARGV[a + 10]) end
-    out[i + 1] = 1
+    if follow then redis.call('ZADD', follow, due, member) end
+    out[#out + 1] = 1
   end
 end
 return out
@@ -75,25 +89,34 @@ def append_arguments(items: list[tuple[dict, int, float | None]],
                      texts: list[str] | None = None) -> tuple[list[str], list]:
     """Return (KEYS, ARGV) of one APPEND call for `items` ((event, ttl in days, index score or None)
     each); raises ValueError or TypeError for an item that cannot be written as it stands (see
-    `writable`). `texts`, when given, are the events' JSON texts (without follow-ups) already encoded. Numbers are given as the
-    text redis-py would send for them (their repr), so they are packed as they are."""
+    `writable`). `texts`, when given, are the events' JSON texts (without follow-ups) already encoded.
+    Numbers are given as the text redis-py would send for them (their repr), so they are packed as
+    they are."""
     script_keys: list[str] = []
     args: list = []
     for n, (ev, ttl_days, index_ts) in enumerate(items):
-        sid, line = ev["sid"], index_line(ev.get("line"))
+        sid = ev["sid"]
         ttl = int(ttl_days) * DAY
-        index_score = "" if index_ts is None else score(index_ts)
-        cutoff = (index_ts or time.time()) - ttl
-        events_key = keys.call_events(sid)
         follow = ev.get(FOLLOW)
         if follow:
             ev = {k: v for k, v in ev.items() if k != FOLLOW}
-            follow_key, follow_score, follow_member = follow[0], score(follow[1]), follow[2]
+        script_keys += [keys.call_events(sid), keys.call_seen(sid)]
+        if index_ts is None:
+            head = f"{ttl} _ _ _"
+            more = []
         else:
-            follow_key, follow_score, follow_member = events_key, "", ""   # a key of this call's, not written
-        script_keys += [events_key, keys.call_seen(sid), keys.calls_index(line), keys.calls_lines(), follow_key]
-        args += [ev["id"], encode_event(ev) if texts is None else texts[n], str(ttl), index_score, sid,
-                 repr(cutoff), line, str(UNKNOWN_INDEX_CAP) if line == UNKNOWN_LINE else "0", follow_score, follow_member]
+            line = index_line(ev.get("line"))
+            head = (f"{ttl} {score(index_ts)} {score(index_ts - ttl)} "
+                    f"{UNKNOWN_INDEX_CAP if line == UNKNOWN_LINE else 0}")
+            script_keys += [keys.calls_index(line), keys.calls_lines()]
+            more = [sid, line]
+        if follow:
+            head = f"{head} {score(follow[1])}"
+            script_keys.append(follow[0])
+            more.append(follow[2])
+        else:
+            head += " _"
+        args += [ev["id"], encode_event(ev) if texts is None else texts[n], head, *more]
     return script_keys, args
 
 
