@@ -106,7 +106,8 @@ def append_arguments(items: list[tuple[dict, int, float | None]],
             more = []
         else:
             line = index_line(ev.get("line"))
-            head = (f"{ttl} {score(index_ts)} {score(index_ts - ttl)} "
+            # the cutoff in whole seconds: a sub-second part would only cost a float's repr
+            head = (f"{ttl} {score(index_ts)} {math.floor(index_ts) - ttl} "
                     f"{UNKNOWN_INDEX_CAP if line == UNKNOWN_LINE else 0}")
             script_keys += [keys.calls_index(line), keys.calls_lines()]
             more = [sid, line]
@@ -120,10 +121,28 @@ def append_arguments(items: list[tuple[dict, int, float | None]],
     return script_keys, args
 
 
+class Score(float):
+    """A float that carries its repr (`text`), worked out once: a call's index score is written
+    into the journal line and into the script's arguments, and a float's repr costs more than
+    the rest of building either. A copy or a pickle of it is a plain float."""
+
+    __slots__ = ("text",)
+
+    def __new__(cls, value: float) -> "Score":
+        obj = float.__new__(cls, value)
+        obj.text = float.__repr__(obj)
+        return obj
+
+    def __reduce__(self):
+        return float, (float(self),)
+
+
 def score(value) -> str:
     """Return a finite number as the text a sorted-set score is sent as; raises ValueError (or
     TypeError) otherwise: Redis refuses "nan" in the middle of the script, after the batch's
     earlier events were written, and takes "inf" for a follow-up that is never due."""
+    if type(value) is Score and math.isfinite(value):
+        return value.text
     number = float(value)
     if not math.isfinite(number):
         raise ValueError(f"{value!r} is not a finite number")

@@ -29,7 +29,7 @@ import os
 import secrets
 from pathlib import Path
 
-from ivr.calls.append import FOLLOW
+from ivr.calls.append import FOLLOW, Score
 from ivr.calls.event_json import ENCODER, EncodedStr
 from ivr.calls.forksafe import renew_after_fork
 
@@ -48,7 +48,8 @@ def journal_dir(spool_dir: str | os.PathLike) -> Path:
 def journal_line(ev_json: str, ttl_days: int, index_ts: float | None, follow: list | None) -> str:
     """Return one event's journal line: its logged JSON text (`ev_json`, without the follow-up)
     and what its write needs besides (days kept, index score, follow-up)."""
-    return (f'{{"t":{int(ttl_days)},"i":{"null" if index_ts is None else repr(float(index_ts))},'
+    index = "null" if index_ts is None else index_ts.text if type(index_ts) is Score else repr(float(index_ts))
+    return (f'{{"t":{int(ttl_days)},"i":{index},'
             f'"f":{"null" if not follow else _follow_json(follow)},"e":{ev_json}}}\n')
 
 

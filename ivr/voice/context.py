@@ -7,7 +7,7 @@ import logging
 from flask import Response, current_app, g, request
 
 from ivr.app import OUTCOME_KINDS, HotlineState, run_outcome_hooks, state_of, with_outcome_mark
-from ivr.calls.append import DEFAULT_TTL_DAYS
+from ivr.calls.append import DEFAULT_TTL_DAYS, Score
 from ivr.calls.events import Outcome, event
 from ivr.calls.spool import valid_sid
 from ivr.calls.store import UNKNOWN_LINE
@@ -134,7 +134,7 @@ def record(hotline: Hotline | None, kind: str, dedup: str, /, index: bool = Fals
     if kind in OUTCOME_KINDS and st.outcome_marks:
         ev = with_outcome_mark(st, hotline, ev, at)
     try:
-        fresh = store.add(ev, days, at.timestamp() if index else None, spool_only=spool_only)
+        fresh = store.add(ev, days, Score(at.timestamp()) if index else None, spool_only=spool_only)
     except Exception:  # noqa: BLE001 - the call must go on even when nothing can be written
         log.exception("could not record %s event for call %s", kind, sid)
         return False
