@@ -219,3 +219,18 @@ def test_kept_children_are_the_ones_labels_gives_so_counts_land_in_the_scrape():
         metrics.call_started({"type": "start", "line": line, "sid": "CA1"})
     assert metrics._child(metrics.CALLS_STARTED, (line,)) is metrics.CALLS_STARTED.labels(line)
     assert metrics.CALLS_STARTED.labels(line)._value.get() == before + 2
+
+
+def test_a_webhooks_kept_children_are_the_ones_labels_gives_so_its_answers_land_in_the_scrape():
+    from ivr import metrics
+
+    endpoint = "/voice/kept-children-test"
+    answers, durations = metrics.WEBHOOK_RESPONSES.labels(endpoint, "503"), metrics.WEBHOOK_SECONDS.labels(endpoint)
+    before = answers._value.get(), durations._sum.get()
+    for _ in range(2):
+        metrics.webhook(endpoint, 503, 0.25)
+    metrics.webhook(endpoint, 200, 0.5)
+    assert metrics._webhook_children[(endpoint, 503)] == (durations, answers)
+    assert answers._value.get() == before[0] + 2
+    assert metrics.WEBHOOK_RESPONSES.labels(endpoint, "200")._value.get() == 1
+    assert durations._sum.get() == before[1] + 1.0

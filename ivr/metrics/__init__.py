@@ -87,8 +87,18 @@ def sms_receipt(kind: str | None, status: str) -> None:
 
 def webhook(endpoint: str, status: int, seconds: float) -> None:
     """Count one webhook answer and its duration."""
-    _child(WEBHOOK_SECONDS, (endpoint,)).observe(seconds)
-    _child(WEBHOOK_RESPONSES, (endpoint, str(status))).inc()
+    pair = _webhook_children.get((endpoint, status))
+    if pair is None:
+        pair = (_child(WEBHOOK_SECONDS, (endpoint,)), _child(WEBHOOK_RESPONSES, (endpoint, str(status))))
+        if len(_webhook_children) < CHILDREN_KEPT:
+            _webhook_children[(endpoint, status)] = pair
+    pair[0].observe(seconds)
+    pair[1].inc()
+
+
+# (endpoint, status) -> its duration histogram's and its answer counter's children: one lookup per
+# webhook, and no str(status)
+_webhook_children: dict[tuple[str, int], tuple] = {}
 
 
 def config_refused() -> None:
