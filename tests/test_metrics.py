@@ -67,7 +67,7 @@ def test_calls_are_counted_by_line_service_route_and_outcome(app, redis_url):
     ended_before_the_pump = scrape(app)
     assert app.state.store.settle()
     r = client(redis_url)
-    due.pump_once(r)                # `hotline worker` counts ended calls as it claims their end marks
+    due.pump_once(r, AT.timestamp() + 3600)   # `hotline worker` counts ended calls as it claims their end marks
     after = scrape(app)
 
     def delta(name, **labels):
