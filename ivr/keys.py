@@ -22,6 +22,12 @@ def call_counted(call_sid: str) -> str:
     return f"{PREFIX}:call:{call_sid}:counted"
 
 
+def calls_ended() -> str:
+    """Return the hash of ended calls counted for /metrics: field a JSON array [line, service, route,
+    outcome], value the count (ivr.metrics.ended)."""
+    return f"{PREFIX}:metrics:calls-ended"
+
+
 def calls_index(line: str) -> str:
     """Return the sorted set of a hotline's (or "unknown"'s) CallSids, scored by start time (epoch seconds)."""
     return f"{PREFIX}:calls:{line}"

@@ -1,5 +1,5 @@
-"""Ended calls in /metrics: counted once each by the settle pump, from the call's log as it is then
-(ivr.metrics.ended through ivr.incidents.due.pump_once)."""
+"""Ended calls in /metrics: counted once each by the settle pump, from the call's log as it is then,
+into Redis, and read from there by the scrape (ivr.metrics.ended through ivr.incidents.due.pump_once)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -20,8 +20,16 @@ AT = OFFICE
 CALLER = "+4534412350"
 
 
-def _counted(line: str, service: str, route: str, outcome: str) -> float:
-    return metrics.CALLS.labels(line, service, route, outcome)._value.get()
+_REDIS: list = []
+
+
+@pytest.fixture(autouse=True)
+def _client(redis_url):
+    _REDIS[:] = [client(redis_url)]
+
+
+def _counted(line: str, service: str, route: str, outcome: str) -> int:
+    return ended.counts(_REDIS[0]).get((line, service, route, outcome), 0)
 
 
 def _log(r, sid: str, line: str, *events: tuple[str, str, dt.datetime, dict]) -> None:
@@ -121,3 +129,28 @@ def test_the_script_counts_only_the_first_time(redis_url):
     _log(r, sid, "+4570112299", ("start", "start", AT, {}))
     assert ended.count_ended(r, "+4570112299", sid) is True
     assert ended.count_ended(r, "+4570112299", sid) is False
+
+
+def test_the_scrape_reads_the_counts_from_redis_and_leaves_out_a_malformed_one(redis_url, caplog):
+    from types import SimpleNamespace
+
+    r = _REDIS[0]
+    r.hset(keys.calls_ended(), mapping={'["+4570112299","it","office_hours","answered"]': 3,
+                                        '["+4570112299","none","none","hung_up"]': 2,
+                                        '["only two","labels"]': 9, "not json": 1})
+    (family,) = ended.families(SimpleNamespace(redis=r))
+    found = {(s.name, tuple(s.labels[k] for k in ended.LABELS)): s.value for s in family.samples}
+    assert found == {("hotline_calls_total", ("+4570112299", "it", "office_hours", "answered")): 3,
+                     ("hotline_calls_total", ("+4570112299", "none", "none", "hung_up")): 2}
+    assert caplog.text.count("a count of ended calls is malformed") == 2
+
+
+def test_without_redis_the_scrape_leaves_the_counts_out(caplog):
+    from types import SimpleNamespace
+
+    import redis
+
+    silent = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    assert ended.families(SimpleNamespace(redis=silent)) == []
+    assert "cannot read the counts of ended calls" in caplog.text
+    assert ended.families(SimpleNamespace(redis=None)) == []

@@ -4,7 +4,8 @@ No Flask here: RQ workers import this module. With PROMETHEUS_MULTIPROC_DIR set 
 import (prometheus_client reads it then), every process writes its values to files in that
 directory and `/metrics` sums them over all processes sharing it (see docs/metrics.md).
 Gauges that describe the present (spool depth, queue depth, config version) are not kept here:
-ivr.metrics.scrape computes them when /metrics is asked.
+ivr.metrics.scrape computes them when /metrics is asked. Nor are the ended calls: `hotline worker`
+counts them in Redis, and /metrics reads them there (ivr.metrics.ended).
 """
 from __future__ import annotations
 
@@ -14,11 +15,7 @@ from prometheus_client import Counter, Histogram
 
 log = logging.getLogger(__name__)
 
-NONE = "none"   # the label value for a call that never reached a service
-
 CALLS_STARTED = Counter("hotline_calls_started", "Calls that rang a hotline.", ["line"])
-CALLS = Counter("hotline_calls", "Calls that ended, by line, service, route kind and outcome.",
-                ["line", "service", "route", "outcome"])
 WEBHOOK_SECONDS = Histogram(
     "hotline_webhook_duration_seconds", "Time to answer a webhook (Twilio's voice and SMS callbacks).",
     ["endpoint"], buckets=(0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0))
@@ -43,13 +40,6 @@ def call_started(ev: dict) -> None:
             _child(CALLS_STARTED, (ev.get("line") or "unknown",)).inc()
     except Exception:  # noqa: BLE001 - metrics never break a call
         log.exception("could not count call event %s", ev.get("id"))
-
-
-def call_ended(line: str, record: dict) -> None:
-    """Count an ended call of hotline `line` by its folded `record`'s service, route and outcome
-    (ivr.metrics.ended counts each call once)."""
-    _child(CALLS, (line or "unknown", record.get("service") or NONE, record.get("route") or NONE,
-                   record.get("outcome") or "unknown")).inc()
 
 
 _children: dict[tuple, object] = {}   # (metric, label values) -> the metric's child for them

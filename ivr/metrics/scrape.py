@@ -1,4 +1,5 @@
-"""Gauges computed when /metrics is asked: spool depth, queue depth and age, workers, config.
+"""Gauges computed when /metrics is asked: spool depth, queue depth and age, workers, config; and
+the counts of ended calls that `hotline worker` keeps in Redis (ivr.metrics.ended).
 
 SOURCES is the hook for other parts of the app: a callable `(state) -> iterable of
 prometheus_client metric families` added there (`add_source`) is collected on every scrape (e.g.
@@ -18,6 +19,7 @@ from rq import Queue, Worker
 
 from ivr import metrics
 from ivr.calls.journal import journal_dir, waiting_bytes
+from ivr.metrics import ended
 from ivr.sms.jobs import rq_connection
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,7 @@ class ScrapeCollector:
                      "Errors in HOTLINE_CONFIG when it was refused (0: the configured file is served).",
                      len(self.refused))
         yield from self._queues()
+        yield from ended.families(self.state)
         for source in list(SOURCES):
             try:
                 yield from source(self.state)
