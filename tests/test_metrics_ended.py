@@ -154,3 +154,19 @@ def test_without_redis_the_scrape_leaves_the_counts_out(caplog):
     assert ended.families(SimpleNamespace(redis=silent)) == []
     assert "cannot read the counts of ended calls" in caplog.text
     assert ended.families(SimpleNamespace(redis=None)) == []
+
+
+def test_a_call_to_a_number_that_is_no_hotline_is_counted_when_it_ends_once(voice_app, redis_url):
+    """Such a call leaves no settle mark: the web process's observer counts its end (on the
+    flusher), as the unknown line's, once however often Twilio repeats the status callback."""
+    va = voice_app(at=AT)
+    r = _REDIS[0]
+    labels = ("unknown", "none", "none", "unknown_line")
+    before = ended.counts(r).get(labels, 0)
+    call = va.call("+4599999999")
+    call.start()
+    call.hang_up()
+    call.hang_up()
+    assert va.state.store.settle()
+    assert ended.counts(r).get(labels, 0) == before + 1
+    assert r.zcard(keys.settle_due()) == 0     # no mark: the pump has nothing to count it by

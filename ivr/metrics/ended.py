@@ -22,8 +22,9 @@ import logging
 from prometheus_client.core import CounterMetricFamily
 from redis import Redis, RedisError
 
-from ivr import keys
-from ivr.calls.events import fold
+from ivr import keys, metrics
+from ivr.calls.append import UNKNOWN_LINE
+from ivr.calls.events import Outcome, fold
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,24 @@ def count_ended(redis: Redis, line: str, sid: str) -> bool:
             events.append(json.loads(raw))
         except ValueError:
             log.error("call %s: its log holds an entry that is not JSON", sid)
-    field = json.dumps(labels_of(line, fold(sid, events) if events else {}), ensure_ascii=False)
+    return _count_once(redis, sid, labels_of(line, fold(sid, events) if events else {}))
+
+
+def count_unknown_line(redis: Redis | None, sid: str) -> None:
+    """Count the end of call `sid` to a number that is no hotline of the config (it leaves no
+    settle mark: nothing else would count it) as (unknown, none, none, unknown_line), once. The
+    call store's observer calls it on the write-behind flusher, only for such calls. Never raises."""
+    if redis is None:
+        return
+    try:
+        _count_once(redis, sid, (UNKNOWN_LINE, NONE, NONE, Outcome.UNKNOWN_LINE.value))
+    except RedisError as exc:
+        metrics.redis_failure("metrics")
+        log.warning("call %s to an unknown number: its end could not be counted (%s)", sid, exc)
+
+
+def _count_once(redis: Redis, sid: str, labels: tuple[str, ...]) -> bool:
+    field = json.dumps(labels, ensure_ascii=False)
     return redis.eval(_COUNT_ONCE, 2, keys.call_counted(sid), keys.calls_ended(), COUNTED_KEPT, field) is not None
 
 

@@ -3,8 +3,8 @@
 init_app(app) adds, without touching any view: a timer around every request (histogram and
 count by endpoint for the webhooks, one log line per webhook: ivr.weblog, kept as
 `app.extensions["hotline.weblog"]`), the call-log
-listeners (calls started, Redis failures) and the /metrics view. Ended calls are counted by
-`hotline worker` (ivr.metrics.ended).
+listeners (calls started, calls to unknown numbers ended, Redis failures) and the /metrics view.
+Other ended calls are counted by `hotline worker` (ivr.metrics.ended).
 
 HOTLINE_METRICS_TOKEN: the bearer token /metrics wants (`Authorization: Bearer TOKEN`); unset,
 /metrics answers 404. PROMETHEUS_MULTIPROC_DIR: see ivr.metrics.
@@ -22,6 +22,8 @@ from prometheus_client import multiprocess
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from ivr import metrics
+from ivr.calls.append import UNKNOWN_LINE
+from ivr.metrics import ended
 from ivr.metrics.scrape import ScrapeCollector
 from ivr.weblog import WebhookLog
 
@@ -35,7 +37,14 @@ def init_app(app: Flask, refused: list | None = None) -> None:
     refused = list(refused or [])
     if refused:
         metrics.config_refused()
-    state.store.on_event.append(metrics.call_started)
+    def counted(ev: dict) -> None:   # one observer: each costs a call per event on the flusher
+        kind = ev.get("type")
+        if kind == "start":
+            metrics.call_started(ev)
+        elif kind == "end" and ev.get("line") == UNKNOWN_LINE:
+            ended.count_unknown_line(state.redis, ev["sid"])
+
+    state.store.on_event.append(counted)
     state.store.on_redis_failure.append(lambda exc: metrics.redis_failure("call_log"))
     registry = _registry(ScrapeCollector(state, refused))
     token = os.environ.get("HOTLINE_METRICS_TOKEN") or ""
