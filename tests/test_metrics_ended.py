@@ -113,7 +113,7 @@ def test_a_count_that_fails_is_logged_and_the_call_is_settled_all_the_same(redis
 
     def failing(*args):
         raise failure
-    monkeypatch.setattr(due, "count_ended", failing)
+    monkeypatch.setattr(ended, "count_ended", failing)   # as the pump calls it, through ended.count_end
     redis_failures = metrics.REDIS_FAILURES.labels("metrics")._value.get()
     _end_mark(r, hotline, sid)
     assert due.pump_once(r, AT.timestamp()) == 1

@@ -25,13 +25,13 @@ import time
 
 from redis import Redis, RedisError
 
-from ivr import keys, metrics
+from ivr import keys
 from ivr.calls.event_json import EncodedStr, string_literal
 from ivr.calls.events import END_ID
 from ivr.hotline import Hotline
 from ivr.incidents.model import GREETING
 from ivr.kept import KeptPerObject
-from ivr.metrics.ended import count_ended
+from ivr.metrics.ended import count_end
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,12 @@ def _ascii_literal(text: str) -> str:
 def job_of(member: str | bytes) -> tuple[dict, str, bool]:
     """Return (snapshot, call sid, final) of a mark: the arguments of `settle`. Raises ValueError
     (UnicodeDecodeError among them), KeyError or TypeError for a malformed one."""
-    return _job(json.loads(member.decode() if isinstance(member, bytes) else member))
+    return _job(_decoded(member))
+
+
+def _decoded(member: str | bytes):
+    """Return a mark's JSON decoded; raises ValueError (UnicodeDecodeError among them)."""
+    return json.loads(member.decode() if isinstance(member, bytes) else member)
 
 
 def _job(data: dict) -> tuple[dict, str, bool]:
@@ -129,7 +134,7 @@ def pump_once(redis: Redis, now: float | None = None) -> int:
         members = claim(redis, moment)
         for member in members:
             try:
-                data = json.loads(member.decode() if isinstance(member, bytes) else member)
+                data = _decoded(member)
                 snap, sid, final = _job(data)
             except (ValueError, KeyError, TypeError, AttributeError):
                 log.error("dropping a malformed settle mark: %.200r", member)
@@ -137,22 +142,10 @@ def pump_once(redis: Redis, now: float | None = None) -> int:
                 enqueue_settle(redis, snap, sid, 0.0, final)
                 count += 1
                 if data.get("event") == END_ID:
-                    _count_ended(redis, snap.get("line"), sid)
+                    count_end(redis, str(snap.get("line") or ""), sid)
             redis.zrem(keys.settle_due(), member)
         if len(members) < BATCH:
             return count
-
-
-def _count_ended(redis: Redis, line, sid: str) -> None:
-    """Count the ended call in /metrics (ivr.metrics.ended); a failure is logged, never raised:
-    the settling goes on."""
-    try:
-        count_ended(redis, str(line or ""), sid)
-    except RedisError as exc:
-        metrics.redis_failure("metrics")
-        log.warning("call %s: its end could not be counted (%s)", sid, exc)
-    except Exception:  # noqa: BLE001 - metrics never hold up settling
-        log.exception("call %s: its end could not be counted", sid)
 
 
 def waiting(redis: Redis, now: float | None = None) -> tuple[int, float]:

@@ -23,8 +23,7 @@ from prometheus_client.core import CounterMetricFamily
 from redis import Redis, RedisError
 
 from ivr import keys, metrics
-from ivr.calls.append import UNKNOWN_LINE
-from ivr.calls.events import Outcome, fold
+from ivr.calls.events import fold
 
 log = logging.getLogger(__name__)
 
@@ -57,25 +56,24 @@ def count_ended(redis: Redis, line: str, sid: str) -> bool:
             events.append(json.loads(raw))
         except ValueError:
             log.error("call %s: its log holds an entry that is not JSON", sid)
-    return _count_once(redis, sid, labels_of(line, fold(sid, events) if events else {}))
+    field = json.dumps(labels_of(line, fold(sid, events) if events else {}), ensure_ascii=False)
+    return redis.eval(_COUNT_ONCE, 2, keys.call_counted(sid), keys.calls_ended(), COUNTED_KEPT, field) is not None
 
 
-def count_unknown_line(redis: Redis | None, sid: str) -> None:
-    """Count the end of call `sid` to a number that is no hotline of the config (it leaves no
-    settle mark: nothing else would count it) as (unknown, none, none, unknown_line), once. The
-    call store's observer calls it on the write-behind flusher, only for such calls. Never raises."""
+def count_end(redis: Redis | None, line: str, sid: str) -> None:
+    """Count call `sid` of `line` once (`count_ended`), never raising: a failure is logged, a Redis
+    one also counted as a metrics Redis failure (the settle pump goes on settling, the flusher on
+    writing). Called by the pump for a claimed end mark, and by the web process's call-log observer
+    for the end of a call to a number that is no hotline (line `unknown`: it leaves no mark)."""
     if redis is None:
         return
     try:
-        _count_once(redis, sid, (UNKNOWN_LINE, NONE, NONE, Outcome.UNKNOWN_LINE.value))
+        count_ended(redis, line, sid)
     except RedisError as exc:
         metrics.redis_failure("metrics")
-        log.warning("call %s to an unknown number: its end could not be counted (%s)", sid, exc)
-
-
-def _count_once(redis: Redis, sid: str, labels: tuple[str, ...]) -> bool:
-    field = json.dumps(labels, ensure_ascii=False)
-    return redis.eval(_COUNT_ONCE, 2, keys.call_counted(sid), keys.calls_ended(), COUNTED_KEPT, field) is not None
+        log.warning("call %s: its end could not be counted (%s)", sid, exc)
+    except Exception:  # noqa: BLE001 - metrics never hold up settling or writing
+        log.exception("call %s: its end could not be counted", sid)
 
 
 def counts(redis: Redis) -> dict[tuple[str, ...], int]:

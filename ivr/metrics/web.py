@@ -42,7 +42,7 @@ def init_app(app: Flask, refused: list | None = None) -> None:
         if kind == "start":
             metrics.call_started(ev)
         elif kind == "end" and ev.get("line") == UNKNOWN_LINE:
-            ended.count_unknown_line(state.redis, ev["sid"])
+            ended.count_end(state.redis, UNKNOWN_LINE, ev["sid"])   # it leaves no settle mark
 
     state.store.on_event.append(counted)
     state.store.on_redis_failure.append(lambda exc: metrics.redis_failure("call_log"))
