@@ -10,6 +10,11 @@
 
 Each command waits at most `timeout` seconds (connect and read) and is never retried, so with a
 hung Redis one request loses at most one timeout, and while the breaker is open none at all.
+`background_client(client)` is the same Redis behind the same breaker for the threads no caller
+waits on (the write-behind's flusher, the spool replay, the outage status refresher): their replies
+may take BACKGROUND_TIMEOUT, so that a pause of a few hundred milliseconds (a slow fsync, a
+failover, a loaded machine that does not schedule Redis) neither opens the breaker for the whole
+process nor sends its events the slower way, through the spool.
 `budget(seconds)` also gives one request (one thread) a deadline: once `seconds` have passed since
 it began, its Redis commands are skipped (the call store spools instead).
 `GateClosed` is a `redis.ConnectionError`, so callers' `except redis.RedisError` covers it.
@@ -41,6 +46,7 @@ log = logging.getLogger(__name__)
 TIMEOUT = 0.25   # seconds for one connect or one reply on the call path
 CALL_BUDGET = 0.5  # seconds after a webhook request began from which its Redis commands are skipped
 PAUSE = 2.0      # seconds the breaker stays open after a failure
+BACKGROUND_TIMEOUT = 1.0   # seconds for one reply to a thread nobody waits on (see background_client)
 _FAILURES = (redis.ConnectionError, redis.TimeoutError, OSError)
 
 
@@ -199,12 +205,24 @@ def gated_client(url: str | None, breaker: Breaker | None = None, timeout: float
     """
     if not url:
         return None
-    return redis.Redis.from_url(
+    client = redis.Redis.from_url(
         url, connection_class=_CLASSES.get(url.split("://", 1)[0].lower(), GatedConnection),
         breaker=breaker or Breaker(pause),
         socket_connect_timeout=timeout, socket_timeout=timeout, retry=Retry(NoBackoff(), 0),
         health_check_interval=0, decode_responses=True,
     )
+    client._gate_url = url   # for background_client
+    return client
+
+
+def background_client(client: redis.Redis | None, timeout: float = BACKGROUND_TIMEOUT) -> redis.Redis | None:
+    """Return a client of the same Redis as `client` (made by gated_client), behind the same
+    breaker, whose connects and replies may take `timeout` seconds: for threads no caller waits
+    on. Returns `client` itself when it is None or not made by gated_client."""
+    url = getattr(client, "_gate_url", None)
+    if url is None:
+        return client
+    return gated_client(url, breaker_of(client), timeout=timeout)
 
 
 def run_script(client: redis.Redis, script, keys: list, args: list):
@@ -219,7 +237,7 @@ def run_script(client: redis.Redis, script, keys: list, args: list):
     try:
         return run_command(client, "EVALSHA", script.sha, len(keys), *keys, *args)
     except redis.exceptions.NoScriptError:
-        return script(keys=keys, args=args)
+        return script(keys=keys, args=args, client=client)
     # A connection that failed mid-command has disconnected itself (redis-py does that): its
     # next command connects again.
 

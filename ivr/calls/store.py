@@ -30,7 +30,7 @@ from ivr.calls.append import APPEND, DAY, FOLLOW, UNKNOWN_LINE, append_arguments
 from ivr.calls.behind import WriteBehind
 from ivr.calls.events import accepted_steps, fold, frozen_decision
 from ivr.calls.forksafe import renew_after_fork
-from ivr.calls.gate import Breaker, GateClosed, breaker_of, run_command, run_script
+from ivr.calls.gate import Breaker, GateClosed, background_client, breaker_of, run_command, run_script
 from ivr.calls.journal import Journal, journal_dir
 from ivr.calls.listing import RecentCalls
 from ivr.calls.replay import SpoolReplay
@@ -59,6 +59,7 @@ class CallStore(SpoolReplay, RecentCalls):
 
     def __init__(self, client: redis.Redis | None, spool: Spool, pause: float = 2.0, write_behind: bool = True):
         self.redis = client
+        self._background = background_client(client)   # the flusher's and the replay's writes
         self.spool = spool
         self.breaker = breaker_of(client) or Breaker(pause)
         self._lock = threading.Lock()
@@ -121,14 +122,16 @@ class CallStore(SpoolReplay, RecentCalls):
         return added
 
     def _write_or_spool(self, items: list[tuple[dict, int, float | None]], spool_only: bool = False,
-                        texts: list[str] | None = None) -> tuple[list[bool], bool]:
+                        texts: list[str] | None = None, background: bool = False) -> tuple[list[bool], bool]:
         """Write events with one script call, else (Redis down, or `spool_only`) spool them, and
         tell the observers of the new ones; returns (added-or-duplicate per event, True when Redis
-        took them). `texts`: see `_write_many`. Raises OSError only when Redis AND the spool fail."""
+        took them). `texts`: see `_write_many`. `background`: written by a thread no caller waits
+        on, which may wait longer for Redis (ivr.calls.gate.background_client). Raises OSError only
+        when Redis AND the spool fail."""
         self._ensure_flusher()
         if not spool_only and self.available():
             try:
-                added = self._write_many(items, texts)
+                added = self._write_many(items, texts, self._background if background else self.redis)
             except redis.RedisError as exc:
                 self._failed(exc)
             else:
@@ -158,7 +161,7 @@ class CallStore(SpoolReplay, RecentCalls):
         """The write-behind flusher's write of a batch (several webhooks' events): Redis, else the
         spool; then the observers, and `on_replayed` for the events Redis found new (those that
         went to the spool get it when replayed). Raises OSError when Redis AND the spool fail."""
-        added, in_redis = self._write_or_spool(items, texts=texts)
+        added, in_redis = self._write_or_spool(items, texts=texts, background=True)
         if in_redis:
             for (ev, _, _), new in zip(items, added):
                 if new:
@@ -234,17 +237,20 @@ class CallStore(SpoolReplay, RecentCalls):
             self._batch.read = None
 
     def _write(self, ev: dict, ttl_days: int, index_ts: float | None) -> bool:
-        return self._write_many([(ev, ttl_days, index_ts)])[0]
+        """The spool replay's write of one event (off the call path); returns False for a repeat.
+        Raises redis.RedisError."""
+        return self._write_many([(ev, ttl_days, index_ts)], None, self._background)[0]
 
-    def _write_many(self, items: list[tuple[dict, int, float | None]], texts: list[str] | None = None) -> list[bool]:
-        """Write events with one script call; returns added-or-duplicate per event. `texts`: the
-        events' JSON, already encoded. Raises redis.RedisError."""
+    def _write_many(self, items: list[tuple[dict, int, float | None]], texts: list[str] | None,
+                    client: redis.Redis) -> list[bool]:
+        """Write events with one script call on `client`; returns added-or-duplicate per event.
+        `texts`: the events' JSON, already encoded. Raises redis.RedisError."""
         try:
             script_keys, args = append_arguments(items, texts)
         except (TypeError, ValueError, OverflowError):
             items = self._writable(items)   # one malformed event must not hold up the others
             script_keys, args = append_arguments(items, texts)
-        return [bool(a) for a in run_script(self.redis, self._script, script_keys, args)]
+        return [bool(a) for a in run_script(client, self._script, script_keys, args)]
 
     @staticmethod
     def _writable(items: list[tuple[dict, int, float | None]]) -> list[tuple[dict, int, float | None]]:

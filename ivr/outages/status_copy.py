@@ -2,7 +2,8 @@
 
 Callers hear the outage status first, so reading it must never wait on Redis: a daemon thread per
 process (started on first use, again after a fork) reads the open outages of all hotlines every
-`every` seconds through the app's gated client. When Redis does not answer, the last copy stays
+`every` seconds through the app's gated client's background twin (ivr.calls.gate.background_client:
+the same breaker, a longer wait for a reply). When Redis does not answer, the last copy stays
 (an outage cannot be restored without Redis either). The call path only reads the copy; the first
 reads in a process wait up to `first_wait` seconds for the thread's first try.
 """
@@ -17,6 +18,7 @@ from typing import Callable, Iterable
 from redis import Redis, RedisError
 
 from ivr.calls.forksafe import renew_after_fork, run_in_slot
+from ivr.calls.gate import background_client
 from ivr.hotline import Hotline
 from ivr.outages.model import Outage
 from ivr.outages.store import OutageStore
@@ -32,7 +34,7 @@ class OutageStatusCopy:
 
     def __init__(self, redis: Redis | None, hotlines: Callable[[], Iterable[Hotline]],
                  every: float = REFRESH_EVERY, first_wait: float = FIRST_WAIT):
-        self.redis = redis
+        self.redis = background_client(redis)   # no caller waits on a refresh: it may wait longer
         self.hotlines = hotlines
         self.every = every
         self.first_wait = first_wait
